@@ -1,0 +1,270 @@
+// The sandbox's core globals and the hooks the native event loop drives.
+//
+// Evaluated once at build time (under wizer), after inspect.js and web.js.
+// It captures the natives object and returns the hooks; neither is ever
+// reachable from agent code. Every run starts from the snapshot taken after
+// this ran, so nothing set here by one run leaks into the next.
+(function install(native, internal) {
+  'use strict';
+  const g = globalThis;
+  const define = (target, name, value) =>
+    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+  const AGENT_FILE = 'agent.js';
+
+  // Math.random draws from a seed that the guest renews on every run.
+  define(Math, 'random', function random() {
+    return native.random();
+  });
+
+  // console: every line becomes one host log event, formatted like Node's.
+  const console = {};
+  let logOpen = true;
+  const emit = (level, args) => {
+    if (logOpen) logOpen = native.log(level, internal.format(args));
+  };
+  const LEVELS = { debug: 0, info: 1, log: 2, warn: 3, error: 4, trace: 0 };
+  for (const [name, level] of Object.entries(LEVELS)) {
+    define(console, name, function (...args) {
+      emit(level, args);
+    });
+  }
+  define(console, 'dir', function dir(value) {
+    emit(2, [internal.inspect(value)]);
+  });
+  define(console, 'assert', function assert(condition, ...args) {
+    if (!condition) emit(4, ['Assertion failed' + (args.length ? ':' : ''), ...args]);
+  });
+  define(g, 'console', console);
+
+  // Timers: real waiting, bounded by the host's deadline.
+  const timers = new Map();
+  let nextTimerId = 1;
+  const schedule = (callback, delay, args, repeat) => {
+    if (typeof callback !== 'function') {
+      throw new TypeError('the callback must be a function, got ' + internal.inspect(callback));
+    }
+    const ms = Math.max(repeat ? 1 : 0, Number(delay) || 0);
+    const id = nextTimerId++;
+    timers.set(id, { at: native.now() + ms, callback, args, repeat: repeat ? ms : 0 });
+    return id;
+  };
+  define(g, 'setTimeout', function setTimeout(callback, delay, ...args) {
+    return schedule(callback, delay, args, false);
+  });
+  define(g, 'setInterval', function setInterval(callback, delay, ...args) {
+    return schedule(callback, delay, args, true);
+  });
+  define(g, 'clearTimeout', function clearTimeout(id) {
+    timers.delete(id);
+  });
+  define(g, 'clearInterval', function clearInterval(id) {
+    timers.delete(id);
+  });
+
+  // Connectors: one frozen namespace per granted connector.
+  class ConnectorError extends Error {
+    constructor(code, message, connector, method) {
+      super(message);
+      this.code = code;
+      this.connector = connector;
+      this.method = method;
+    }
+  }
+  define(ConnectorError.prototype, 'name', 'ConnectorError');
+  define(g, 'ConnectorError', ConnectorError);
+
+  const pending = new Map();
+  const connectorNames = [];
+  const callConnector = (connector, method, args) => {
+    let json;
+    try {
+      json = JSON.stringify(args === undefined ? {} : args);
+    } catch (error) {
+      return Promise.reject(new TypeError(`the arguments to ${connector}.${method} are not JSON: ${error.message}`));
+    }
+    if (json === undefined) {
+      return Promise.reject(new TypeError(`the arguments to ${connector}.${method} are not JSON`));
+    }
+    const started = native.startCall(connector, method, json);
+    if (typeof started === 'number') {
+      return new Promise((resolve, reject) => pending.set(started, { resolve, reject, connector, method }));
+    }
+    if (typeof started === 'string') {
+      try {
+        return Promise.resolve(JSON.parse(started));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return Promise.reject(new ConnectorError(started[0], started[1], connector, method));
+  };
+
+  // The state of the run the loop drives.
+  let outcome = null;
+  const failWith = (failure, error) => {
+    if (outcome === null) outcome = { failure, error };
+  };
+  class UnsettledPromiseError extends Error {}
+  define(UnsettledPromiseError.prototype, 'name', 'UnsettledPromiseError');
+
+  const fireTimers = () => {
+    const now = native.now();
+    const due = [...timers].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at || a[0] - b[0]);
+    for (const [id, timer] of due) {
+      if (!timers.has(id)) continue;
+      if (timer.repeat) timer.at = now + timer.repeat;
+      else timers.delete(id);
+      try {
+        timer.callback(...timer.args);
+      } catch (error) {
+        failWith('exception', error);
+      }
+    }
+  };
+
+  const position = (stack) => {
+    for (const line of String(stack).split('\n')) {
+      const at = line.lastIndexOf(AGENT_FILE + ':');
+      if (at < 0) continue;
+      const [row, column] = line.slice(at + AGENT_FILE.length + 1).split(':').map((n) => parseInt(n, 10));
+      if (row > 0) return { line: row, column: column > 0 ? column : undefined };
+    }
+    return {};
+  };
+
+  const describe = (error) => {
+    if (error !== null && typeof error === 'object' && typeof error.message === 'string') {
+      let message = error.message;
+      const name = String(error.name || 'Error');
+      const undefinedName = /^'?([\w$]+)'? is not defined$/.exec(message);
+      if (name === 'ReferenceError' && undefinedName) {
+        message += connectorNames.length
+          ? `; the granted connectors are: ${connectorNames.join(', ')}`
+          : '; no connectors are granted to this run';
+      }
+      const stack = typeof error.stack === 'string' ? error.stack : '';
+      return { name, message, stack, ...position(stack) };
+    }
+    return { name: 'Error', message: 'Uncaught ' + internal.inspect(error), stack: '' };
+  };
+
+  // Where in the result the first value JSON cannot hold sits, for the error.
+  const findUnserializable = (value) => {
+    const ancestors = [];
+    const visit = (v, path) => {
+      if (typeof v === 'bigint') return `a BigInt at ${path}: convert it with String() or Number()`;
+      if (typeof v === 'function') return `a function at ${path}`;
+      if (typeof v === 'symbol') return `a symbol at ${path}`;
+      if (v === null || typeof v !== 'object') return null;
+      if (typeof v.toJSON === 'function') return null;
+      if (ancestors.includes(v)) return `a circular reference at ${path}`;
+      ancestors.push(v);
+      for (const key of Object.keys(v)) {
+        const child = v[key];
+        if (!Array.isArray(v) && (child === undefined || typeof child === 'function' || typeof child === 'symbol')) {
+          if (typeof child === 'function') return `a function at ${path}.${key}`;
+          continue;
+        }
+        const found = visit(child, Array.isArray(v) ? `${path}[${key}]` : `${path}.${key}`);
+        if (found) return found;
+      }
+      ancestors.pop();
+      return null;
+    };
+    return visit(value, '$');
+  };
+
+  const rejectFunctions = function (key, value) {
+    if (typeof value === 'function') throw new TypeError('function');
+    return value;
+  };
+
+  return {
+    installConnectors(names, methodLists) {
+      for (const [index, name] of names.entries()) {
+        const methods = methodLists[index];
+        const namespace = Object.create(null);
+        for (const method of methods) {
+          define(namespace, method, (args) => callConnector(name, method, args));
+        }
+        define(g, name, Object.freeze(namespace));
+        connectorNames.push(name);
+      }
+    },
+    finish(promise) {
+      promise
+        .then((completion) => {
+          const value = completion.value;
+          return typeof value === 'function' ? value() : value;
+        })
+        .then(
+          (value) => {
+            if (outcome === null) outcome = { value };
+          },
+          (error) => failWith('exception', error),
+        );
+    },
+    fail(error) {
+      failWith('exception', error);
+    },
+    settled() {
+      return outcome !== null;
+    },
+    unsettled() {
+      failWith(
+        'unsettled',
+        new UnsettledPromiseError(
+          'the script awaited a promise that can never settle: no connector call or timer is pending',
+        ),
+      );
+    },
+    nextTimer() {
+      if (timers.size === 0) return -1;
+      let at = Infinity;
+      for (const timer of timers.values()) if (timer.at < at) at = timer.at;
+      return Math.max(0, at - native.now());
+    },
+    fireTimers,
+    pendingCalls() {
+      return pending.size;
+    },
+    complete(handle, ok, payload, code) {
+      const call = pending.get(handle);
+      if (call === undefined) return;
+      pending.delete(handle);
+      if (!ok) {
+        call.reject(new ConnectorError(code, payload, call.connector, call.method));
+        return;
+      }
+      try {
+        call.resolve(JSON.parse(payload));
+      } catch (error) {
+        call.reject(error);
+      }
+    },
+    report() {
+      if (outcome.failure) return { failure: outcome.failure, ...describe(outcome.error) };
+      const value = outcome.value;
+      if (value === undefined) return {};
+      let json;
+      try {
+        json = JSON.stringify(value, rejectFunctions);
+      } catch (error) {
+        const where = findUnserializable(value);
+        return {
+          failure: 'unserializable',
+          name: 'TypeError',
+          message: 'the result cannot be represented as JSON: ' + (where || error.message),
+        };
+      }
+      if (json === undefined) {
+        return {
+          failure: 'unserializable',
+          name: 'TypeError',
+          message: 'the result cannot be represented as JSON: ' + (findUnserializable(value) || typeof value),
+        };
+      }
+      return { json };
+    },
+  };
+});

@@ -1,0 +1,314 @@
+//! The codemode sandbox guest: QuickJS (through Javy) compiled to a
+//! WebAssembly component.
+//!
+//! The build runs [`initialize`](Guest::initialize) once under wizer and
+//! snapshots the result, so every `run` starts from a ready QuickJS context
+//! with the JavaScript prelude (console, timers, URL, connector plumbing)
+//! already evaluated. Each run happens in a fresh instance of that snapshot;
+//! nothing a script does is visible to the next one.
+//!
+//! This file holds the parts that must be native: the natives the prelude
+//! captures (host calls, randomness, URL parsing), and the event loop that
+//! drains QuickJS's job queue and waits on the host for connector calls and
+//! timers. Policy (what is granted, how much is allowed) lives in the host.
+
+mod natives;
+
+use std::cell::OnceCell;
+
+use javy::quickjs::context::EvalOptions;
+use javy::quickjs::{Ctx, Function, Module, Object, Persistent, Value};
+
+wit_bindgen::generate!({ world: "guest", path: "../wit" });
+
+use codemode::sandbox::host;
+
+/// The file name agent code is compiled under; stack frames name it.
+const AGENT_FILE: &str = "agent.js";
+
+/// What `initialize` builds and every run reuses from the snapshot.
+struct State {
+    runtime: javy::Runtime,
+    /// The object the prelude returns: the hooks this loop drives.
+    hooks: Persistent<Object<'static>>,
+}
+
+thread_local! {
+    static STATE: OnceCell<State> = const { OnceCell::new() };
+}
+
+struct Sandbox;
+
+export!(Sandbox);
+
+impl Guest for Sandbox {
+    fn initialize() {
+        STATE.with(|cell| {
+            cell.get_or_init(|| build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}")));
+        });
+    }
+
+    fn run(request: Request) -> Result<Option<String>, ScriptError> {
+        natives::reseed();
+        STATE.with(|cell| {
+            let state =
+                cell.get_or_init(|| build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}")));
+            run_request(state, request)
+        })
+    }
+}
+
+fn build_state() -> Result<State, String> {
+    let mut config = javy::Config::default();
+    config
+        .text_encoding(true)
+        .weak_ref(true)
+        .javy_stream_io(false)
+        .gc_threshold(1 << 20)
+        .max_stack_size(256 * 1024);
+    let runtime = javy::Runtime::new(config).map_err(|e| e.to_string())?;
+    let hooks = runtime.context().with(|ctx| {
+        let natives = natives::create(&ctx)?;
+        let internal = Object::new(ctx.clone())?;
+        let evaluate = |name: &str, source: &str| -> javy::quickjs::Result<Function> {
+            let mut options = EvalOptions::default();
+            options.global = true;
+            options.strict = true;
+            options.filename = Some(format!("codemode:{name}"));
+            ctx.eval_with_options(source, options)
+        };
+        evaluate("inspect", include_str!("js/inspect.js"))?.call::<_, ()>((internal.clone(),))?;
+        evaluate("web", include_str!("js/web.js"))?.call::<_, ()>((natives.clone(), internal.clone()))?;
+        let hooks: Object = evaluate("prelude", include_str!("js/prelude.js"))?.call((natives, internal))?;
+        Ok::<_, javy::quickjs::Error>(Persistent::save(&ctx, hooks))
+    });
+    let hooks = hooks.map_err(|error| runtime.context().with(|ctx| describe_failure(&ctx, error)))?;
+    Ok(State { runtime, hooks })
+}
+
+fn run_request(state: &State, request: Request) -> Result<Option<String>, ScriptError> {
+    let context = state.runtime.context();
+    context.with(|ctx| {
+        let hooks = state
+            .hooks
+            .clone()
+            .restore(&ctx)
+            .map_err(|e| internal_error(&ctx, e))?;
+        let (names, methods): (Vec<String>, Vec<Vec<String>>) =
+            request.connectors.into_iter().map(|c| (c.name, c.methods)).unzip();
+        call_hook::<()>(&hooks, "installConnectors", (names, methods)).map_err(|e| internal_error(&ctx, e))?;
+
+        let code = blank_code_fences(&request.code);
+        let started = start(&ctx, &code);
+        let settled: Value = match started {
+            Ok((value, is_module)) => call_hook(&hooks, "finish", (value, is_module)),
+            Err(error) => {
+                let exception = ctx.catch();
+                if exception.is_undefined() {
+                    Err(error)
+                } else {
+                    call_hook(&hooks, "fail", (exception,))
+                }
+            }
+        }
+        .map_err(|e| internal_error(&ctx, e))?;
+        drop(settled);
+
+        event_loop(&ctx, &hooks)?;
+
+        let report: Object = call_hook(&hooks, "report", ()).map_err(|e| internal_error(&ctx, e))?;
+        read_report(&ctx, &report, request.max_result_bytes)
+    })
+}
+
+/// Evaluate the agent's code: as an ES module when it uses module syntax, else
+/// as a global script with top-level `await`. Returns the promise of its
+/// completion and whether it was a module.
+fn start<'js>(ctx: &Ctx<'js>, code: &str) -> javy::quickjs::Result<(Value<'js>, bool)> {
+    if looks_like_module(code) {
+        let module = Module::declare(ctx.clone(), AGENT_FILE, code)?;
+        let (module, promise) = module.eval()?;
+        let namespace = module.namespace()?;
+        let done: Function = ctx.eval("(p, ns) => p.then(() => ({ value: ns.default }))")?;
+        let wrapped: Value = done.call((promise, namespace))?;
+        Ok((wrapped, true))
+    } else {
+        let mut options = EvalOptions::default();
+        options.global = true;
+        options.strict = false;
+        options.promise = true;
+        options.backtrace_barrier = true;
+        options.filename = Some(AGENT_FILE.into());
+        let promise: Value = ctx.eval_with_options(code, options)?;
+        Ok((promise, false))
+    }
+}
+
+/// True when the code has a top-level `import` or `export` statement.
+/// (QuickJS's own detection also counts top-level `await`, which scripts
+/// may use here.) Dynamic `import(...)` and `import.meta` do not count.
+fn looks_like_module(code: &str) -> bool {
+    code.lines().any(|line| {
+        let line = line.trim_start();
+        let after = |keyword: &str| line.strip_prefix(keyword).and_then(|rest| rest.chars().next());
+        matches!(after("export"), Some(c) if c.is_whitespace() || c == '{' || c == '*')
+            || matches!(after("import"), Some(c) if c.is_whitespace() || c == '{' || c == '*' || c == '"' || c == '\'')
+    })
+}
+
+/// Drain the job queue, fire timers and wait on the host until the run's
+/// top-level promise settles or nothing is left that could settle it.
+fn event_loop<'js>(ctx: &Ctx<'js>, hooks: &Object<'js>) -> Result<(), ScriptError> {
+    loop {
+        while ctx.execute_pending_job() {
+            // A job that throws (a `queueMicrotask` callback, say) is an
+            // uncaught exception of the script.
+            if ctx.has_exception() {
+                let exception = ctx.catch();
+                call_hook::<()>(hooks, "fail", (exception,)).map_err(|e| internal_error(ctx, e))?;
+            }
+        }
+        let settled: bool = call_hook(hooks, "settled", ()).map_err(|e| internal_error(ctx, e))?;
+        if settled {
+            return Ok(());
+        }
+        let delay_ms: f64 = call_hook(hooks, "nextTimer", ()).map_err(|e| internal_error(ctx, e))?;
+        if delay_ms == 0.0 {
+            call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?;
+            continue;
+        }
+        let pending: u32 = call_hook(hooks, "pendingCalls", ()).map_err(|e| internal_error(ctx, e))?;
+        if pending == 0 && delay_ms < 0.0 {
+            call_hook::<()>(hooks, "unsettled", ()).map_err(|e| internal_error(ctx, e))?;
+            return Ok(());
+        }
+        let timeout_ns = (delay_ms >= 0.0).then(|| (delay_ms * 1_000_000.0).ceil() as u64);
+        match host::wait_next(timeout_ns) {
+            Some(completion) => {
+                let (ok, payload, code) = match completion.reply {
+                    Ok(json) => (true, json, String::new()),
+                    Err(error) => (false, error.message, error.code),
+                };
+                call_hook::<()>(hooks, "complete", (completion.handle, ok, payload, code))
+                    .map_err(|e| internal_error(ctx, e))?;
+            }
+            None => call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?,
+        }
+    }
+}
+
+fn read_report(ctx: &Ctx<'_>, report: &Object<'_>, max_result_bytes: u32) -> Result<Option<String>, ScriptError> {
+    let get_string = |key: &str| -> String { report.get::<_, Option<String>>(key).ok().flatten().unwrap_or_default() };
+    let failure = get_string("failure");
+    if failure.is_empty() {
+        let json: Option<String> = report.get("json").map_err(|e| internal_error(ctx, e))?;
+        if let Some(json) = &json
+            && json.len() > max_result_bytes as usize
+        {
+            return Err(ScriptError {
+                failure: Failure::ResultTooLarge,
+                name: "RangeError".into(),
+                message: format!(
+                    "the result is {} bytes of JSON; the limit is {max_result_bytes} bytes: return less, or summarize it in the script",
+                    json.len()
+                ),
+                line: None,
+                column: None,
+                stack: String::new(),
+            });
+        }
+        return Ok(json);
+    }
+    let position = |key: &str| report.get::<_, Option<u32>>(key).ok().flatten();
+    Err(ScriptError {
+        failure: match failure.as_str() {
+            "unsettled" => Failure::Unsettled,
+            "unserializable" => Failure::Unserializable,
+            _ => Failure::Exception,
+        },
+        name: get_string("name"),
+        message: get_string("message"),
+        line: position("line"),
+        column: position("column"),
+        stack: get_string("stack"),
+    })
+}
+
+fn call_hook<'js, R: javy::quickjs::FromJs<'js>>(
+    hooks: &Object<'js>,
+    name: &str,
+    args: impl javy::quickjs::function::IntoArgs<'js>,
+) -> javy::quickjs::Result<R> {
+    let hook: Function = hooks.get(name)?;
+    hook.call(args)
+}
+
+/// The text of a QuickJS error, with the pending exception's message and
+/// stack when it is one.
+fn describe_failure(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
+    if !error.is_exception() {
+        return error.to_string();
+    }
+    let exception = ctx.catch();
+    let field = |name: &str| exception.as_object().and_then(|o| o.get::<_, String>(name).ok());
+    match (field("message"), field("stack")) {
+        (Some(message), Some(stack)) => format!("{message}\n{stack}"),
+        (Some(message), None) => message,
+        _ => format!("{exception:?}"),
+    }
+}
+
+/// A failure of the guest's own machinery, not of the script.
+fn internal_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> ScriptError {
+    let detail = describe_failure(ctx, error);
+    ScriptError {
+        failure: Failure::Exception,
+        name: "InternalError".into(),
+        message: format!("the sandbox failed: {detail}"),
+        line: None,
+        column: None,
+        stack: String::new(),
+    }
+}
+
+/// Replace Markdown code-fence lines (```js … ```) with blank lines, so that
+/// line numbers in errors still match the text the agent wrote.
+fn blank_code_fences(code: &str) -> String {
+    let mut lines = code.split_inclusive('\n').collect::<Vec<_>>();
+    let is_fence = |line: &str| line.trim_start().starts_with("```");
+    let first = lines.iter().position(|l| !l.trim().is_empty());
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    if let (Some(first), Some(last)) = (first, last)
+        && first < last
+        && is_fence(lines[first])
+        && lines[last].trim() == "```"
+    {
+        let newline = |l: &str| if l.ends_with('\n') { "\n" } else { "" };
+        lines[first] = newline(lines[first]);
+        lines[last] = newline(lines[last]);
+    }
+    lines.concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{blank_code_fences, looks_like_module};
+
+    #[test]
+    fn modules_are_told_by_import_and_export() {
+        assert!(looks_like_module("export default 1;"));
+        assert!(looks_like_module("import fs from 'fs';"));
+        assert!(looks_like_module("import 'fs';"));
+        assert!(looks_like_module("  export { a };"));
+        assert!(!looks_like_module("await x;"));
+        assert!(!looks_like_module("const m = await import('x');"));
+        assert!(!looks_like_module("exported = 1; important()"));
+    }
+
+    #[test]
+    fn fences_become_blank_lines() {
+        assert_eq!(blank_code_fences("```js\nlet a = 1;\na\n```\n"), "\nlet a = 1;\na\n\n");
+        assert_eq!(blank_code_fences("  ```typescript\nx\n```"), "\nx\n");
+        assert_eq!(blank_code_fences("let s = '```';\n"), "let s = '```';\n");
+    }
+}

@@ -1,0 +1,173 @@
+//! The `codemode` command line: `codemode run` executes a script in a fresh
+//! sandbox and reports its outcome.
+//!
+//! Exit status: 0 success; 1 the script failed (syntax error, uncaught
+//! exception, rejected promise); 2 usage or configuration error; 3 a limit
+//! stopped it (timeout, fuel, memory, output, calls, stack).
+
+mod config;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use codemode_runtime::{Execution, LogLevel, Outcome, Runtime};
+
+use crate::config::Config;
+
+/// Code Mode runtime: run agent-written JavaScript in a fresh WebAssembly
+/// sandbox.
+#[derive(Parser)]
+#[command(name = "codemode", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a script (a file, or `-` for standard input) in a fresh sandbox.
+    Run(RunArgs),
+}
+
+#[derive(Parser)]
+struct RunArgs {
+    /// The script: a path, or `-` for standard input.
+    #[arg(default_value = "-")]
+    file: String,
+    /// Print exactly one JSON object: ok, result, logs, error, stats.
+    #[arg(long)]
+    json: bool,
+    /// Wall-clock deadline, in milliseconds.
+    #[arg(long, value_name = "N")]
+    timeout_ms: Option<u64>,
+    /// Fuel (about one unit per WebAssembly instruction).
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Memory cap, in MiB.
+    #[arg(long, value_name = "N")]
+    memory_mib: Option<u64>,
+    /// A JSON configuration file; flags override its limits.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// Exit statuses.
+const EXIT_SCRIPT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_LIMIT: u8 = 3;
+
+/// Run the command line and return its exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Run(args) => match run(args) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+    }
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let mut limits = config.limits();
+    if let Some(ms) = args.timeout_ms {
+        limits.timeout = Duration::from_millis(ms);
+    }
+    if let Some(fuel) = args.fuel {
+        limits.fuel = fuel;
+    }
+    if let Some(mib) = args.memory_mib {
+        limits.memory_bytes = mib.checked_mul(1 << 20).context("--memory-mib is too large")?;
+    }
+    let code = read_code(&args.file)?;
+
+    let runtime = Runtime::new().context("starting the sandbox runtime")?;
+    let mut execution = Execution::new(code).limits(limits);
+    if !args.json {
+        execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
+    }
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let outcome = tokio.block_on(runtime.execute(execution))?;
+
+    if args.json {
+        println!("{}", serde_json::to_string(&outcome)?);
+    } else {
+        print_outcome(&outcome);
+    }
+    Ok(ExitCode::from(exit_status(&outcome)))
+}
+
+fn read_code(file: &str) -> Result<String> {
+    if file == "-" {
+        let mut code = String::new();
+        std::io::stdin().read_to_string(&mut code).context("reading the script from standard input")?;
+        return Ok(code);
+    }
+    std::fs::read_to_string(file).with_context(|| format!("reading the script `{file}`"))
+}
+
+/// Console lines go to stdout as they happen; warnings and errors to stderr.
+fn print_log(level: LogLevel, text: &str) {
+    match level {
+        LogLevel::Warn | LogLevel::Error => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{text}");
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+fn print_outcome(outcome: &Outcome) {
+    if let Some(result) = &outcome.result {
+        let text = serde_json::to_string_pretty(result).unwrap_or_else(|_| result.to_string());
+        println!("{text}");
+    }
+    if let Some(error) = &outcome.error {
+        let position = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
+            (Some(line), None) => format!(" at line {line}"),
+            _ => String::new(),
+        };
+        eprintln!("{} error{position}: {}: {}", kind_name(outcome), error.name, error.message);
+    }
+}
+
+fn kind_name(outcome: &Outcome) -> String {
+    outcome
+        .error_kind()
+        .and_then(|kind| serde_json::to_value(kind).ok())
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn exit_status(outcome: &Outcome) -> u8 {
+    match outcome.error_kind() {
+        None => 0,
+        Some(kind) if kind.is_limit() => EXIT_LIMIT,
+        Some(_) => EXIT_SCRIPT_FAILED,
+    }
+}

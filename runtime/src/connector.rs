@@ -1,0 +1,103 @@
+//! Connectors: what the host grants a script to reach.
+//!
+//! A connector is a named set of methods, each described with JSON Schema,
+//! implemented on the host. Credentials and network access live inside the
+//! connector; the guest only ever sends JSON arguments and receives JSON
+//! replies, after the runtime has checked their sizes.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One method of a connector, as the script (and later, the generated
+/// TypeScript) sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct MethodDescription {
+    /// The name the script calls: `namespace.name(args)`.
+    pub name: String,
+    /// What the method does, for the agent.
+    pub description: String,
+    /// JSON Schema of the argument object.
+    pub input_schema: Value,
+    /// JSON Schema of the reply, when known.
+    pub output_schema: Option<Value>,
+}
+
+impl MethodDescription {
+    /// A method with a name and description, taking any object and returning
+    /// an unknown reply.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            input_schema: serde_json::json!({ "type": "object" }),
+            output_schema: None,
+        }
+    }
+
+    /// Set the JSON Schema of the arguments.
+    pub fn input_schema(mut self, schema: Value) -> Self {
+        self.input_schema = schema;
+        self
+    }
+
+    /// Set the JSON Schema of the reply.
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+}
+
+/// Why a connector call failed; the script receives it as a rejected
+/// `ConnectorError` with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectorError {
+    message: String,
+}
+
+impl ConnectorError {
+    /// An error with a message for the agent. It reaches the sandbox as is:
+    /// never put a credential in it.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+
+    /// The message the script sees.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A host-side capability that a script can call once it is granted.
+///
+/// # Example
+///
+/// ```
+/// use async_trait::async_trait;
+/// use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+/// use serde_json::Value;
+///
+/// struct Echo(Vec<MethodDescription>);
+///
+/// #[async_trait]
+/// impl Connector for Echo {
+///     fn methods(&self) -> &[MethodDescription] {
+///         &self.0
+///     }
+///     async fn call(&self, _method: &str, args: Value) -> Result<Value, ConnectorError> {
+///         Ok(args)
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    /// The methods a script may call.
+    fn methods(&self) -> &[MethodDescription];
+
+    /// Run `method` with `args` (the JSON the script passed; `{}` when it
+    /// passed nothing). Only methods listed by [`Connector::methods`] are
+    /// ever called.
+    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError>;
+}

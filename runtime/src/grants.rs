@@ -1,0 +1,122 @@
+//! Grants: the connectors one execution may reach, under the global names the
+//! script uses for them.
+//!
+//! Built once per connector set and shared (it is behind an `Arc`), so that
+//! names are validated and method tables built once, not on every call.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use crate::connector::Connector;
+use crate::error::{Error, Result};
+
+/// Globals a connector may not shadow: the language's and the sandbox's own.
+const RESERVED_GLOBALS: &[&str] = &[
+    "globalThis", "Object", "Function", "Array", "Number", "Boolean", "String", "Symbol", "BigInt", "Math", "JSON",
+    "Date", "RegExp", "Error", "Promise", "Proxy", "Reflect", "Map", "Set", "WeakMap", "WeakSet", "WeakRef",
+    "Intl", "Atomics", "ArrayBuffer", "DataView", "Iterator", "console", "codemode", "crypto", "URL",
+    "URLSearchParams", "TextEncoder", "TextDecoder", "DOMException", "ConnectorError", "setTimeout", "setInterval",
+    "clearTimeout", "clearInterval", "structuredClone", "atob", "btoa", "eval", "undefined", "NaN", "Infinity",
+];
+
+/// Words JavaScript reserves; a namespace named like one could not be called.
+const RESERVED_WORDS: &[&str] = &[
+    "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else",
+    "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements", "import", "in",
+    "instanceof", "interface", "let", "new", "null", "package", "private", "protected", "public", "return",
+    "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+];
+
+/// One granted connector.
+pub(crate) struct Grant {
+    connector: Arc<dyn Connector>,
+    methods: HashSet<String>,
+    method_list: Vec<String>,
+}
+
+impl Grant {
+    pub(crate) fn connector(&self) -> &Arc<dyn Connector> {
+        &self.connector
+    }
+
+    pub(crate) fn has_method(&self, method: &str) -> bool {
+        self.methods.contains(method)
+    }
+}
+
+/// The connectors granted to executions, by the global name each one gets.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use codemode_runtime::{Connector, Grants};
+/// # fn demo(github: Arc<dyn Connector>) -> codemode_runtime::Result<()> {
+/// let grants = Grants::new().grant("github", github)?;
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct Grants {
+    by_name: BTreeMap<String, Grant>,
+}
+
+impl Grants {
+    /// No connectors: a script can compute and log, nothing else.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Grant `connector` as the global namespace `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectorName`] when `name` is not a JavaScript identifier,
+    /// is a reserved word, shadows a built-in global, or is already granted.
+    pub fn grant(mut self, name: &str, connector: Arc<dyn Connector>) -> Result<Self> {
+        let reason = if !is_identifier(name) {
+            Some("it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit)")
+        } else if RESERVED_WORDS.contains(&name) {
+            Some("it is a JavaScript reserved word")
+        } else if RESERVED_GLOBALS.contains(&name) {
+            Some("it would shadow a built-in global")
+        } else if self.by_name.contains_key(name) {
+            Some("it is already granted")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(Error::ConnectorName { name: name.to_owned(), reason });
+        }
+        let method_list: Vec<String> = connector.methods().iter().map(|m| m.name.clone()).collect();
+        let methods = method_list.iter().cloned().collect();
+        self.by_name.insert(name.to_owned(), Grant { connector, methods, method_list });
+        Ok(self)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Grant> {
+        self.by_name.get(name)
+    }
+
+    /// `(name, methods)` of each grant, as the guest receives them.
+    pub(crate) fn namespaces(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.by_name.iter().map(|(name, grant)| (name.as_str(), grant.method_list.as_slice()))
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_identifier;
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("github"));
+        assert!(is_identifier("_a$1"));
+        assert!(!is_identifier("1a"));
+        assert!(!is_identifier("a-b"));
+        assert!(!is_identifier(""));
+    }
+}

@@ -1,0 +1,314 @@
+//! The state of one run, and the host functions the guest calls through it.
+//!
+//! Everything the guest sends is hostile: sizes are checked before anything
+//! is parsed, every connector and method name is checked against the grants,
+//! and nothing here can panic on guest data.
+//!
+//! Connector calls run as tokio tasks, so they make progress while the guest
+//! keeps computing and while other calls run. A call whose future completes
+//! at its first poll is answered at once (`ready`), with no task at all; the
+//! rest are `pending` until the guest, with nothing left to run, calls
+//! `wait-next`, which suspends the store (no thread held) until one finishes.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::{Id, JoinSet};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
+use crate::grants::Grants;
+use crate::limits::Limits;
+use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
+
+/// Receives each console line as the script writes it.
+pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
+
+type Reply = Result<String, CallError>;
+
+/// How much of the guest's stderr (a panic message) is kept.
+const GUEST_STDERR_BYTES: usize = 4096;
+
+/// The store data of one run.
+pub(crate) struct RunState {
+    wasi: WasiCtx,
+    /// The guest's stderr: only a panic of the guest itself writes there.
+    pub(crate) stderr: MemoryOutputPipe,
+    table: ResourceTable,
+    pub(crate) memory: MemoryLimiter,
+    pub(crate) calls: Calls,
+    pub(crate) console: Console,
+    /// The limit a host function stopped the run for, if one did.
+    pub(crate) stopped_by: Option<ExecutionError>,
+}
+
+impl RunState {
+    pub(crate) fn new(grants: Arc<Grants>, limits: &Limits, sink: Option<LogSink>) -> Self {
+        let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
+        Self {
+            // Nothing granted: no arguments, environment, preopens or sockets;
+            // stdout goes nowhere, stderr to a small buffer.
+            wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
+            stderr,
+            table: ResourceTable::new(),
+            memory: MemoryLimiter { cap: limits.memory_bytes, peak: 0, exceeded: false },
+            calls: Calls {
+                grants,
+                started: 0,
+                max_calls: limits.connector_calls,
+                argument_bytes: limits.argument_bytes,
+                reply_bytes: limits.reply_bytes,
+                slots: Arc::new(Semaphore::new(limits.connector_calls_in_flight.max(1) as usize)),
+                in_flight: JoinSet::new(),
+                handles: HashMap::new(),
+                next_handle: 0,
+            },
+            console: Console { entries: Vec::new(), bytes: 0, cap: limits.log_bytes, truncated: false, sink },
+            stopped_by: None,
+        }
+    }
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Enforces the memory cap and records the peak.
+pub(crate) struct MemoryLimiter {
+    cap: u64,
+    pub(crate) peak: u64,
+    pub(crate) exceeded: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let desired = desired as u64;
+        if desired > self.cap {
+            self.exceeded = true;
+            wasmtime::bail!("the memory cap of {} bytes was reached", self.cap);
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // QuickJS never grows its function table at run time.
+        Ok(desired <= 1 << 16)
+    }
+}
+
+/// The connector calls of one run.
+pub(crate) struct Calls {
+    grants: Arc<Grants>,
+    pub(crate) started: u32,
+    max_calls: u32,
+    argument_bytes: usize,
+    reply_bytes: usize,
+    slots: Arc<Semaphore>,
+    in_flight: JoinSet<Reply>,
+    handles: HashMap<Id, u32>,
+    next_handle: u32,
+}
+
+fn call_error(code: &str, message: String) -> CallError {
+    CallError { code: code.into(), message }
+}
+
+impl Calls {
+    fn start(&mut self, connector: &str, method: &str, args: &str) -> CallStart {
+        let Some(grant) = self.grants.get(connector) else {
+            return CallStart::Ready(Err(call_error(
+                "not-granted",
+                format!("connector `{connector}` is not granted to this run"),
+            )));
+        };
+        if !grant.has_method(method) {
+            return CallStart::Ready(Err(call_error(
+                "unknown-method",
+                format!("connector `{connector}` has no method `{method}`"),
+            )));
+        }
+        if args.len() > self.argument_bytes {
+            return CallStart::Ready(Err(call_error(
+                "arguments-too-large",
+                format!(
+                    "the arguments to `{connector}.{method}` are {} bytes of JSON; the limit is {} bytes",
+                    args.len(),
+                    self.argument_bytes
+                ),
+            )));
+        }
+        let args: Value = match serde_json::from_str(args) {
+            Ok(args) => args,
+            Err(error) => {
+                return CallStart::Ready(Err(call_error(
+                    "bad-arguments",
+                    format!("the arguments to `{connector}.{method}` are not JSON: {error}"),
+                )));
+            }
+        };
+
+        let connector = Arc::clone(grant.connector());
+        let method = method.to_owned();
+        let reply_bytes = self.reply_bytes;
+        let permit = Arc::clone(&self.slots).try_acquire_owned();
+        let slots = Arc::clone(&self.slots);
+        let mut call: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(async move {
+            let _permit = match permit {
+                Ok(permit) => permit,
+                // The semaphore is never closed.
+                Err(_) => slots.acquire_owned().await.map_err(|_| call_error("connector", "cancelled".into()))?,
+            };
+            match connector.call(&method, args).await {
+                Ok(reply) => encode_reply(&reply, reply_bytes, &method),
+                Err(error) => Err(call_error("connector", error.message().to_owned())),
+            }
+        });
+
+        // Answer at once when the connector does not need to wait.
+        if let Poll::Ready(reply) = call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            return CallStart::Ready(reply);
+        }
+        let handle = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1);
+        let task = self.in_flight.spawn(call);
+        self.handles.insert(task.id(), handle);
+        CallStart::Pending(handle)
+    }
+
+    async fn next(&mut self, timeout: Option<Duration>) -> Option<Completion> {
+        if self.in_flight.is_empty() {
+            if let Some(timeout) = timeout {
+                tokio::time::sleep(timeout).await;
+            }
+            return None;
+        }
+        let joined = match timeout {
+            Some(timeout) => tokio::time::timeout(timeout, self.in_flight.join_next_with_id()).await.ok()?,
+            None => self.in_flight.join_next_with_id().await,
+        }?;
+        let (id, reply) = match joined {
+            Ok((id, reply)) => (id, reply),
+            Err(error) => (error.id(), Err(call_error("connector", "the connector failed unexpectedly".into()))),
+        };
+        let handle = self.handles.remove(&id)?;
+        Some(Completion { handle, reply })
+    }
+}
+
+/// Serialize a reply, refusing it as soon as it passes `cap` bytes.
+fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
+    struct Capped {
+        bytes: Vec<u8>,
+        cap: usize,
+    }
+    impl io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.bytes.len() + buf.len() > self.cap {
+                return Err(io::Error::other("over the cap"));
+            }
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped { bytes: Vec::new(), cap };
+    if serde_json::to_writer(&mut out, reply).is_err() {
+        return Err(call_error(
+            "reply-too-large",
+            format!("the reply of `{method}` is larger than the limit of {cap} bytes"),
+        ));
+    }
+    // serde_json writes valid UTF-8.
+    String::from_utf8(out.bytes).map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
+}
+
+/// Console output of one run, capped.
+pub(crate) struct Console {
+    pub(crate) entries: Vec<LogEntry>,
+    bytes: usize,
+    cap: usize,
+    truncated: bool,
+    sink: Option<LogSink>,
+}
+
+impl Console {
+    fn push(&mut self, entry: LogEntry) {
+        if let Some(sink) = &self.sink {
+            sink(&entry);
+        }
+        self.entries.push(entry);
+    }
+
+    /// Keep `text` if it fits; cut it and close the output with a marker if
+    /// it does not. Returns whether more output is wanted.
+    fn write(&mut self, level: LogLevel, mut text: String) -> bool {
+        if self.truncated {
+            return false;
+        }
+        let room = self.cap - self.bytes;
+        if text.len() <= room {
+            self.bytes += text.len();
+            self.push(LogEntry { level, text });
+            return true;
+        }
+        let mut cut = room;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        self.bytes += cut;
+        if !text.is_empty() {
+            self.push(LogEntry { level, text });
+        }
+        self.truncated = true;
+        let marker = format!(
+            "[codemode: console output truncated: the limit is {} bytes; later lines were dropped]",
+            self.cap
+        );
+        self.push(LogEntry { level: LogLevel::Warn, text: marker });
+        false
+    }
+}
+
+impl host::Host for RunState {
+    fn start_call(&mut self, connector: String, method: String, args: String) -> wasmtime::Result<CallStart> {
+        if self.calls.started >= self.calls.max_calls {
+            let error = ExecutionError::limit(
+                ErrorKind::Calls,
+                format!("the script made more than {} connector calls", self.calls.max_calls),
+            );
+            self.stopped_by = Some(error);
+            wasmtime::bail!("connector call limit reached");
+        }
+        self.calls.started += 1;
+        Ok(self.calls.start(&connector, &method, &args))
+    }
+
+    async fn wait_next(&mut self, timeout_ns: Option<u64>) -> wasmtime::Result<Option<Completion>> {
+        Ok(self.calls.next(timeout_ns.map(Duration::from_nanos)).await)
+    }
+
+    fn log(&mut self, level: host::LogLevel, text: String) -> wasmtime::Result<bool> {
+        let level = match level {
+            host::LogLevel::Debug => LogLevel::Debug,
+            host::LogLevel::Info => LogLevel::Info,
+            host::LogLevel::Log => LogLevel::Log,
+            host::LogLevel::Warn => LogLevel::Warn,
+            host::LogLevel::Error => LogLevel::Error,
+        };
+        Ok(self.console.write(level, text))
+    }
+}

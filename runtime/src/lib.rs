@@ -1,0 +1,84 @@
+//! The codemode runtime: agent-written JavaScript runs in a fresh WebAssembly
+//! sandbox per call, and reaches the outside only through connectors the
+//! host grants to that call.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use async_trait::async_trait;
+//! use codemode_runtime::{Connector, ConnectorError, Execution, Grants, MethodDescription, Runtime};
+//! use serde_json::{Value, json};
+//!
+//! struct Weather(Vec<MethodDescription>);
+//!
+//! #[async_trait]
+//! impl Connector for Weather {
+//!     fn methods(&self) -> &[MethodDescription] {
+//!         &self.0
+//!     }
+//!     async fn call(&self, _method: &str, args: Value) -> Result<Value, ConnectorError> {
+//!         Ok(json!({ "city": args["city"], "celsius": 21 }))
+//!     }
+//! }
+//!
+//! # async fn demo() -> anyhow::Result<()> {
+//! let runtime = Runtime::new()?;
+//! let weather = Arc::new(Weather(vec![MethodDescription::new("today", "Today's weather in a city")]));
+//! let grants = Arc::new(Grants::new().grant("weather", weather)?);
+//! let code = r#"
+//!     const days = await Promise.all(["Oslo", "Lima"].map((city) => weather.today({ city })));
+//!     days.map((d) => `${d.city}: ${d.celsius}°C`)
+//! "#;
+//! let outcome = runtime.execute(Execution::new(code).grants(grants)).await?;
+//! assert_eq!(outcome.result, Some(json!(["Oslo: 21°C", "Lima: 21°C"])));
+//! # Ok(()) }
+//! ```
+//!
+//! # Concepts
+//! - [`Runtime`]: built once (engine, precompiled guest, pooling allocator);
+//!   `Send + Sync`, runs many executions at once.
+//! - [`Execution`]: the code, the [`Grants`] and the [`Limits`] of one run.
+//! - [`Connector`]: a host capability with JSON-Schema-described methods;
+//!   credentials stay inside it.
+//! - [`Outcome`]: result, logs, error (with its [`ErrorKind`], line and
+//!   column) and [`Stats`].
+//!
+//! # The code a script may be
+//! - a script, with top-level `await`; its result is the value of its last
+//!   expression statement;
+//! - an async arrow function expression, `async () => { ... }`, whose
+//!   resolved value is the result (a script whose last value is a function
+//!   has that function called);
+//! - an ES module (it uses `export`); its result is its `default` export.
+//!
+//! Markdown code fences around the code are ignored, and line numbers still
+//! count from the first line of the text as sent.
+//!
+//! # Results
+//! The result is converted with `JSON.stringify`'s rules (`undefined`
+//! properties are left out, `Date`s become strings, `Map` and `Set` become
+//! `{}`), except that functions, symbols, `BigInt`s and circular references
+//! are errors naming where in the result they sit.
+
+mod bindings;
+mod connector;
+mod engine_config;
+mod error;
+mod grants;
+mod host;
+mod limits;
+mod outcome;
+mod runtime;
+
+pub use connector::{Connector, ConnectorError, MethodDescription};
+pub use error::{Error, Result};
+pub use grants::Grants;
+pub use host::LogSink;
+pub use limits::Limits;
+pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
+pub use runtime::{Execution, Runtime, RuntimeConfig};
+
+/// The pre-initialized guest component (WebAssembly component model), for
+/// hosting it on wasmtime directly. It implements the world
+/// `codemode:sandbox/sandbox` in the repository's `wit/`.
+pub static GUEST_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));

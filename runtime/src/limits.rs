@@ -1,0 +1,66 @@
+//! Per-call limits: what one execution may spend before the runtime stops it.
+//!
+//! Every limit has a default that is safe for untrusted code, and every one is
+//! enforced by the runtime, never by the guest's good will: the deadline by
+//! epoch interruption plus a host timer, fuel by wasmtime's fuel metering,
+//! memory by a [`wasmtime::ResourceLimiter`], and the byte and call caps by
+//! the host functions the guest must go through.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What one execution may spend. `Limits::default()` is safe for untrusted
+/// code; each field's doc gives its default.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Limits {
+    /// Wall-clock deadline for the whole run, waiting included. Default 30 s.
+    #[serde(rename = "timeoutMs", with = "millis")]
+    pub timeout: Duration,
+    /// WebAssembly fuel (about one unit per instruction). Default 20 billion,
+    /// several seconds of pure computation.
+    pub fuel: u64,
+    /// Linear memory cap in bytes. Default 64 MiB.
+    pub memory_bytes: u64,
+    /// Console output kept, in bytes; past it the output is cut with a marker
+    /// and further lines are dropped. Default 256 KiB.
+    pub log_bytes: usize,
+    /// The result's JSON, in bytes. Default 1 MiB.
+    pub result_bytes: usize,
+    /// Connector calls per run. Default 1,000.
+    pub connector_calls: u32,
+    /// Connector calls running at once; more wait their turn. Default 16.
+    pub connector_calls_in_flight: u32,
+    /// One call's arguments, as JSON bytes. Default 1 MiB.
+    pub argument_bytes: usize,
+    /// One call's reply, as JSON bytes. Default 4 MiB.
+    pub reply_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            fuel: 20_000_000_000,
+            memory_bytes: 64 << 20,
+            log_bytes: 256 << 10,
+            result_bytes: 1 << 20,
+            connector_calls: 1_000,
+            connector_calls_in_flight: 16,
+            argument_bytes: 1 << 20,
+            reply_bytes: 4 << 20,
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}

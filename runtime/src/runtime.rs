@@ -1,0 +1,326 @@
+//! The runtime: built once, it runs any number of executions, each in a
+//! fresh sandbox.
+//!
+//! What is expensive is done once in [`Runtime::new`]: the engine with its
+//! pooling allocator (copy-on-write memory images, so a new instance maps the
+//! pre-initialized guest's memory instead of copying it), the precompiled
+//! guest (loaded, never compiled at run time), and the linker resolved
+//! against it (`InstancePre`). Each [`Runtime::execute`] then creates a
+//! `Store` with its own fuel, epoch deadline and memory limiter, instantiates
+//! the guest, runs the code, and drops the store: a store is never reused,
+//! least of all after a trap.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::bindings::{self, Failure, SandboxPre};
+use crate::error::{Error, Result};
+use crate::grants::Grants;
+use crate::host::{LogSink, RunState};
+use crate::limits::Limits;
+use crate::outcome::{ErrorKind, ExecutionError, LogEntry, Outcome, Stats};
+
+/// The precompiled guest, made by the build script with the settings in
+/// `engine_config`.
+static GUEST_ARTIFACT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.cwasm"));
+
+/// How often the epoch advances; the deadline's resolution.
+const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+/// How a [`Runtime`] is sized. Each field's doc gives its default.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Sandboxes that may be live at once; more executions fail to start.
+    /// Default 256.
+    pub max_sandboxes: u32,
+    /// The largest memory cap any execution may ask for, in bytes. Default
+    /// 1 GiB.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self { max_sandboxes: 256, max_memory_bytes: 1 << 30 }
+    }
+}
+
+/// Runs agent code in fresh WebAssembly sandboxes. `Send + Sync`: share one
+/// (in an `Arc`) across tasks and run many executions at once.
+///
+/// ```no_run
+/// use codemode_runtime::{Execution, Runtime};
+///
+/// # async fn demo() -> codemode_runtime::Result<()> {
+/// let runtime = Runtime::new()?;
+/// let outcome = runtime.execute(Execution::new("console.log('hi'); 6 * 7")).await?;
+/// assert_eq!(outcome.result, Some(serde_json::json!(42)));
+/// # Ok(()) }
+/// ```
+pub struct Runtime {
+    engine: Engine,
+    pre: SandboxPre<RunState>,
+    max_memory_bytes: u64,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// A runtime with [`RuntimeConfig::default`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Engine`] when the engine or the guest cannot be loaded.
+    pub fn new() -> Result<Self> {
+        Self::with_config(&RuntimeConfig::default())
+    }
+
+    /// A runtime sized by `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Engine`] when the engine or the guest cannot be loaded.
+    pub fn with_config(config: &RuntimeConfig) -> Result<Self> {
+        let mut pool = PoolingAllocationConfig::new();
+        let sandboxes = config.max_sandboxes.max(1);
+        pool.total_component_instances(sandboxes)
+            .total_core_instances(sandboxes * 4)
+            .total_memories(sandboxes)
+            .total_tables(sandboxes * 4)
+            .total_stacks(sandboxes)
+            .max_memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX));
+
+        let mut wasm_config = Config::new();
+        crate::engine_config::apply_compiled_settings(&mut wasm_config);
+        wasm_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm_config).map_err(Error::Engine)?;
+
+        // SAFETY: the artifact was produced by this crate's build script with
+        // the same wasmtime and the same compiled settings; it is trusted.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&engine, GUEST_ARTIFACT) }.map_err(Error::Engine)?;
+
+        let mut linker = Linker::<RunState>::new(&engine);
+        link_wasi(&mut linker).map_err(Error::Engine)?;
+        bindings::Sandbox::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+            .map_err(Error::Engine)?;
+        let pre = SandboxPre::new(linker.instantiate_pre(&component).map_err(Error::Engine)?).map_err(Error::Engine)?;
+
+        let ticker = EpochTicker::start(engine.clone()).map_err(|e| Error::Engine(wasmtime::Error::new(e)))?;
+        Ok(Self { engine, pre, max_memory_bytes: config.max_memory_bytes, _ticker: ticker })
+    }
+
+    /// Run one execution in a fresh sandbox.
+    ///
+    /// Must be called within a tokio runtime: connector calls run as tasks on
+    /// it, and its timer enforces the deadline while the script waits.
+    ///
+    /// # Errors
+    ///
+    /// Only when the run could not start: [`Error::LimitTooHigh`] or
+    /// [`Error::Instantiate`]. Everything the script does, including being
+    /// stopped by a limit, is in the [`Outcome`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops the run and its connector calls.
+    pub async fn execute(&self, execution: Execution) -> Result<Outcome> {
+        let Execution { code, grants, limits, on_log } = execution;
+        if limits.memory_bytes > self.max_memory_bytes {
+            return Err(Error::LimitTooHigh {
+                limit: "memory_bytes",
+                value: limits.memory_bytes,
+                max: self.max_memory_bytes,
+            });
+        }
+        let started = Instant::now();
+        let mut store = Store::new(&self.engine, RunState::new(Arc::clone(&grants), &limits, on_log));
+        store.limiter(|state| &mut state.memory);
+        store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(epoch_ticks(limits.timeout));
+
+        let request = bindings::Request {
+            code,
+            connectors: grants
+                .namespaces()
+                .map(|(name, methods)| bindings::Connector { name: name.to_owned(), methods: methods.to_vec() })
+                .collect(),
+            max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
+        };
+
+        let run = async {
+            let sandbox = self.pre.instantiate_async(&mut store).await?;
+            sandbox.call_run(&mut store, &request).await
+        };
+        let ended = tokio::time::timeout(limits.timeout, run).await;
+
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        let state = store.into_data();
+        let mut outcome = Outcome {
+            result: None,
+            logs: Vec::new(),
+            error: None,
+            stats: Stats {
+                wall_time: started.elapsed(),
+                fuel_used: limits.fuel.saturating_sub(fuel_left),
+                peak_memory_bytes: state.memory.peak,
+                connector_calls: state.calls.started,
+            },
+        };
+        match ended {
+            Err(_elapsed) => outcome.error = Some(timeout_error(&limits)),
+            Ok(Err(trap)) => outcome.error = Some(classify_trap(&trap, &state, &limits)),
+            Ok(Ok(Err(script))) => outcome.error = Some(script_error(script)),
+            Ok(Ok(Ok(None))) => {}
+            Ok(Ok(Ok(Some(json)))) => {
+                if json.len() > limits.result_bytes {
+                    outcome.error = Some(ExecutionError::limit(
+                        ErrorKind::Output,
+                        format!("the result is {} bytes of JSON; the limit is {} bytes", json.len(), limits.result_bytes),
+                    ));
+                } else {
+                    match serde_json::from_str(&json) {
+                        Ok(value) => outcome.result = Some(value),
+                        Err(error) => {
+                            outcome.error = Some(ExecutionError::limit(
+                                ErrorKind::Internal,
+                                format!("the sandbox returned a result that is not JSON: {error}"),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        outcome.logs = state.console.entries;
+        Ok(outcome)
+    }
+}
+
+/// What to run, with what, within what limits.
+pub struct Execution {
+    code: String,
+    grants: Arc<Grants>,
+    limits: Limits,
+    on_log: Option<LogSink>,
+}
+
+impl Execution {
+    /// Run `code` (JavaScript) with no connectors and [`Limits::default`].
+    pub fn new(code: impl Into<String>) -> Self {
+        Self { code: code.into(), grants: Arc::new(Grants::new()), limits: Limits::default(), on_log: None }
+    }
+
+    /// Grant these connectors.
+    pub fn grants(mut self, grants: Arc<Grants>) -> Self {
+        self.grants = grants;
+        self
+    }
+
+    /// Use these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Call `sink` with every console line as it is written (it also ends up
+    /// in [`Outcome::logs`]).
+    pub fn on_log(mut self, sink: impl Fn(&LogEntry) + Send + Sync + 'static) -> Self {
+        self.on_log = Some(Arc::new(sink));
+        self
+    }
+}
+
+/// Link only the WASI interfaces the guest imports, all of them with
+/// nothing granted (see `RunState::new`).
+fn link_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)
+}
+
+fn epoch_ticks(timeout: Duration) -> u64 {
+    (timeout.as_nanos() / EPOCH_TICK.as_nanos()).try_into().unwrap_or(u64::MAX / 2).max(1)
+}
+
+fn timeout_error(limits: &Limits) -> ExecutionError {
+    ExecutionError::limit(
+        ErrorKind::Timeout,
+        format!("the script ran past its deadline of {} ms", limits.timeout.as_millis()),
+    )
+}
+
+fn classify_trap(trap: &wasmtime::Error, state: &RunState, limits: &Limits) -> ExecutionError {
+    if let Some(error) = &state.stopped_by {
+        return error.clone();
+    }
+    if state.memory.exceeded {
+        return ExecutionError::limit(
+            ErrorKind::Memory,
+            format!("the script reached the memory cap of {} bytes", limits.memory_bytes),
+        );
+    }
+    match trap.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => ExecutionError::limit(
+            ErrorKind::Fuel,
+            format!("the script used all of its {} fuel: it computed for too long", limits.fuel),
+        ),
+        Some(Trap::Interrupt) => timeout_error(limits),
+        Some(Trap::StackOverflow) => {
+            ExecutionError::limit(ErrorKind::Stack, "the script overflowed the WebAssembly stack: recursion too deep")
+        }
+        _ => {
+            let stderr = state.stderr.contents();
+            let detail = String::from_utf8_lossy(&stderr);
+            ExecutionError::limit(ErrorKind::Internal, format!("the sandbox failed: {}: {trap:#}", detail.trim()))
+        }
+    }
+}
+
+fn script_error(error: bindings::ScriptError) -> ExecutionError {
+    let kind = match error.failure {
+        Failure::ResultTooLarge => ErrorKind::Output,
+        Failure::Exception | Failure::Unsettled | Failure::Unserializable => ErrorKind::Script,
+    };
+    ExecutionError {
+        kind,
+        name: error.name,
+        message: error.message,
+        line: error.line,
+        column: error.column,
+        stack: error.stack,
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("codemode-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Self { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
