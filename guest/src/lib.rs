@@ -80,6 +80,10 @@ fn build_state() -> Result<State, String> {
         evaluate("inspect", include_str!("js/inspect.js"))?.call::<_, ()>((internal.clone(),))?;
         evaluate("web", include_str!("js/web.js"))?.call::<_, ()>((natives.clone(), internal.clone()))?;
         let hooks: Object = evaluate("prelude", include_str!("js/prelude.js"))?.call((natives, internal))?;
+        // Collect the garbage of initialization now, so that it is not in the
+        // snapshot and no run starts by collecting it.
+        // SAFETY: the context is live and locked by `with`.
+        unsafe { javy::quickjs::qjs::JS_RunGC(javy::quickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr())) };
         Ok::<_, javy::quickjs::Error>(Persistent::save(&ctx, hooks))
     });
     let hooks = hooks.map_err(|error| runtime.context().with(|ctx| describe_failure(&ctx, error)))?;
