@@ -1,1 +1,7 @@
+//! End-to-end tests of the sandbox: through the embedding API and through
+//! the `codemode` binary. One binary, a module per topic.
 
+mod behaviour;
+mod cli;
+mod escape;
+mod support;

@@ -185,7 +185,7 @@
         const methods = methodLists[index];
         const namespace = Object.create(null);
         for (const method of methods) {
-          define(namespace, method, (args) => callConnector(name, method, args));
+          namespace[method] = (args) => callConnector(name, method, args);
         }
         define(g, name, Object.freeze(namespace));
         connectorNames.push(name);

@@ -1,0 +1,330 @@
+//! What a script can do, through the embedding API: the shapes of code,
+//! results, errors with positions, console, timers, the web globals, and
+//! connectors (including running their calls concurrently).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use codemode_runtime::{
+    Error, ErrorKind, Execution, GUEST_COMPONENT, Grants, LogEntry, LogLevel, Outcome, Runtime,
+};
+use serde_json::json;
+
+use crate::support::{TestConnector, limits, run, run_with, test_grants};
+
+fn assert_ok(outcome: &Outcome) {
+    assert!(outcome.ok(), "the run failed: {outcome:#?}");
+}
+
+fn texts(outcome: &Outcome) -> Vec<&str> {
+    outcome.logs.iter().map(|entry| entry.text.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_script_returns_its_last_expression() {
+    let outcome = run("const a = [1, 2, 3];\na.map((x) => x * 2)").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!([2, 4, 6])));
+}
+
+#[tokio::test]
+async fn a_script_may_await_at_top_level() {
+    let outcome = run("const v = await Promise.resolve(20);\n({ v: v + 1 })").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!({ "v": 21 })));
+}
+
+#[tokio::test]
+async fn an_async_arrow_function_is_called_and_its_value_returned() {
+    let outcome = run("async () => {\n  const x = await Promise.resolve('a');\n  return { x };\n}").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!({ "x": "a" })));
+}
+
+#[tokio::test]
+async fn a_module_returns_its_default_export() {
+    let outcome = run("const n = await Promise.resolve(2);\nexport default { n };").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!({ "n": 2 })));
+}
+
+#[tokio::test]
+async fn undefined_is_no_result() {
+    let outcome = run("let x = 1;").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, None);
+}
+
+#[tokio::test]
+async fn code_fences_are_ignored_and_lines_still_count_from_the_fence() {
+    let outcome = run("```js\nconst a = 1;\nnull.boom;\n```").await;
+    let error = outcome.error.expect("the script throws");
+    assert_eq!(error.kind, ErrorKind::Script);
+    assert_eq!(error.name, "TypeError");
+    assert_eq!(error.line, Some(3), "{error:#?}");
+
+    let outcome = run("```typescript\n40 + 2\n```\n").await;
+    assert_eq!(outcome.result, Some(json!(42)));
+}
+
+#[tokio::test]
+async fn a_syntax_error_names_its_line() {
+    let outcome = run("const a = 1;\nconst b = ;\n").await;
+    let error = outcome.error.expect("a syntax error");
+    assert_eq!((error.kind, error.name.as_str()), (ErrorKind::Script, "SyntaxError"));
+    assert_eq!(error.line, Some(2), "{error:#?}");
+    assert!(error.column.is_some(), "{error:#?}");
+    assert!(error.message.contains("unexpected token"), "{error:#?}");
+}
+
+#[tokio::test]
+async fn an_uncaught_error_names_its_line_and_column() {
+    let outcome = run("const a = 1;\nfunction f() {\n  throw new RangeError('too far');\n}\nf();").await;
+    let error = outcome.error.expect("the script throws");
+    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "RangeError", "too far"));
+    // QuickJS places a `throw new X()` at the constructor's name.
+    assert_eq!((error.line, error.column), (Some(3), Some(13)), "{error:#?}");
+    assert!(error.stack.contains("agent.js:3:13"), "{error:#?}");
+}
+
+#[tokio::test]
+async fn a_rejected_top_level_promise_is_a_script_error() {
+    let outcome = run("await Promise.reject(new TypeError('no'))").await;
+    let error = outcome.error.expect("the promise rejects");
+    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "TypeError", "no"));
+}
+
+#[tokio::test]
+async fn an_unknown_global_lists_the_granted_connectors() {
+    let connector = TestConnector::new();
+    let outcome = run_with(Execution::new("await gihub.get()").grants(test_grants(&connector))).await;
+    let error = outcome.error.expect("a ReferenceError");
+    assert_eq!(error.name, "ReferenceError");
+    assert!(error.message.contains("gihub"), "{error:#?}");
+    assert!(error.message.contains("the granted connectors are: test"), "{error:#?}");
+}
+
+#[tokio::test]
+async fn console_levels_and_formatting_follow_node() {
+    let code = r#"
+        console.log("plain", 1, { a: [1, 2], b: "s" });
+        console.info("%s is %d", "x", 42);
+        console.warn(new Map([["k", 1]]));
+        console.error([undefined, null]);
+        console.debug(new Set([1]));
+    "#;
+    let outcome = run(code).await;
+    assert_ok(&outcome);
+    let levels: Vec<LogLevel> = outcome.logs.iter().map(|e| e.level).collect();
+    assert_eq!(levels, [LogLevel::Log, LogLevel::Info, LogLevel::Warn, LogLevel::Error, LogLevel::Debug]);
+    assert_eq!(
+        texts(&outcome),
+        [
+            "plain 1 { a: [ 1, 2 ], b: 's' }",
+            "x is 42",
+            "Map(1) { 'k' => 1 }",
+            "[ undefined, null ]",
+            "Set(1) { 1 }"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn console_lines_stream_to_the_sink_in_order() {
+    let seen: Arc<Mutex<Vec<LogEntry>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let execution = Execution::new("for (let i = 0; i < 3; i++) console.log('line', i);")
+        .on_log(move |entry| sink.lock().expect("not poisoned").push(entry.clone()));
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    let seen = seen.lock().expect("not poisoned");
+    assert_eq!(seen.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["line 0", "line 1", "line 2"]);
+    assert_eq!(*seen, outcome.logs);
+}
+
+#[tokio::test]
+async fn timers_really_wait_and_can_be_cleared() {
+    let code = r#"
+        const start = Date.now();
+        const order = [];
+        const cancelled = setTimeout(() => order.push("cancelled"), 10);
+        clearTimeout(cancelled);
+        setTimeout(() => order.push("late"), 60);
+        setTimeout(() => order.push("early"), 20);
+        let ticks = 0;
+        const interval = setInterval(() => { if (++ticks === 3) clearInterval(interval); }, 5);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ({ order, ticks, waited: Date.now() - start >= 100 })
+    "#;
+    let started = Instant::now();
+    let outcome = run(code).await;
+    assert_ok(&outcome);
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(outcome.result, Some(json!({ "order": ["early", "late"], "ticks": 3, "waited": true })));
+}
+
+#[tokio::test]
+async fn web_globals_work() {
+    let code = r#"
+        const url = new URL("/a/b?x=1&y=two#h", "https://example.com:8080");
+        url.searchParams.append("z", "3 4");
+        const bytes = new TextEncoder().encode("héllo");
+        const random = crypto.getRandomValues(new Uint8Array(16));
+        const copy = structuredClone({ d: new Date(0), m: new Map([[1, 2]]) });
+        ({
+            href: url.href,
+            host: url.host,
+            y: url.searchParams.get("y"),
+            bytes: bytes.length,
+            text: new TextDecoder().decode(bytes),
+            base64: btoa("hi!"),
+            decoded: atob("aGkh"),
+            uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()),
+            random: random.length === 16 && random.some((b) => b !== 0),
+            clone: [copy.d instanceof Date, copy.m.get(1)],
+            params: new URLSearchParams({ a: "1", b: "x y" }).toString(),
+        })
+    "#;
+    let outcome = run(code).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!({
+            "href": "https://example.com:8080/a/b?x=1&y=two&z=3+4#h",
+            "host": "example.com:8080",
+            "y": "two",
+            "bytes": 6,
+            "text": "héllo",
+            "base64": "aGkh",
+            "decoded": "hi!",
+            "uuid": true,
+            "random": true,
+            "clone": [true, 2],
+            "params": "a=1&b=x+y",
+        }))
+    );
+}
+
+#[tokio::test]
+async fn connectors_are_global_namespaces() {
+    let connector = TestConnector::new();
+    let code = "const r = await test.echo({ owner: 'o', n: 1 });\n({ r, keys: Object.keys(test).sort() })";
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "echo", "fail", "never", "sleep"] }))
+    );
+    assert_eq!(outcome.stats.connector_calls, 1);
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promise_all_runs_connector_calls_concurrently() {
+    let connector = TestConnector::new();
+    let code = r#"
+        const t = Date.now();
+        const values = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => test.sleep({ ms: 100, value: i })),
+        );
+        ({ values, elapsed: Date.now() - t })
+    "#;
+    let started = Instant::now();
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    let elapsed = started.elapsed();
+    assert_ok(&outcome);
+    let result = outcome.result.expect("a result");
+    assert_eq!(result["values"], json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    assert!(elapsed < Duration::from_millis(300), "ten 100 ms calls took {elapsed:?}");
+    assert_eq!(connector.max_running.load(Ordering::SeqCst), 10);
+}
+
+#[tokio::test]
+async fn a_connector_failure_rejects_with_a_connector_error() {
+    let connector = TestConnector::new();
+    let code = r#"
+        try {
+            await test.fail({ message: "upstream said no" });
+        } catch (e) {
+            ({ name: e.name, code: e.code, message: e.message, connector: e.connector, method: e.method, isError: e instanceof Error })
+        }
+    "#;
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!({
+            "name": "ConnectorError", "code": "connector", "message": "upstream said no",
+            "connector": "test", "method": "fail", "isError": true
+        }))
+    );
+
+    let outcome = run_with(Execution::new("await test.fail({ message: 'nope' })").grants(test_grants(&connector))).await;
+    let error = outcome.error.expect("uncaught");
+    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "ConnectorError", "nope"));
+}
+
+#[tokio::test]
+async fn stats_report_what_the_run_cost() {
+    let connector = TestConnector::new();
+    let code = "const big = new Array(100000).fill('x'); await test.echo({}); await test.echo({}); big.length";
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!(100000)));
+    assert_eq!(outcome.stats.connector_calls, 2);
+    assert!(outcome.stats.fuel_used > 0);
+    assert!(outcome.stats.peak_memory_bytes >= 1 << 20, "{:?}", outcome.stats);
+    assert!(outcome.stats.wall_time > Duration::ZERO);
+}
+
+#[test]
+fn grants_refuse_names_a_script_cannot_use() {
+    let connector = TestConnector::new();
+    for name in ["1abc", "my-api", "class", "console", "Math", ""] {
+        let result = Grants::new().grant(name, connector.clone());
+        assert!(matches!(result, Err(Error::ConnectorName { .. })), "`{name}` was accepted");
+    }
+    let twice = Grants::new().grant("a", connector.clone()).and_then(|g| g.grant("a", connector.clone()));
+    assert!(matches!(twice, Err(Error::ConnectorName { reason, .. }) if reason.contains("already")));
+}
+
+#[tokio::test]
+async fn a_memory_cap_above_the_runtime_maximum_is_refused() {
+    let execution = Execution::new("1").limits(limits(|l| l.memory_bytes = 64 << 30));
+    let error = crate::support::RUNTIME.execute(execution).await.expect_err("too much memory");
+    assert!(matches!(error, Error::LimitTooHigh { limit: "memory_bytes", .. }), "{error}");
+}
+
+#[test]
+fn the_runtime_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Runtime>();
+}
+
+#[test]
+fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(GUEST_COMPONENT) {
+        if let wasmparser::Payload::ComponentImportSection(section) = payload? {
+            for import in section {
+                // Interfaces (`ns:pkg/iface`) are capabilities; plain names
+                // are the world's own types.
+                let name = import?.name.name;
+                if name.contains(':') {
+                    imports.push(name.to_owned());
+                }
+            }
+        }
+    }
+    assert!(imports.iter().any(|i| i.starts_with("codemode:sandbox/host@")), "{imports:?}");
+    let allowed = ["codemode:sandbox/host@", "wasi:clocks/", "wasi:random/", "wasi:io/", "wasi:cli/"];
+    for import in &imports {
+        assert!(allowed.iter().any(|prefix| import.starts_with(prefix)), "unexpected import `{import}`");
+    }
+    for forbidden in ["wasi:sockets", "wasi:filesystem", "wasi:http"] {
+        assert!(!imports.iter().any(|i| i.starts_with(forbidden)), "{forbidden} imported: {imports:?}");
+    }
+    Ok(())
+}

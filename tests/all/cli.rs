@@ -1,0 +1,187 @@
+//! The `codemode` binary as a user runs it: output, `--json`, exit statuses,
+//! flags, configuration errors, and console lines streamed as they happen.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
+
+/// Run `codemode <args>` with `stdin` as standard input.
+fn codemode(args: &[&str], stdin: &str) -> Result<Output> {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting codemode")?;
+    child.stdin.take().context("stdin")?.write_all(stdin.as_bytes())?;
+    Ok(child.wait_with_output()?)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A file in a fresh temporary directory, removed with the directory.
+struct TempFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("codemode-cli-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(name);
+        std::fs::write(&path, contents)?;
+        Ok(Self { dir, path })
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().unwrap_or_default()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn run_prints_logs_then_the_result() -> Result<()> {
+    let script = TempFile::new("hello.js", "console.log('hello', { n: 1 });\n({ answer: 42 })")?;
+    let output = codemode(&["run", script.path()], "")?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "hello { n: 1 }\n{\n  \"answer\": 42\n}\n");
+    Ok(())
+}
+
+#[test]
+fn run_reads_standard_input() -> Result<()> {
+    let output = codemode(&["run"], "6 * 7")?;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), "42\n");
+    let output = codemode(&["run", "-"], "'dash'")?;
+    assert_eq!(text(&output.stdout), "\"dash\"\n");
+    Ok(())
+}
+
+#[test]
+fn json_prints_exactly_one_object() -> Result<()> {
+    let output = codemode(&["run", "--json"], "console.warn('w'); console.log('l'); [1]")?;
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let value: Value = serde_json::from_str(&stdout)?;
+    assert_eq!(value["ok"], json!(true));
+    assert_eq!(value["result"], json!([1]));
+    assert_eq!(value["logs"], json!([{ "level": "warn", "text": "w" }, { "level": "log", "text": "l" }]));
+    assert_eq!(value["error"], Value::Null);
+    for stat in ["wallTimeUs", "fuelUsed", "peakMemoryBytes", "connectorCalls"] {
+        assert!(value["stats"][stat].is_u64(), "stats.{stat} missing: {value}");
+    }
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    Ok(())
+}
+
+#[test]
+fn a_script_error_exits_1_with_its_position() -> Result<()> {
+    let output = codemode(&["run"], "const a = 1;\nundefinedFunction();\n")?;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("ReferenceError"), "{stderr}");
+
+    let output = codemode(&["run", "--json"], "let = ;")?;
+    assert_eq!(output.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["ok"], json!(false));
+    assert_eq!(value["error"]["kind"], json!("script"));
+    assert_eq!(value["error"]["name"], json!("SyntaxError"));
+    assert_eq!(value["error"]["line"], json!(1));
+    Ok(())
+}
+
+#[test]
+fn limits_exit_3_and_flags_set_them() -> Result<()> {
+    let started = Instant::now();
+    let output = codemode(&["run", "--json", "--timeout-ms", "200", "--fuel", "100000000000"], "while (true) {}")?;
+    assert_eq!(output.status.code(), Some(3));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["error"]["kind"], json!("timeout"));
+
+    let output = codemode(&["run", "--json", "--fuel", "1000000"], "for (;;) {}")?;
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("fuel"));
+
+    let bomb = "const keep = []; for (;;) keep.push('x'.repeat(1 << 20) + keep.length);";
+    let output = codemode(&["run", "--json", "--memory-mib", "16"], bomb)?;
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("memory"));
+    Ok(())
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() -> Result<()> {
+    let output = codemode(&["run", "--no-such-flag"], "")?;
+    assert_eq!(output.status.code(), Some(2));
+
+    let output = codemode(&["run", "/no/such/script.js"], "")?;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("/no/such/script.js"), "{}", text(&output.stderr));
+
+    let config = TempFile::new("bad.json", r#"{ "codemode": { "limits": { "fuel": "lots" } } }"#)?;
+    let output = codemode(&["run", "--config", config.path()], "1")?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(config.path()), "{stderr}");
+    assert!(stderr.contains("codemode.limits.fuel"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn config_limits_apply_and_flags_override_them() -> Result<()> {
+    let config = TempFile::new("limits.json", r#"{ "codemode": { "limits": { "timeoutMs": 150, "fuel": 100000000000 } } }"#)?;
+    let output = codemode(&["run", "--json", "--config", config.path()], "while (true) {}")?;
+    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("timeout"));
+
+    let output = codemode(&["run", "--json", "--config", config.path(), "--timeout-ms", "5000"], "await new Promise((r) => setTimeout(r, 300)); 'waited'")?;
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["result"], json!("waited"), "{value}");
+    Ok(())
+}
+
+#[test]
+fn console_output_streams_while_the_script_runs() -> Result<()> {
+    let mut child = Command::new(BINARY)
+        .args(["run"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(b"console.log('first'); await new Promise((r) => setTimeout(r, 1500)); console.log('second');")?;
+    let started = Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let first = lines.next().context("a first line")??;
+    let first_after = started.elapsed();
+    assert_eq!(first, "first");
+    assert_eq!(lines.next().context("a second line")??, "second");
+    let second_after = started.elapsed();
+    assert!(child.wait()?.success());
+    assert!(
+        second_after - first_after >= Duration::from_millis(1000),
+        "`first` came at {first_after:?} and `second` at {second_after:?}: not streamed"
+    );
+    Ok(())
+}

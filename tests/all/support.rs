@@ -1,0 +1,93 @@
+//! What the tests share: one runtime per test binary, and connectors whose
+//! behaviour a test can count on (echo, slow, huge replies, failures).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use codemode_runtime::{Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome, Runtime};
+use serde_json::{Value, json};
+
+/// The runtime every test shares; building one per test would only cost time.
+pub static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| Runtime::new().expect("the runtime starts"));
+
+/// Run `code` with no connectors and default limits.
+pub async fn run(code: &str) -> Outcome {
+    run_with(Execution::new(code)).await
+}
+
+/// Run an execution on the shared runtime.
+pub async fn run_with(execution: Execution) -> Outcome {
+    RUNTIME.execute(execution).await.expect("the run starts")
+}
+
+/// Limits with one change applied.
+pub fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
+    let mut limits = Limits::default();
+    change(&mut limits);
+    limits
+}
+
+/// The test connector `test`: a handful of methods with fixed behaviour.
+///
+/// - `echo(args)`: replies with its arguments, at once.
+/// - `sleep({ ms, value })`: replies `value` after `ms` milliseconds.
+/// - `big({ bytes })`: replies with a string of `bytes` characters.
+/// - `fail({ message })`: fails with `message`.
+/// - `never()`: never replies.
+///
+/// It counts calls, and the most calls it saw running at once.
+#[derive(Default)]
+pub struct TestConnector {
+    methods: Vec<MethodDescription>,
+    pub calls: AtomicUsize,
+    running: AtomicUsize,
+    pub max_running: AtomicUsize,
+}
+
+impl TestConnector {
+    pub fn new() -> Arc<Self> {
+        let methods = ["echo", "sleep", "big", "fail", "never"]
+            .into_iter()
+            .map(|name| MethodDescription::new(name, format!("test method `{name}`")))
+            .collect();
+        Arc::new(Self { methods, ..Self::default() })
+    }
+}
+
+#[async_trait]
+impl Connector for TestConnector {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.methods
+    }
+
+    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_running.fetch_max(running, Ordering::SeqCst);
+        let reply = match method {
+            "echo" => Ok(args),
+            "sleep" => {
+                let ms = args["ms"].as_u64().unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(args.get("value").cloned().unwrap_or(Value::Null))
+            }
+            "big" => {
+                let bytes = args["bytes"].as_u64().unwrap_or(0) as usize;
+                Ok(json!("x".repeat(bytes)))
+            }
+            "fail" => Err(ConnectorError::new(args["message"].as_str().unwrap_or("failed"))),
+            "never" => std::future::pending().await,
+            other => Err(ConnectorError::new(format!("no method {other}"))),
+        };
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        reply
+    }
+}
+
+/// Grants with the test connector as `test`.
+pub fn test_grants(connector: &Arc<TestConnector>) -> Arc<Grants> {
+    let connector: Arc<dyn Connector> = connector.clone();
+    Arc::new(Grants::new().grant("test", connector).expect("`test` is a valid name"))
+}
