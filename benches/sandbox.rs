@@ -8,11 +8,16 @@
 //! The `concurrent` group also prints the resident memory each live sandbox
 //! adds, measured with 100 sandboxes held open at once.
 
+// `criterion_group!` defines a public function it cannot document.
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime};
+use codemode_runtime::{
+    Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -39,22 +44,34 @@ impl Connector for Gate {
         &self.0
     }
     async fn call(&self, _method: &str, _args: Value) -> Result<Value, ConnectorError> {
-        let _permit = self.1.acquire().await.map_err(|_| ConnectorError::new("closed"))?;
+        let _permit = self
+            .1
+            .acquire()
+            .await
+            .map_err(|_| ConnectorError::new("closed"))?;
         Ok(Value::Null)
     }
 }
 
 fn echo_grants() -> Arc<Grants> {
-    let echo = Arc::new(Echo(vec![MethodDescription::new("echo", "returns its arguments")]));
+    let echo = Arc::new(Echo(vec![MethodDescription::new(
+        "echo",
+        "returns its arguments",
+    )]));
     Arc::new(Grants::new().grant("host", echo).expect("a valid name"))
 }
 
 fn cold_start(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     c.bench_function("cold_start", |b| {
         b.iter(|| {
-            let outcome = tokio.block_on(runtime.execute(Execution::new("console.log(\"hi\")"))).expect("runs");
+            let outcome = tokio
+                .block_on(runtime.execute(Execution::new("console.log(\"hi\")")))
+                .expect("runs");
             assert!(outcome.ok());
         })
     });
@@ -62,15 +79,22 @@ fn cold_start(c: &mut Criterion) {
 
 fn connector_roundtrip(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let grants = echo_grants();
     let run = |calls: u64| {
-        let code = format!("async () => {{ for (let i = 0; i < {calls}; i++) await host.echo({{ i }}); }}");
+        let code = format!(
+            "async () => {{ for (let i = 0; i < {calls}; i++) await host.echo({{ i }}); }}"
+        );
         let mut limits = Limits::default();
         limits.connector_calls = u32::MAX;
         limits.fuel = u64::MAX / 2;
         limits.timeout = Duration::from_secs(600);
-        let execution = Execution::new(code).grants(Arc::clone(&grants)).limits(limits);
+        let execution = Execution::new(code)
+            .grants(Arc::clone(&grants))
+            .limits(limits);
         let started = Instant::now();
         let outcome = tokio.block_on(runtime.execute(execution)).expect("runs");
         assert!(outcome.ok(), "{:?}", outcome.error);
@@ -88,7 +112,11 @@ fn connector_roundtrip(c: &mut Criterion) {
 
 fn concurrent(c: &mut Criterion) {
     let runtime = Arc::new(Runtime::new().expect("runtime"));
-    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
     let mut group = c.benchmark_group("concurrent");
     group.bench_function("100_executions", |b| {
         b.iter(|| {
@@ -96,7 +124,9 @@ fn concurrent(c: &mut Criterion) {
                 let runs = (0..100).map(|i| {
                     let runtime = Arc::clone(&runtime);
                     tokio::spawn(async move {
-                        runtime.execute(Execution::new(format!("console.log('run', {i}); {i} * 2"))).await
+                        runtime
+                            .execute(Execution::new(format!("console.log('run', {i}); {i} * 2")))
+                            .await
                     })
                 });
                 for run in runs.collect::<Vec<_>>() {
@@ -109,15 +139,25 @@ fn concurrent(c: &mut Criterion) {
     group.finish();
 
     let per_sandbox = tokio.block_on(resident_per_live_sandbox(&runtime, 100));
-    eprintln!("concurrent/resident_per_live_sandbox: {:.2} MiB", per_sandbox / (1024.0 * 1024.0));
+    eprintln!(
+        "concurrent/resident_per_live_sandbox: {:.2} MiB",
+        per_sandbox / (1024.0 * 1024.0)
+    );
 }
 
 /// Resident memory added per sandbox while `count` sandboxes are live (each
 /// parked on a connector call), in bytes.
 async fn resident_per_live_sandbox(runtime: &Arc<Runtime>, count: usize) -> f64 {
     let gate = Arc::new(Semaphore::new(0));
-    let connector = Arc::new(Gate(vec![MethodDescription::new("wait", "waits for the gate")], Arc::clone(&gate)));
-    let grants = Arc::new(Grants::new().grant("gate", connector).expect("a valid name"));
+    let connector = Arc::new(Gate(
+        vec![MethodDescription::new("wait", "waits for the gate")],
+        Arc::clone(&gate),
+    ));
+    let grants = Arc::new(
+        Grants::new()
+            .grant("gate", connector)
+            .expect("a valid name"),
+    );
     let before = resident_bytes();
     let runs: Vec<_> = (0..count)
         .map(|_| {
@@ -143,7 +183,11 @@ async fn resident_per_live_sandbox(runtime: &Arc<Runtime>, count: usize) -> f64 
 /// This process's resident set, from /proc/self/statm.
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 

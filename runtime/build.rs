@@ -33,7 +33,13 @@ fn build() -> wasmtime::Result<()> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let guest_dir = manifest_dir.join("../guest");
-    for watched in ["../guest/src", "../guest/Cargo.toml", "../guest/Cargo.lock", "../guest/.cargo", "../wit"] {
+    for watched in [
+        "../guest/src",
+        "../guest/Cargo.toml",
+        "../guest/Cargo.lock",
+        "../guest/.cargo",
+        "../wit",
+    ] {
         println!("cargo:rerun-if-changed={watched}");
     }
 
@@ -67,10 +73,23 @@ fn build_guest(guest_dir: &Path, target_dir: &Path) -> wasmtime::Result<Vec<u8>>
     let mut command = Command::new(cargo);
     command
         .current_dir(guest_dir)
-        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(target_dir);
     // The outer build's flags are for the host; the guest has its own.
-    for variable in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
+    for variable in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         command.env_remove(variable);
     }
     let status = command.status()?;
@@ -92,7 +111,10 @@ struct InitState {
 
 impl WasiView for InitState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -102,18 +124,23 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
     let engine = Engine::new(&config)?;
     let mut linker = Linker::<InitState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    let mut store = Store::new(&engine, InitState {
-        // Stderr is inherited so that a failing initializer explains itself.
-        wasi: WasiCtx::builder().inherit_stderr().build(),
-        table: ResourceTable::new(),
-    });
+    let mut store = Store::new(
+        &engine,
+        InitState {
+            // Stderr is inherited so that a failing initializer explains itself.
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            table: ResourceTable::new(),
+        },
+    );
 
     // The initializer must not reach the host: its connector and console
     // imports trap here.
     let mut host = linker.instance("codemode:sandbox/host@0.1.0")?;
     for function in ["start-call", "wait-next", "log"] {
         host.func_new(function, move |_, _, _, _| {
-            wasmtime::bail!("the guest's initializer called `{function}`; it must not reach the host")
+            wasmtime::bail!(
+                "the guest's initializer called `{function}`; it must not reach the host"
+            )
         })?;
     }
 
@@ -123,9 +150,13 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
     // that the component's `initialize` still aliases. Kept, it is harmless:
     // the host never calls it, and calling it again does nothing.
     wizer.keep_init_func(true);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (snapshot, _) = runtime.block_on(wizer.run_component(&mut store, raw, async |store, component: &Component| {
-        linker.instantiate_async(store, component).await
-    }))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (snapshot, _) = runtime.block_on(wizer.run_component(
+        &mut store,
+        raw,
+        async |store, component: &Component| linker.instantiate_async(store, component).await,
+    ))?;
     Ok(snapshot)
 }

@@ -293,26 +293,3 @@ fn blank_code_fences(code: &str) -> String {
     }
     lines.concat()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::{blank_code_fences, looks_like_module};
-
-    #[test]
-    fn modules_are_told_by_import_and_export() {
-        assert!(looks_like_module("export default 1;"));
-        assert!(looks_like_module("import fs from 'fs';"));
-        assert!(looks_like_module("import 'fs';"));
-        assert!(looks_like_module("  export { a };"));
-        assert!(!looks_like_module("await x;"));
-        assert!(!looks_like_module("const m = await import('x');"));
-        assert!(!looks_like_module("exported = 1; important()"));
-    }
-
-    #[test]
-    fn fences_become_blank_lines() {
-        assert_eq!(blank_code_fences("```js\nlet a = 1;\na\n```\n"), "\nlet a = 1;\na\n\n");
-        assert_eq!(blank_code_fences("  ```typescript\nx\n```"), "\nx\n");
-        assert_eq!(blank_code_fences("let s = '```';\n"), "let s = '```';\n");
-    }
-}

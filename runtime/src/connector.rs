@@ -61,7 +61,9 @@ impl ConnectorError {
     /// An error with a message for the agent. It reaches the sandbox as is:
     /// never put a credential in it.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 
     /// The message the script sees.

@@ -12,19 +12,103 @@ use crate::error::{Error, Result};
 
 /// Globals a connector may not shadow: the language's and the sandbox's own.
 const RESERVED_GLOBALS: &[&str] = &[
-    "globalThis", "Object", "Function", "Array", "Number", "Boolean", "String", "Symbol", "BigInt", "Math", "JSON",
-    "Date", "RegExp", "Error", "Promise", "Proxy", "Reflect", "Map", "Set", "WeakMap", "WeakSet", "WeakRef",
-    "Intl", "Atomics", "ArrayBuffer", "DataView", "Iterator", "console", "codemode", "crypto", "URL",
-    "URLSearchParams", "TextEncoder", "TextDecoder", "DOMException", "ConnectorError", "setTimeout", "setInterval",
-    "clearTimeout", "clearInterval", "structuredClone", "atob", "btoa", "eval", "undefined", "NaN", "Infinity",
+    "globalThis",
+    "Object",
+    "Function",
+    "Array",
+    "Number",
+    "Boolean",
+    "String",
+    "Symbol",
+    "BigInt",
+    "Math",
+    "JSON",
+    "Date",
+    "RegExp",
+    "Error",
+    "Promise",
+    "Proxy",
+    "Reflect",
+    "Map",
+    "Set",
+    "WeakMap",
+    "WeakSet",
+    "WeakRef",
+    "Intl",
+    "Atomics",
+    "ArrayBuffer",
+    "DataView",
+    "Iterator",
+    "console",
+    "codemode",
+    "crypto",
+    "URL",
+    "URLSearchParams",
+    "TextEncoder",
+    "TextDecoder",
+    "DOMException",
+    "ConnectorError",
+    "setTimeout",
+    "setInterval",
+    "clearTimeout",
+    "clearInterval",
+    "structuredClone",
+    "atob",
+    "btoa",
+    "eval",
+    "undefined",
+    "NaN",
+    "Infinity",
 ];
 
 /// Words JavaScript reserves; a namespace named like one could not be called.
 const RESERVED_WORDS: &[&str] = &[
-    "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else",
-    "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements", "import", "in",
-    "instanceof", "interface", "let", "new", "null", "package", "private", "protected", "public", "return",
-    "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 /// One granted connector.
@@ -72,7 +156,9 @@ impl Grants {
     /// is a reserved word, shadows a built-in global, or is already granted.
     pub fn grant(mut self, name: &str, connector: Arc<dyn Connector>) -> Result<Self> {
         let reason = if !is_identifier(name) {
-            Some("it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit)")
+            Some(
+                "it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit)",
+            )
         } else if RESERVED_WORDS.contains(&name) {
             Some("it is a JavaScript reserved word")
         } else if RESERVED_GLOBALS.contains(&name) {
@@ -83,11 +169,21 @@ impl Grants {
             None
         };
         if let Some(reason) = reason {
-            return Err(Error::ConnectorName { name: name.to_owned(), reason });
+            return Err(Error::ConnectorName {
+                name: name.to_owned(),
+                reason,
+            });
         }
         let method_list: Vec<String> = connector.methods().iter().map(|m| m.name.clone()).collect();
         let methods = method_list.iter().cloned().collect();
-        self.by_name.insert(name.to_owned(), Grant { connector, methods, method_list });
+        self.by_name.insert(
+            name.to_owned(),
+            Grant {
+                connector,
+                methods,
+                method_list,
+            },
+        );
         Ok(self)
     }
 
@@ -97,7 +193,9 @@ impl Grants {
 
     /// `(name, methods)` of each grant, as the guest receives them.
     pub(crate) fn namespaces(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.by_name.iter().map(|(name, grant)| (name.as_str(), grant.method_list.as_slice()))
+        self.by_name
+            .iter()
+            .map(|(name, grant)| (name.as_str(), grant.method_list.as_slice()))
     }
 }
 

@@ -59,19 +59,31 @@ impl RunState {
             wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
             stderr,
             table: ResourceTable::new(),
-            memory: MemoryLimiter { cap: limits.memory_bytes, peak: 0, exceeded: false },
+            memory: MemoryLimiter {
+                cap: limits.memory_bytes,
+                peak: 0,
+                exceeded: false,
+            },
             calls: Calls {
                 grants,
                 started: 0,
                 max_calls: limits.connector_calls,
                 argument_bytes: limits.argument_bytes,
                 reply_bytes: limits.reply_bytes,
-                slots: Arc::new(Semaphore::new(limits.connector_calls_in_flight.max(1) as usize)),
+                slots: Arc::new(Semaphore::new(
+                    limits.connector_calls_in_flight.max(1) as usize
+                )),
                 in_flight: JoinSet::new(),
                 handles: HashMap::new(),
                 next_handle: 0,
             },
-            console: Console { entries: Vec::new(), bytes: 0, cap: limits.log_bytes, truncated: false, sink },
+            console: Console {
+                entries: Vec::new(),
+                bytes: 0,
+                cap: limits.log_bytes,
+                truncated: false,
+                sink,
+            },
             stopped_by: None,
         }
     }
@@ -79,7 +91,10 @@ impl RunState {
 
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -91,7 +106,12 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let desired = desired as u64;
         if desired > self.cap {
             self.exceeded = true;
@@ -101,7 +121,12 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // QuickJS never grows its function table at run time.
         Ok(desired <= 1 << 16)
     }
@@ -121,7 +146,10 @@ pub(crate) struct Calls {
 }
 
 fn call_error(code: &str, message: String) -> CallError {
-    CallError { code: code.into(), message }
+    CallError {
+        code: code.into(),
+        message,
+    }
 }
 
 impl Calls {
@@ -167,7 +195,10 @@ impl Calls {
             let _permit = match permit {
                 Ok(permit) => permit,
                 // The semaphore is never closed.
-                Err(_) => slots.acquire_owned().await.map_err(|_| call_error("connector", "cancelled".into()))?,
+                Err(_) => slots
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| call_error("connector", "cancelled".into()))?,
             };
             match connector.call(&method, args).await {
                 Ok(reply) => encode_reply(&reply, reply_bytes, &method),
@@ -194,12 +225,20 @@ impl Calls {
             return None;
         }
         let joined = match timeout {
-            Some(timeout) => tokio::time::timeout(timeout, self.in_flight.join_next_with_id()).await.ok()?,
+            Some(timeout) => tokio::time::timeout(timeout, self.in_flight.join_next_with_id())
+                .await
+                .ok()?,
             None => self.in_flight.join_next_with_id().await,
         }?;
         let (id, reply) = match joined {
             Ok((id, reply)) => (id, reply),
-            Err(error) => (error.id(), Err(call_error("connector", "the connector failed unexpectedly".into()))),
+            Err(error) => (
+                error.id(),
+                Err(call_error(
+                    "connector",
+                    "the connector failed unexpectedly".into(),
+                )),
+            ),
         };
         let handle = self.handles.remove(&id)?;
         Some(Completion { handle, reply })
@@ -224,7 +263,10 @@ fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
             Ok(())
         }
     }
-    let mut out = Capped { bytes: Vec::new(), cap };
+    let mut out = Capped {
+        bytes: Vec::new(),
+        cap,
+    };
     if serde_json::to_writer(&mut out, reply).is_err() {
         return Err(call_error(
             "reply-too-large",
@@ -232,7 +274,8 @@ fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
         ));
     }
     // serde_json writes valid UTF-8.
-    String::from_utf8(out.bytes).map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
+    String::from_utf8(out.bytes)
+        .map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
 }
 
 /// Console output of one run, capped.
@@ -278,17 +321,28 @@ impl Console {
             "[codemode: console output truncated: the limit is {} bytes; later lines were dropped]",
             self.cap
         );
-        self.push(LogEntry { level: LogLevel::Warn, text: marker });
+        self.push(LogEntry {
+            level: LogLevel::Warn,
+            text: marker,
+        });
         false
     }
 }
 
 impl host::Host for RunState {
-    fn start_call(&mut self, connector: String, method: String, args: String) -> wasmtime::Result<CallStart> {
+    fn start_call(
+        &mut self,
+        connector: String,
+        method: String,
+        args: String,
+    ) -> wasmtime::Result<CallStart> {
         if self.calls.started >= self.calls.max_calls {
             let error = ExecutionError::limit(
                 ErrorKind::Calls,
-                format!("the script made more than {} connector calls", self.calls.max_calls),
+                format!(
+                    "the script made more than {} connector calls",
+                    self.calls.max_calls
+                ),
             );
             self.stopped_by = Some(error);
             wasmtime::bail!("connector call limit reached");

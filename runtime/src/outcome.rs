@@ -44,8 +44,14 @@ impl Serialize for Outcome {
             error: &'a Option<ExecutionError>,
             stats: &'a Stats,
         }
-        Wire { ok: self.ok(), result: &self.result, logs: &self.logs, error: &self.error, stats: &self.stats }
-            .serialize(serializer)
+        Wire {
+            ok: self.ok(),
+            result: &self.result,
+            logs: &self.logs,
+            error: &self.error,
+            stats: &self.stats,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -113,7 +119,14 @@ impl ExecutionError {
             ErrorKind::Stack => "StackOverflowError",
             ErrorKind::Script | ErrorKind::Internal => "InternalError",
         };
-        Self { kind, name: name.into(), message: message.into(), line: None, column: None, stack: String::new() }
+        Self {
+            kind,
+            name: name.into(),
+            message: message.into(),
+            line: None,
+            column: None,
+            stack: String::new(),
+        }
     }
 }
 
@@ -144,7 +157,10 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// True for the kinds that mean a limit stopped the run.
     pub fn is_limit(self) -> bool {
-        matches!(self, Self::Timeout | Self::Fuel | Self::Memory | Self::Output | Self::Calls | Self::Stack)
+        matches!(
+            self,
+            Self::Timeout | Self::Fuel | Self::Memory | Self::Output | Self::Calls | Self::Stack
+        )
     }
 }
 

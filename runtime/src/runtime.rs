@@ -50,7 +50,10 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { max_sandboxes: 256, max_memory_bytes: 1 << 30 }
+        Self {
+            max_sandboxes: 256,
+            max_memory_bytes: 1 << 30,
+        }
     }
 }
 
@@ -112,16 +115,27 @@ impl Runtime {
         // SAFETY: the artifact was produced by this crate's build script with
         // the same wasmtime and the same compiled settings; it is trusted.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(&engine, GUEST_ARTIFACT) }.map_err(Error::Engine)?;
+        let component =
+            unsafe { Component::deserialize(&engine, GUEST_ARTIFACT) }.map_err(Error::Engine)?;
 
         let mut linker = Linker::<RunState>::new(&engine);
         link_wasi(&mut linker).map_err(Error::Engine)?;
-        bindings::Sandbox::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+        bindings::Sandbox::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(Error::Engine)?;
+        let pre = SandboxPre::new(linker.instantiate_pre(&component).map_err(Error::Engine)?)
             .map_err(Error::Engine)?;
-        let pre = SandboxPre::new(linker.instantiate_pre(&component).map_err(Error::Engine)?).map_err(Error::Engine)?;
 
-        let ticker = EpochTicker::start(engine.clone()).map_err(|e| Error::Engine(wasmtime::Error::new(e)))?;
-        Ok(Self { engine, pre, max_memory_bytes: config.max_memory_bytes, _ticker: ticker })
+        let ticker = EpochTicker::start(engine.clone())
+            .map_err(|e| Error::Engine(wasmtime::Error::new(e)))?;
+        Ok(Self {
+            engine,
+            pre,
+            max_memory_bytes: config.max_memory_bytes,
+            _ticker: ticker,
+        })
     }
 
     /// Run one execution in a fresh sandbox.
@@ -139,7 +153,12 @@ impl Runtime {
     ///
     /// Dropping the future stops the run and its connector calls.
     pub async fn execute(&self, execution: Execution) -> Result<Outcome> {
-        let Execution { code, grants, limits, on_log } = execution;
+        let Execution {
+            code,
+            grants,
+            limits,
+            on_log,
+        } = execution;
         if limits.memory_bytes > self.max_memory_bytes {
             return Err(Error::LimitTooHigh {
                 limit: "memory_bytes",
@@ -148,7 +167,10 @@ impl Runtime {
             });
         }
         let started = Instant::now();
-        let mut store = Store::new(&self.engine, RunState::new(Arc::clone(&grants), &limits, on_log));
+        let mut store = Store::new(
+            &self.engine,
+            RunState::new(Arc::clone(&grants), &limits, on_log),
+        );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
         store.epoch_deadline_trap();
@@ -158,7 +180,10 @@ impl Runtime {
             code,
             connectors: grants
                 .namespaces()
-                .map(|(name, methods)| bindings::Connector { name: name.to_owned(), methods: methods.to_vec() })
+                .map(|(name, methods)| bindings::Connector {
+                    name: name.to_owned(),
+                    methods: methods.to_vec(),
+                })
                 .collect(),
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
@@ -191,7 +216,11 @@ impl Runtime {
                 if json.len() > limits.result_bytes {
                     outcome.error = Some(ExecutionError::limit(
                         ErrorKind::Output,
-                        format!("the result is {} bytes of JSON; the limit is {} bytes", json.len(), limits.result_bytes),
+                        format!(
+                            "the result is {} bytes of JSON; the limit is {} bytes",
+                            json.len(),
+                            limits.result_bytes
+                        ),
                     ));
                 } else {
                     match serde_json::from_str(&json) {
@@ -222,7 +251,12 @@ pub struct Execution {
 impl Execution {
     /// Run `code` (JavaScript) with no connectors and [`Limits::default`].
     pub fn new(code: impl Into<String>) -> Self {
-        Self { code: code.into(), grants: Arc::new(Grants::new()), limits: Limits::default(), on_log: None }
+        Self {
+            code: code.into(),
+            grants: Arc::new(Grants::new()),
+            limits: Limits::default(),
+            on_log: None,
+        }
     }
 
     /// Grant these connectors.
@@ -252,13 +286,19 @@ fn link_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
 }
 
 fn epoch_ticks(timeout: Duration) -> u64 {
-    (timeout.as_nanos() / EPOCH_TICK.as_nanos()).try_into().unwrap_or(u64::MAX / 2).max(1)
+    (timeout.as_nanos() / EPOCH_TICK.as_nanos())
+        .try_into()
+        .unwrap_or(u64::MAX / 2)
+        .max(1)
 }
 
 fn timeout_error(limits: &Limits) -> ExecutionError {
     ExecutionError::limit(
         ErrorKind::Timeout,
-        format!("the script ran past its deadline of {} ms", limits.timeout.as_millis()),
+        format!(
+            "the script ran past its deadline of {} ms",
+            limits.timeout.as_millis()
+        ),
     )
 }
 
@@ -269,22 +309,32 @@ fn classify_trap(trap: &wasmtime::Error, state: &RunState, limits: &Limits) -> E
     if state.memory.exceeded {
         return ExecutionError::limit(
             ErrorKind::Memory,
-            format!("the script reached the memory cap of {} bytes", limits.memory_bytes),
+            format!(
+                "the script reached the memory cap of {} bytes",
+                limits.memory_bytes
+            ),
         );
     }
     match trap.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => ExecutionError::limit(
             ErrorKind::Fuel,
-            format!("the script used all of its {} fuel: it computed for too long", limits.fuel),
+            format!(
+                "the script used all of its {} fuel: it computed for too long",
+                limits.fuel
+            ),
         ),
         Some(Trap::Interrupt) => timeout_error(limits),
-        Some(Trap::StackOverflow) => {
-            ExecutionError::limit(ErrorKind::Stack, "the script overflowed the WebAssembly stack: recursion too deep")
-        }
+        Some(Trap::StackOverflow) => ExecutionError::limit(
+            ErrorKind::Stack,
+            "the script overflowed the WebAssembly stack: recursion too deep",
+        ),
         _ => {
             let stderr = state.stderr.contents();
             let detail = String::from_utf8_lossy(&stderr);
-            ExecutionError::limit(ErrorKind::Internal, format!("the sandbox failed: {}: {trap:#}", detail.trim()))
+            ExecutionError::limit(
+                ErrorKind::Internal,
+                format!("the sandbox failed: {}: {trap:#}", detail.trim()),
+            )
         }
     }
 }
@@ -322,7 +372,10 @@ impl EpochTicker {
                     engine.increment_epoch();
                 }
             })?;
-        Ok(Self { stop, thread: Some(thread) })
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 

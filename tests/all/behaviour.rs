@@ -19,7 +19,11 @@ fn assert_ok(outcome: &Outcome) {
 }
 
 fn texts(outcome: &Outcome) -> Vec<&str> {
-    outcome.logs.iter().map(|entry| entry.text.as_str()).collect()
+    outcome
+        .logs
+        .iter()
+        .map(|entry| entry.text.as_str())
+        .collect()
 }
 
 #[tokio::test]
@@ -38,7 +42,8 @@ async fn a_script_may_await_at_top_level() {
 
 #[tokio::test]
 async fn an_async_arrow_function_is_called_and_its_value_returned() {
-    let outcome = run("async () => {\n  const x = await Promise.resolve('a');\n  return { x };\n}").await;
+    let outcome =
+        run("async () => {\n  const x = await Promise.resolve('a');\n  return { x };\n}").await;
     assert_ok(&outcome);
     assert_eq!(outcome.result, Some(json!({ "x": "a" })));
 }
@@ -48,6 +53,25 @@ async fn a_module_returns_its_default_export() {
     let outcome = run("const n = await Promise.resolve(2);\nexport default { n };").await;
     assert_ok(&outcome);
     assert_eq!(outcome.result, Some(json!({ "n": 2 })));
+}
+
+#[tokio::test]
+async fn only_import_and_export_statements_make_a_module() {
+    // Words that merely start like the keywords do not.
+    let outcome = run("const exported = 1; const important = 2;\nexported + important").await;
+    assert_eq!(outcome.result, Some(json!(3)), "{outcome:#?}");
+    // A script with top-level await keeps its last value (a module would not).
+    let outcome = run("await null;\n'script'").await;
+    assert_eq!(outcome.result, Some(json!("script")), "{outcome:#?}");
+    let outcome = run("export const a = 1;\nexport default a + 1;").await;
+    assert_eq!(outcome.result, Some(json!(2)), "{outcome:#?}");
+}
+
+#[tokio::test]
+async fn results_keep_the_key_order_of_the_script() {
+    let outcome = run("({ zebra: 1, apple: 2, mango: { y: 1, b: 2 } })").await;
+    let text = serde_json::to_string(&outcome.result).expect("serializable");
+    assert_eq!(text, r#"{"zebra":1,"apple":2,"mango":{"y":1,"b":2}}"#);
 }
 
 #[tokio::test]
@@ -73,7 +97,10 @@ async fn code_fences_are_ignored_and_lines_still_count_from_the_fence() {
 async fn a_syntax_error_names_its_line() {
     let outcome = run("const a = 1;\nconst b = ;\n").await;
     let error = outcome.error.expect("a syntax error");
-    assert_eq!((error.kind, error.name.as_str()), (ErrorKind::Script, "SyntaxError"));
+    assert_eq!(
+        (error.kind, error.name.as_str()),
+        (ErrorKind::Script, "SyntaxError")
+    );
     assert_eq!(error.line, Some(2), "{error:#?}");
     assert!(error.column.is_some(), "{error:#?}");
     assert!(error.message.contains("unexpected token"), "{error:#?}");
@@ -81,11 +108,19 @@ async fn a_syntax_error_names_its_line() {
 
 #[tokio::test]
 async fn an_uncaught_error_names_its_line_and_column() {
-    let outcome = run("const a = 1;\nfunction f() {\n  throw new RangeError('too far');\n}\nf();").await;
+    let outcome =
+        run("const a = 1;\nfunction f() {\n  throw new RangeError('too far');\n}\nf();").await;
     let error = outcome.error.expect("the script throws");
-    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "RangeError", "too far"));
+    assert_eq!(
+        (error.kind, error.name.as_str(), error.message.as_str()),
+        (ErrorKind::Script, "RangeError", "too far")
+    );
     // QuickJS places a `throw new X()` at the constructor's name.
-    assert_eq!((error.line, error.column), (Some(3), Some(13)), "{error:#?}");
+    assert_eq!(
+        (error.line, error.column),
+        (Some(3), Some(13)),
+        "{error:#?}"
+    );
     assert!(error.stack.contains("agent.js:3:13"), "{error:#?}");
 }
 
@@ -93,17 +128,24 @@ async fn an_uncaught_error_names_its_line_and_column() {
 async fn a_rejected_top_level_promise_is_a_script_error() {
     let outcome = run("await Promise.reject(new TypeError('no'))").await;
     let error = outcome.error.expect("the promise rejects");
-    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "TypeError", "no"));
+    assert_eq!(
+        (error.kind, error.name.as_str(), error.message.as_str()),
+        (ErrorKind::Script, "TypeError", "no")
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_global_lists_the_granted_connectors() {
     let connector = TestConnector::new();
-    let outcome = run_with(Execution::new("await gihub.get()").grants(test_grants(&connector))).await;
+    let outcome =
+        run_with(Execution::new("await gihub.get()").grants(test_grants(&connector))).await;
     let error = outcome.error.expect("a ReferenceError");
     assert_eq!(error.name, "ReferenceError");
     assert!(error.message.contains("gihub"), "{error:#?}");
-    assert!(error.message.contains("the granted connectors are: test"), "{error:#?}");
+    assert!(
+        error.message.contains("the granted connectors are: test"),
+        "{error:#?}"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +160,16 @@ async fn console_levels_and_formatting_follow_node() {
     let outcome = run(code).await;
     assert_ok(&outcome);
     let levels: Vec<LogLevel> = outcome.logs.iter().map(|e| e.level).collect();
-    assert_eq!(levels, [LogLevel::Log, LogLevel::Info, LogLevel::Warn, LogLevel::Error, LogLevel::Debug]);
+    assert_eq!(
+        levels,
+        [
+            LogLevel::Log,
+            LogLevel::Info,
+            LogLevel::Warn,
+            LogLevel::Error,
+            LogLevel::Debug
+        ]
+    );
     assert_eq!(
         texts(&outcome),
         [
@@ -140,7 +191,10 @@ async fn console_lines_stream_to_the_sink_in_order() {
     let outcome = run_with(execution).await;
     assert_ok(&outcome);
     let seen = seen.lock().expect("not poisoned");
-    assert_eq!(seen.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["line 0", "line 1", "line 2"]);
+    assert_eq!(
+        seen.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+        ["line 0", "line 1", "line 2"]
+    );
     assert_eq!(*seen, outcome.logs);
 }
 
@@ -162,7 +216,10 @@ async fn timers_really_wait_and_can_be_cleared() {
     let outcome = run(code).await;
     assert_ok(&outcome);
     assert!(started.elapsed() >= Duration::from_millis(100));
-    assert_eq!(outcome.result, Some(json!({ "order": ["early", "late"], "ticks": 3, "waited": true })));
+    assert_eq!(
+        outcome.result,
+        Some(json!({ "order": ["early", "late"], "ticks": 3, "waited": true }))
+    );
 }
 
 #[tokio::test]
@@ -210,12 +267,15 @@ async fn web_globals_work() {
 #[tokio::test]
 async fn connectors_are_global_namespaces() {
     let connector = TestConnector::new();
-    let code = "const r = await test.echo({ owner: 'o', n: 1 });\n({ r, keys: Object.keys(test).sort() })";
+    let code =
+        "const r = await test.echo({ owner: 'o', n: 1 });\n({ r, keys: Object.keys(test).sort() })";
     let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
     assert_ok(&outcome);
     assert_eq!(
         outcome.result,
-        Some(json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "echo", "fail", "never", "sleep"] }))
+        Some(
+            json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "echo", "fail", "never", "sleep"] })
+        )
     );
     assert_eq!(outcome.stats.connector_calls, 1);
     assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
@@ -237,7 +297,10 @@ async fn promise_all_runs_connector_calls_concurrently() {
     assert_ok(&outcome);
     let result = outcome.result.expect("a result");
     assert_eq!(result["values"], json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
-    assert!(elapsed < Duration::from_millis(300), "ten 100 ms calls took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(300),
+        "ten 100 ms calls took {elapsed:?}"
+    );
     assert_eq!(connector.max_running.load(Ordering::SeqCst), 10);
 }
 
@@ -261,9 +324,15 @@ async fn a_connector_failure_rejects_with_a_connector_error() {
         }))
     );
 
-    let outcome = run_with(Execution::new("await test.fail({ message: 'nope' })").grants(test_grants(&connector))).await;
+    let outcome = run_with(
+        Execution::new("await test.fail({ message: 'nope' })").grants(test_grants(&connector)),
+    )
+    .await;
     let error = outcome.error.expect("uncaught");
-    assert_eq!((error.kind, error.name.as_str(), error.message.as_str()), (ErrorKind::Script, "ConnectorError", "nope"));
+    assert_eq!(
+        (error.kind, error.name.as_str(), error.message.as_str()),
+        (ErrorKind::Script, "ConnectorError", "nope")
+    );
 }
 
 #[tokio::test]
@@ -275,7 +344,11 @@ async fn stats_report_what_the_run_cost() {
     assert_eq!(outcome.result, Some(json!(100000)));
     assert_eq!(outcome.stats.connector_calls, 2);
     assert!(outcome.stats.fuel_used > 0);
-    assert!(outcome.stats.peak_memory_bytes >= 1 << 20, "{:?}", outcome.stats);
+    assert!(
+        outcome.stats.peak_memory_bytes >= 1 << 20,
+        "{:?}",
+        outcome.stats
+    );
     assert!(outcome.stats.wall_time > Duration::ZERO);
 }
 
@@ -284,17 +357,36 @@ fn grants_refuse_names_a_script_cannot_use() {
     let connector = TestConnector::new();
     for name in ["1abc", "my-api", "class", "console", "Math", ""] {
         let result = Grants::new().grant(name, connector.clone());
-        assert!(matches!(result, Err(Error::ConnectorName { .. })), "`{name}` was accepted");
+        assert!(
+            matches!(result, Err(Error::ConnectorName { .. })),
+            "`{name}` was accepted"
+        );
     }
-    let twice = Grants::new().grant("a", connector.clone()).and_then(|g| g.grant("a", connector.clone()));
-    assert!(matches!(twice, Err(Error::ConnectorName { reason, .. }) if reason.contains("already")));
+    let twice = Grants::new()
+        .grant("a", connector.clone())
+        .and_then(|g| g.grant("a", connector.clone()));
+    assert!(
+        matches!(twice, Err(Error::ConnectorName { reason, .. }) if reason.contains("already"))
+    );
 }
 
 #[tokio::test]
 async fn a_memory_cap_above_the_runtime_maximum_is_refused() {
     let execution = Execution::new("1").limits(limits(|l| l.memory_bytes = 64 << 30));
-    let error = crate::support::RUNTIME.execute(execution).await.expect_err("too much memory");
-    assert!(matches!(error, Error::LimitTooHigh { limit: "memory_bytes", .. }), "{error}");
+    let error = crate::support::RUNTIME
+        .execute(execution)
+        .await
+        .expect_err("too much memory");
+    assert!(
+        matches!(
+            error,
+            Error::LimitTooHigh {
+                limit: "memory_bytes",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
@@ -318,13 +410,30 @@ fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
             }
         }
     }
-    assert!(imports.iter().any(|i| i.starts_with("codemode:sandbox/host@")), "{imports:?}");
-    let allowed = ["codemode:sandbox/host@", "wasi:clocks/", "wasi:random/", "wasi:io/", "wasi:cli/"];
+    assert!(
+        imports
+            .iter()
+            .any(|i| i.starts_with("codemode:sandbox/host@")),
+        "{imports:?}"
+    );
+    let allowed = [
+        "codemode:sandbox/host@",
+        "wasi:clocks/",
+        "wasi:random/",
+        "wasi:io/",
+        "wasi:cli/",
+    ];
     for import in &imports {
-        assert!(allowed.iter().any(|prefix| import.starts_with(prefix)), "unexpected import `{import}`");
+        assert!(
+            allowed.iter().any(|prefix| import.starts_with(prefix)),
+            "unexpected import `{import}`"
+        );
     }
     for forbidden in ["wasi:sockets", "wasi:filesystem", "wasi:http"] {
-        assert!(!imports.iter().any(|i| i.starts_with(forbidden)), "{forbidden} imported: {imports:?}");
+        assert!(
+            !imports.iter().any(|i| i.starts_with(forbidden)),
+            "{forbidden} imported: {imports:?}"
+        );
     }
     Ok(())
 }

@@ -19,7 +19,11 @@ fn codemode(args: &[&str], stdin: &str) -> Result<Output> {
         .stderr(Stdio::piped())
         .spawn()
         .context("starting codemode")?;
-    child.stdin.take().context("stdin")?.write_all(stdin.as_bytes())?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(stdin.as_bytes())?;
     Ok(child.wait_with_output()?)
 }
 
@@ -55,10 +59,16 @@ impl Drop for TempFile {
 
 #[test]
 fn run_prints_logs_then_the_result() -> Result<()> {
-    let script = TempFile::new("hello.js", "console.log('hello', { n: 1 });\n({ answer: 42 })")?;
+    let script = TempFile::new(
+        "hello.js",
+        "console.log('hello', { n: 1 });\n({ answer: 42 })",
+    )?;
     let output = codemode(&["run", script.path()], "")?;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "hello { n: 1 }\n{\n  \"answer\": 42\n}\n");
+    assert_eq!(
+        text(&output.stdout),
+        "hello { n: 1 }\n{\n  \"answer\": 42\n}\n"
+    );
     Ok(())
 }
 
@@ -74,17 +84,31 @@ fn run_reads_standard_input() -> Result<()> {
 
 #[test]
 fn json_prints_exactly_one_object() -> Result<()> {
-    let output = codemode(&["run", "--json"], "console.warn('w'); console.log('l'); [1]")?;
+    let output = codemode(
+        &["run", "--json"],
+        "console.warn('w'); console.log('l'); [1]",
+    )?;
     assert_eq!(output.status.code(), Some(0));
     let stdout = text(&output.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let value: Value = serde_json::from_str(&stdout)?;
     assert_eq!(value["ok"], json!(true));
     assert_eq!(value["result"], json!([1]));
-    assert_eq!(value["logs"], json!([{ "level": "warn", "text": "w" }, { "level": "log", "text": "l" }]));
+    assert_eq!(
+        value["logs"],
+        json!([{ "level": "warn", "text": "w" }, { "level": "log", "text": "l" }])
+    );
     assert_eq!(value["error"], Value::Null);
-    for stat in ["wallTimeUs", "fuelUsed", "peakMemoryBytes", "connectorCalls"] {
-        assert!(value["stats"][stat].is_u64(), "stats.{stat} missing: {value}");
+    for stat in [
+        "wallTimeUs",
+        "fuelUsed",
+        "peakMemoryBytes",
+        "connectorCalls",
+    ] {
+        assert!(
+            value["stats"][stat].is_u64(),
+            "stats.{stat} missing: {value}"
+        );
     }
     assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
     Ok(())
@@ -111,7 +135,17 @@ fn a_script_error_exits_1_with_its_position() -> Result<()> {
 #[test]
 fn limits_exit_3_and_flags_set_them() -> Result<()> {
     let started = Instant::now();
-    let output = codemode(&["run", "--json", "--timeout-ms", "200", "--fuel", "100000000000"], "while (true) {}")?;
+    let output = codemode(
+        &[
+            "run",
+            "--json",
+            "--timeout-ms",
+            "200",
+            "--fuel",
+            "100000000000",
+        ],
+        "while (true) {}",
+    )?;
     assert_eq!(output.status.code(), Some(3));
     assert!(started.elapsed() < Duration::from_secs(5));
     let value: Value = serde_json::from_slice(&output.stdout)?;
@@ -119,12 +153,18 @@ fn limits_exit_3_and_flags_set_them() -> Result<()> {
 
     let output = codemode(&["run", "--json", "--fuel", "1000000"], "for (;;) {}")?;
     assert_eq!(output.status.code(), Some(3));
-    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("fuel"));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("fuel")
+    );
 
     let bomb = "const keep = []; for (;;) keep.push('x'.repeat(1 << 20) + keep.length);";
     let output = codemode(&["run", "--json", "--memory-mib", "16"], bomb)?;
     assert_eq!(output.status.code(), Some(3));
-    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("memory"));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("memory")
+    );
     Ok(())
 }
 
@@ -135,9 +175,16 @@ fn usage_and_config_errors_exit_2() -> Result<()> {
 
     let output = codemode(&["run", "/no/such/script.js"], "")?;
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("/no/such/script.js"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("/no/such/script.js"),
+        "{}",
+        text(&output.stderr)
+    );
 
-    let config = TempFile::new("bad.json", r#"{ "codemode": { "limits": { "fuel": "lots" } } }"#)?;
+    let config = TempFile::new(
+        "bad.json",
+        r#"{ "codemode": { "limits": { "fuel": "lots" } } }"#,
+    )?;
     let output = codemode(&["run", "--config", config.path()], "1")?;
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
@@ -148,11 +195,30 @@ fn usage_and_config_errors_exit_2() -> Result<()> {
 
 #[test]
 fn config_limits_apply_and_flags_override_them() -> Result<()> {
-    let config = TempFile::new("limits.json", r#"{ "codemode": { "limits": { "timeoutMs": 150, "fuel": 100000000000 } } }"#)?;
-    let output = codemode(&["run", "--json", "--config", config.path()], "while (true) {}")?;
-    assert_eq!(serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"], json!("timeout"));
+    let config = TempFile::new(
+        "limits.json",
+        r#"{ "codemode": { "limits": { "timeoutMs": 150, "fuel": 100000000000 } } }"#,
+    )?;
+    let output = codemode(
+        &["run", "--json", "--config", config.path()],
+        "while (true) {}",
+    )?;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("timeout")
+    );
 
-    let output = codemode(&["run", "--json", "--config", config.path(), "--timeout-ms", "5000"], "await new Promise((r) => setTimeout(r, 300)); 'waited'")?;
+    let output = codemode(
+        &[
+            "run",
+            "--json",
+            "--config",
+            config.path(),
+            "--timeout-ms",
+            "5000",
+        ],
+        "await new Promise((r) => setTimeout(r, 300)); 'waited'",
+    )?;
     let value: Value = serde_json::from_slice(&output.stdout)?;
     assert_eq!(value["result"], json!("waited"), "{value}");
     Ok(())

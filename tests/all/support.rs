@@ -6,11 +6,14 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome, Runtime};
+use codemode_runtime::{
+    Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome, Runtime,
+};
 use serde_json::{Value, json};
 
 /// The runtime every test shares; building one per test would only cost time.
-pub static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| Runtime::new().expect("the runtime starts"));
+pub static RUNTIME: LazyLock<Runtime> =
+    LazyLock::new(|| Runtime::new().expect("the runtime starts"));
 
 /// Run `code` with no connectors and default limits.
 pub async fn run(code: &str) -> Outcome {
@@ -52,7 +55,10 @@ impl TestConnector {
             .into_iter()
             .map(|name| MethodDescription::new(name, format!("test method `{name}`")))
             .collect();
-        Arc::new(Self { methods, ..Self::default() })
+        Arc::new(Self {
+            methods,
+            ..Self::default()
+        })
     }
 }
 
@@ -77,7 +83,9 @@ impl Connector for TestConnector {
                 let bytes = args["bytes"].as_u64().unwrap_or(0) as usize;
                 Ok(json!("x".repeat(bytes)))
             }
-            "fail" => Err(ConnectorError::new(args["message"].as_str().unwrap_or("failed"))),
+            "fail" => Err(ConnectorError::new(
+                args["message"].as_str().unwrap_or("failed"),
+            )),
             "never" => std::future::pending().await,
             other => Err(ConnectorError::new(format!("no method {other}"))),
         };
@@ -89,5 +97,9 @@ impl Connector for TestConnector {
 /// Grants with the test connector as `test`.
 pub fn test_grants(connector: &Arc<TestConnector>) -> Arc<Grants> {
     let connector: Arc<dyn Connector> = connector.clone();
-    Arc::new(Grants::new().grant("test", connector).expect("`test` is a valid name"))
+    Arc::new(
+        Grants::new()
+            .grant("test", connector)
+            .expect("`test` is a valid name"),
+    )
 }

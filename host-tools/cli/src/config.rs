@@ -32,7 +32,8 @@ struct Section {
 impl Config {
     /// Read and check the file at `path`.
     pub(crate) fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file `{}`", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the config file `{}`", path.display()))?;
         Self::parse(&text).with_context(|| format!("in the config file `{}`", path.display()))
     }
 
@@ -56,16 +57,21 @@ mod tests {
 
     #[test]
     fn reads_limits_and_names_bad_fields() {
-        let config = Config::parse(r#"{"codemode":{"limits":{"timeoutMs":1500,"fuel":7}}}"#).expect("valid config");
+        let config = Config::parse(r#"{"codemode":{"limits":{"timeoutMs":1500,"fuel":7}}}"#)
+            .expect("valid config");
         assert_eq!(config.limits().timeout.as_millis(), 1500);
         assert_eq!(config.limits().fuel, 7);
 
-        let error = Config::parse(r#"{"codemode":{"limits":{"timeoutMs":"soon"}}}"#).expect_err("a string timeout");
+        let error = Config::parse(r#"{"codemode":{"limits":{"timeoutMs":"soon"}}}"#)
+            .expect_err("a string timeout");
         let text = format!("{error:#}");
         assert!(text.contains("codemode.limits.timeoutMs"), "{text}");
         assert!(text.contains("expected u64"), "{text}");
 
         let error = Config::parse(r#"{"codemode":{"limitz":{}}}"#).expect_err("an unknown field");
-        assert!(format!("{error:#}").contains("unknown field `limitz`"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("unknown field `limitz`"),
+            "{error:#}"
+        );
     }
 }

@@ -93,7 +93,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         limits.fuel = fuel;
     }
     if let Some(mib) = args.memory_mib {
-        limits.memory_bytes = mib.checked_mul(1 << 20).context("--memory-mib is too large")?;
+        limits.memory_bytes = mib
+            .checked_mul(1 << 20)
+            .context("--memory-mib is too large")?;
     }
     let code = read_code(&args.file)?;
 
@@ -120,7 +122,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 fn read_code(file: &str) -> Result<String> {
     if file == "-" {
         let mut code = String::new();
-        std::io::stdin().read_to_string(&mut code).context("reading the script from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut code)
+            .context("reading the script from standard input")?;
         return Ok(code);
     }
     std::fs::read_to_string(file).with_context(|| format!("reading the script `{file}`"))
@@ -152,7 +156,12 @@ fn print_outcome(outcome: &Outcome) {
             (Some(line), None) => format!(" at line {line}"),
             _ => String::new(),
         };
-        eprintln!("{} error{position}: {}: {}", kind_name(outcome), error.name, error.message);
+        eprintln!(
+            "{} error{position}: {}: {}",
+            kind_name(outcome),
+            error.name,
+            error.message
+        );
     }
 }
 
