@@ -12,6 +12,7 @@
 //! drains QuickJS's job queue and waits on the host for connector calls and
 //! timers. Policy (what is granted, how much is allowed) lives in the host.
 
+mod json;
 mod natives;
 
 use std::cell::OnceCell;
@@ -68,6 +69,7 @@ fn build_state() -> Result<State, String> {
         .max_stack_size(256 * 1024);
     let runtime = javy::Runtime::new(config).map_err(|e| e.to_string())?;
     let hooks = runtime.context().with(|ctx| {
+        json::init(&ctx)?;
         let natives = natives::create(&ctx)?;
         let internal = Object::new(ctx.clone())?;
         let evaluate = |name: &str, source: &str| -> javy::quickjs::Result<Function> {
@@ -181,21 +183,13 @@ fn event_loop<'js>(ctx: &Ctx<'js>, hooks: &Object<'js>) -> Result<(), ScriptErro
             call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?;
             continue;
         }
-        let pending: u32 = call_hook(hooks, "pendingCalls", ()).map_err(|e| internal_error(ctx, e))?;
-        if pending == 0 && delay_ms < 0.0 {
+        if natives::pending_calls() == 0 && delay_ms < 0.0 {
             call_hook::<()>(hooks, "unsettled", ()).map_err(|e| internal_error(ctx, e))?;
             return Ok(());
         }
         let timeout_ns = (delay_ms >= 0.0).then(|| (delay_ms * 1_000_000.0).ceil() as u64);
         match host::wait_next(timeout_ns) {
-            Some(completion) => {
-                let (ok, payload, code) = match completion.reply {
-                    Ok(json) => (true, json, String::new()),
-                    Err(error) => (false, error.message, error.code),
-                };
-                call_hook::<()>(hooks, "complete", (completion.handle, ok, payload, code))
-                    .map_err(|e| internal_error(ctx, e))?;
-            }
+            Some(completion) => natives::complete(ctx, completion).map_err(|e| internal_error(ctx, e))?,
             None => call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?,
         }
     }

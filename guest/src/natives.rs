@@ -8,14 +8,18 @@
 //! `wasi:random` at the start of every run, so the snapshot taken at build
 //! time never fixes a sequence.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::time::Instant;
 
-use javy::quickjs::{ArrayBuffer, Ctx, Function, Object, Result, Value};
+use javy::quickjs::function::Opt;
+use javy::quickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value};
 
-use crate::codemode::sandbox::host::{self, CallStart, LogLevel};
+use crate::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
 
 thread_local! {
+    static PENDING: RefCell<HashMap<u32, PendingCall>> = RefCell::new(HashMap::new());
+    static HELPERS: RefCell<Option<Persistent<Object<'static>>>> = const { RefCell::new(None) };
     static RANDOM_STATE: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
     static CLOCK_ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
 }
@@ -59,9 +63,15 @@ fn now_ms() -> f64 {
 pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     let natives = Object::new(ctx.clone())?;
     natives.set(
-        "startCall",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, connector: String, method: String, args: String| {
-            start_call(&ctx, &connector, &method, &args)
+        "call",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, connector: String, method: String, args: Opt<Value<'js>>| {
+            call(&ctx, connector, method, args.0)
+        })?,
+    )?;
+    natives.set(
+        "setHelpers",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, helpers: Object<'js>| {
+            HELPERS.with(|h| *h.borrow_mut() = Some(Persistent::save(&ctx, helpers)));
         })?,
     )?;
     natives.set(
@@ -104,19 +114,124 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     Ok(natives)
 }
 
-/// Start a connector call: a number is a pending handle, a string the JSON
-/// reply, and an array `[code, message]` a failure.
-fn start_call<'js>(ctx: &Ctx<'js>, connector: &str, method: &str, args: &str) -> Result<Value<'js>> {
-    match host::start_call(connector, method, args) {
-        CallStart::Pending(handle) => Ok(Value::new_number(ctx.clone(), handle.into())),
-        CallStart::Ready(Ok(json)) => Ok(javy::quickjs::String::from_str(ctx.clone(), &json)?.into_value()),
-        CallStart::Ready(Err(error)) => {
-            let array = javy::quickjs::Array::new(ctx.clone())?;
-            array.set(0, error.code)?;
-            array.set(1, error.message)?;
-            Ok(array.into_value())
+/// A call the host is still running, and how to settle its promise.
+struct PendingCall {
+    resolve: Persistent<Function<'static>>,
+    reject: Persistent<Function<'static>>,
+    connector: String,
+    method: String,
+}
+
+/// Start a connector call and return its promise. The arguments become JSON
+/// natively when they are plain data, else through `JSON.stringify`; a reply
+/// that is ready at once settles the promise before it is returned.
+fn call<'js>(ctx: &Ctx<'js>, connector: String, method: String, args: Option<Value<'js>>) -> Result<Promise<'js>> {
+    let (promise, resolve, reject) = ctx.promise()?;
+    let json = match args.filter(|a| !a.is_undefined()) {
+        None => Ok("{}".to_owned()),
+        Some(args) => encode_arguments(ctx, &args)?,
+    };
+    match json {
+        Err(reason) => {
+            let error: Value = helper(ctx, "argumentsError")?.call((connector, method, reason))?;
+            reject.call::<_, ()>((error,))?;
+        }
+        Ok(json) => match host::start_call(&connector, &method, &json) {
+            CallStart::Pending(handle) => {
+                let call = PendingCall {
+                    resolve: Persistent::save(ctx, resolve),
+                    reject: Persistent::save(ctx, reject),
+                    connector,
+                    method,
+                };
+                PENDING.with(|p| p.borrow_mut().insert(handle, call));
+            }
+            CallStart::Ready(reply) => settle(ctx, reply, &resolve, &reject, connector, method)?,
+        },
+    }
+    Ok(promise)
+}
+
+/// JSON text of a call's arguments, or why they have none.
+fn encode_arguments<'js>(ctx: &Ctx<'js>, args: &Value<'js>) -> Result<std::result::Result<String, String>> {
+    let mut json = Vec::with_capacity(64);
+    if crate::json::write(ctx, args, &mut json)? {
+        // `json::write` writes UTF-8 only.
+        return Ok(Ok(String::from_utf8(json).unwrap_or_default()));
+    }
+    match helper(ctx, "stringify")?.call::<_, Value>((args.clone(),)) {
+        Ok(text) => Ok(match text.as_string() {
+            Some(text) => Ok(text.to_string()?),
+            None => Err(format!("they are {}", text.type_name())),
+        }),
+        Err(error) if error.is_exception() => Ok(Err(exception_message(ctx))),
+        Err(error) => Err(error),
+    }
+}
+
+/// Settle a call's promise with its reply.
+fn settle<'js>(
+    ctx: &Ctx<'js>,
+    reply: std::result::Result<String, CallError>,
+    resolve: &Function<'js>,
+    reject: &Function<'js>,
+    connector: String,
+    method: String,
+) -> Result<()> {
+    match reply {
+        Ok(json) => {
+            let parsed = match crate::json::parse(ctx, &json)? {
+                Some(value) => Ok(value),
+                None => match helper(ctx, "parse")?.call::<_, Value>((json,)) {
+                    Ok(value) => Ok(value),
+                    Err(error) if error.is_exception() => Err(ctx.catch()),
+                    Err(error) => return Err(error),
+                },
+            };
+            match parsed {
+                Ok(value) => resolve.call::<_, ()>((value,)),
+                Err(error) => reject.call::<_, ()>((error,)),
+            }
+        }
+        Err(failure) => {
+            let error: Value =
+                helper(ctx, "connectorError")?.call((failure.code, failure.message, connector, method))?;
+            reject.call::<_, ()>((error,))
         }
     }
+}
+
+/// Settle the promise of a pending call that finished.
+pub(crate) fn complete<'js>(ctx: &Ctx<'js>, completion: Completion) -> Result<()> {
+    let Some(call) = PENDING.with(|p| p.borrow_mut().remove(&completion.handle)) else {
+        return Ok(());
+    };
+    let resolve = call.resolve.restore(ctx)?;
+    let reject = call.reject.restore(ctx)?;
+    settle(ctx, completion.reply, &resolve, &reject, call.connector, call.method)
+}
+
+/// Calls still running on the host.
+pub(crate) fn pending_calls() -> usize {
+    PENDING.with(|p| p.borrow().len())
+}
+
+/// A function the prelude handed over with `setHelpers`.
+fn helper<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
+    let helpers = HELPERS.with(|h| h.borrow().clone());
+    let Some(helpers) = helpers else {
+        return Err(Exception::throw_internal(ctx, "the sandbox prelude did not install its helpers"));
+    };
+    helpers.restore(ctx)?.get(name)
+}
+
+/// The message of the pending exception, which is taken.
+fn exception_message(ctx: &Ctx<'_>) -> String {
+    let exception = ctx.catch();
+    exception
+        .as_object()
+        .and_then(|o| o.get::<_, String>("message").ok())
+        .unwrap_or_else(|| "they cannot be serialized".to_owned())
 }
 
 fn url_parse<'js>(ctx: &Ctx<'js>, input: &str, base: Option<&str>) -> Result<Value<'js>> {

@@ -73,31 +73,16 @@
   define(ConnectorError.prototype, 'name', 'ConnectorError');
   define(g, 'ConnectorError', ConnectorError);
 
-  const pending = new Map();
+  // The natives make calls; these are what they need from JavaScript.
+  native.setHelpers({
+    stringify: JSON.stringify,
+    parse: JSON.parse,
+    connectorError: (code, message, connector, method) => new ConnectorError(code, message, connector, method),
+    argumentsError: (connector, method, reason) =>
+      new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
+  });
+  const call = native.call;
   const connectorNames = [];
-  const callConnector = (connector, method, args) => {
-    let json;
-    try {
-      json = JSON.stringify(args === undefined ? {} : args);
-    } catch (error) {
-      return Promise.reject(new TypeError(`the arguments to ${connector}.${method} are not JSON: ${error.message}`));
-    }
-    if (json === undefined) {
-      return Promise.reject(new TypeError(`the arguments to ${connector}.${method} are not JSON`));
-    }
-    const started = native.startCall(connector, method, json);
-    if (typeof started === 'number') {
-      return new Promise((resolve, reject) => pending.set(started, { resolve, reject, connector, method }));
-    }
-    if (typeof started === 'string') {
-      try {
-        return Promise.resolve(JSON.parse(started));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return Promise.reject(new ConnectorError(started[0], started[1], connector, method));
-  };
 
   // The state of the run the loop drives.
   let outcome = null;
@@ -185,7 +170,7 @@
         const methods = methodLists[index];
         const namespace = Object.create(null);
         for (const method of methods) {
-          namespace[method] = (args) => callConnector(name, method, args);
+          namespace[method] = call.bind(undefined, name, method);
         }
         define(g, name, Object.freeze(namespace));
         connectorNames.push(name);
@@ -225,23 +210,6 @@
       return Math.max(0, at - native.now());
     },
     fireTimers,
-    pendingCalls() {
-      return pending.size;
-    },
-    complete(handle, ok, payload, code) {
-      const call = pending.get(handle);
-      if (call === undefined) return;
-      pending.delete(handle);
-      if (!ok) {
-        call.reject(new ConnectorError(code, payload, call.connector, call.method));
-        return;
-      }
-      try {
-        call.resolve(JSON.parse(payload));
-      } catch (error) {
-        call.reject(error);
-      }
-    },
     report() {
       if (outcome.failure) return { failure: outcome.failure, ...describe(outcome.error) };
       const value = outcome.value;
