@@ -16,7 +16,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 
 use crate::bindings::{self, Failure, SandboxPre};
 use crate::error::{Error, Result};
@@ -173,8 +176,18 @@ impl Runtime {
         );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(epoch_ticks(limits.timeout));
+        // At every epoch tick: stop past the deadline (measured on the clock,
+        // so late ticks cannot stretch it), else yield to the executor so that
+        // a busy script never holds a worker thread from other tasks.
+        let deadline = started + limits.timeout;
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        store.set_epoch_deadline(1);
 
         let request = bindings::Request {
             code,
@@ -210,7 +223,7 @@ impl Runtime {
         match ended {
             Err(_elapsed) => outcome.error = Some(timeout_error(&limits)),
             Ok(Err(trap)) => outcome.error = Some(classify_trap(&trap, &state, &limits)),
-            Ok(Ok(Err(script))) => outcome.error = Some(script_error(script)),
+            Ok(Ok(Err(script))) => outcome.error = Some(script_error(script, limits.result_bytes)),
             Ok(Ok(Ok(None))) => {}
             Ok(Ok(Ok(Some(json)))) => {
                 if json.len() > limits.result_bytes {
@@ -279,17 +292,12 @@ impl Execution {
     }
 }
 
-/// Link only the WASI interfaces the guest imports, all of them with
-/// nothing granted (see `RunState::new`).
+/// Link WASI with nothing granted (see `RunState::new`). The guest imports
+/// only clocks, random, io and cli's stdio, environment and exit; the
+/// socket and filesystem interfaces linked here are unreachable from it, and
+/// a test checks the guest's imports.
 fn link_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)
-}
-
-fn epoch_ticks(timeout: Duration) -> u64 {
-    (timeout.as_nanos() / EPOCH_TICK.as_nanos())
-        .try_into()
-        .unwrap_or(u64::MAX / 2)
-        .max(1)
 }
 
 fn timeout_error(limits: &Limits) -> ExecutionError {
@@ -339,19 +347,39 @@ fn classify_trap(trap: &wasmtime::Error, state: &RunState, limits: &Limits) -> E
     }
 }
 
-fn script_error(error: bindings::ScriptError) -> ExecutionError {
+/// The guest's report of a failed script, its text cut to `cap` bytes in
+/// all: an error is output too, and may not carry more than a result.
+fn script_error(error: bindings::ScriptError, cap: usize) -> ExecutionError {
     let kind = match error.failure {
         Failure::ResultTooLarge => ErrorKind::Output,
         Failure::Exception | Failure::Unsettled | Failure::Unserializable => ErrorKind::Script,
     };
+    let mut budget = cap;
     ExecutionError {
         kind,
-        name: error.name,
-        message: error.message,
+        name: cut(error.name, &mut budget),
+        message: cut(error.message, &mut budget),
         line: error.line,
         column: error.column,
-        stack: error.stack,
+        stack: cut(error.stack, &mut budget),
     }
+}
+
+/// `text`, cut (with an ellipsis) to what is left of `budget`, which it uses.
+fn cut(mut text: String, budget: &mut usize) -> String {
+    const ELLIPSIS: &str = "…";
+    if text.len() > *budget {
+        let mut end = budget.saturating_sub(ELLIPSIS.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        if *budget >= ELLIPSIS.len() {
+            text.push_str(ELLIPSIS);
+        }
+    }
+    *budget -= text.len();
+    text
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -371,6 +371,22 @@ fn grants_refuse_names_a_script_cannot_use() {
 }
 
 #[tokio::test]
+async fn no_connector_may_shadow_a_global_of_the_sandbox() {
+    let outcome = run("Object.getOwnPropertyNames(globalThis)").await;
+    let globals: Vec<String> =
+        serde_json::from_value(outcome.result.expect("a list")).expect("strings");
+    assert!(globals.len() > 50, "{globals:?}");
+    let connector = TestConnector::new();
+    for global in globals.iter().filter(|g| g.as_str() != "test") {
+        let result = Grants::new().grant(global, connector.clone());
+        assert!(
+            matches!(result, Err(Error::ConnectorName { .. })),
+            "a connector may shadow `{global}`"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_memory_cap_above_the_runtime_maximum_is_refused() {
     let execution = Execution::new("1").limits(limits(|l| l.memory_bytes = 64 << 30));
     let error = crate::support::RUNTIME

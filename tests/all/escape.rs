@@ -1,1 +1,915 @@
-//! placeholder until the escape suite lands
+//! The escape and limits suite: hostile scripts against the sandbox.
+//!
+//! Every test here is an attack an agent could write, deliberately or by
+//! accident, and asserts the one safe outcome: the exact `ErrorKind` that
+//! stops it (or the exact result when the attack must simply not work),
+//! that nothing leaks from one run into the next, that nothing outside the
+//! grants can be reached, and that the host survives to run the next script.
+//! The sandbox's promises are only as good as this list; a new way in gets a
+//! new test here.
+//!
+//! Tests assert behaviour, not speed, with one exception the runtime
+//! promises: an infinite loop is stopped within its deadline plus 50 ms.
+
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use codemode_runtime::{ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel, Outcome};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Fuel that cannot run out before a deadline of a few hundred
+/// milliseconds, so that the deadline, not fuel, is what a test exercises.
+const ENDLESS_FUEL: u64 = u64::MAX / 2;
+
+/// How far past its deadline a spinning script may still be running.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
+
+/// Limits with a deadline of `ms` and fuel that outlasts it.
+fn deadline(ms: u64) -> Limits {
+    limits(|l| {
+        l.timeout = Duration::from_millis(ms);
+        l.fuel = ENDLESS_FUEL;
+    })
+}
+
+/// The outcome for a failure message, cut so that a runaway log or a huge
+/// error does not drown the report.
+fn show(outcome: &Outcome) -> String {
+    const MAX: usize = 4000;
+    let text = format!("{outcome:#?}");
+    if text.len() <= MAX {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}\n... ({} more bytes)", text.len() - cut.len())
+}
+
+/// The error of a run that must have been stopped with `kind`.
+#[track_caller]
+fn assert_kind(outcome: &Outcome, kind: ErrorKind) -> &ExecutionError {
+    match &outcome.error {
+        Some(error) if error.kind == kind => error,
+        _ => panic!(
+            "expected the run to fail with {kind:?}; the outcome was {}",
+            show(outcome)
+        ),
+    }
+}
+
+/// The error of a run that must have failed with a script error named
+/// `name` whose message contains `message`.
+#[track_caller]
+fn assert_script_error<'a>(outcome: &'a Outcome, name: &str, message: &str) -> &'a ExecutionError {
+    let error = assert_kind(outcome, ErrorKind::Script);
+    assert!(
+        error.name == name && error.message.contains(message),
+        "expected a {name} whose message contains {message:?}; the outcome was {}",
+        show(outcome)
+    );
+    error
+}
+
+/// A run that must have succeeded with `expected` as its result.
+#[track_caller]
+fn assert_result(outcome: &Outcome, expected: Value) {
+    assert!(
+        outcome.error.is_none() && outcome.result.as_ref() == Some(&expected),
+        "expected the run to succeed with {expected}; the outcome was {}",
+        show(outcome)
+    );
+}
+
+/// Build the shared runtime now, so that a test timing a run does not time
+/// the engine's start.
+fn warm_up() {
+    LazyLock::force(&RUNTIME);
+}
+
+/// Run `code` with `limits` and no connectors.
+async fn run_limited(code: &str, limits: Limits) -> Outcome {
+    run_with(Execution::new(code).limits(limits)).await
+}
+
+/// Run `code` with `grants` and `limits`.
+async fn run_granted(code: &str, grants: &Arc<Grants>, limits: Limits) -> Outcome {
+    run_with(
+        Execution::new(code)
+            .grants(Arc::clone(grants))
+            .limits(limits),
+    )
+    .await
+}
+
+/// After an attack, the runtime still runs an ordinary script.
+async fn assert_host_survives() {
+    assert_result(&run("6 * 7").await, json!(42));
+}
+
+// ---------------------------------------------------------------------------
+// Computation that never ends: the deadline and fuel.
+// ---------------------------------------------------------------------------
+
+/// Spin in an infinite loop under a deadline of `ms`, and check the run is
+/// stopped with `Timeout` no later than the deadline plus [`DEADLINE_SLACK`].
+async fn assert_loop_stopped_within_deadline(ms: u64) {
+    warm_up();
+    let timeout = Duration::from_millis(ms);
+    let started = Instant::now();
+    let outcome = run_limited("while (true) {}", deadline(ms)).await;
+    let elapsed = started.elapsed();
+    assert_kind(&outcome, ErrorKind::Timeout);
+    assert!(
+        elapsed < timeout + DEADLINE_SLACK,
+        "the loop ran {elapsed:?}, past its deadline of {timeout:?} plus {DEADLINE_SLACK:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_is_stopped_within_the_deadline() {
+    assert_loop_stopped_within_deadline(200).await;
+    assert_host_survives().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_longer_deadline_does_not_drift() {
+    // The bound is the deadline plus 50 ms whatever the deadline: the
+    // runtime's clock must not fall behind the wall clock as it runs.
+    assert_loop_stopped_within_deadline(2000).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_after_an_await_is_stopped_by_the_deadline() {
+    let code = "async function spin() { await null; while (true) {} }\nawait spin();";
+    let outcome = run_limited(code, deadline(200)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_in_a_timer_callback_is_stopped_by_the_deadline() {
+    // The only thing the script waits for is a timer that spins when it fires.
+    let code = "await new Promise(() => setTimeout(() => { while (true) {} }, 0));";
+    let outcome = run_limited(code, deadline(200)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+    // It was stopped spinning, not waiting: the callback burned fuel.
+    assert!(
+        outcome.stats.fuel_used > 10_000_000,
+        "the timer never spun: {}",
+        show(&outcome)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_in_a_connector_reply_handler_is_stopped_by_the_deadline() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    // `echo` replies at once, `sleep` after a wait: both paths of a reply.
+    for call in ["test.echo({})", "test.sleep({ ms: 5 })"] {
+        let code = format!("await {call}.then(() => {{ while (true) {{}} }});");
+        let outcome = run_granted(&code, &grants, deadline(200)).await;
+        assert_kind(&outcome, ErrorKind::Timeout);
+    }
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_while_serializing_the_result_is_stopped_by_the_deadline() {
+    let outcome = run_limited("({ toJSON() { while (true) {} } })", deadline(200)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn fuel_runs_out_before_a_long_deadline() {
+    let fuel = 5_000_000;
+    let outcome = run_limited("while (true) {}", limits(|l| l.fuel = fuel)).await;
+    assert_kind(&outcome, ErrorKind::Fuel);
+    assert_eq!(outcome.stats.fuel_used, fuel, "{}", show(&outcome));
+    assert_host_survives().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn catastrophic_regex_backtracking_is_stopped_by_the_deadline() {
+    let outcome = run_limited("/^(a+)+$/.test('a'.repeat(40) + 'b')", deadline(300)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn promise_job_flood_is_stopped_by_the_deadline() {
+    // Each job queues the next: the job queue never drains.
+    let code = "function again() { Promise.resolve().then(again) }\nagain();";
+    let outcome = run_limited(code, deadline(300)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn microtask_flood_is_stopped_by_fuel() {
+    let code = "function again() { queueMicrotask(again) }\nagain();";
+    let outcome = run_limited(code, limits(|l| l.fuel = 50_000_000)).await;
+    assert_kind(&outcome, ErrorKind::Fuel);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interval_keeps_the_run_alive_only_until_the_deadline() {
+    let code = "setInterval(() => {}, 1);\nawait new Promise(() => {});";
+    let outcome = run_limited(code, deadline(200)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+}
+
+// ---------------------------------------------------------------------------
+// Waiting forever.
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_promise_that_never_settles_fails_at_once() {
+    warm_up();
+    let timeout = Duration::from_secs(10);
+    let started = Instant::now();
+    let outcome = run_limited(
+        "await new Promise(() => {});",
+        limits(|l| l.timeout = timeout),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_script_error(&outcome, "UnsettledPromiseError", "can never settle");
+    assert!(
+        elapsed < timeout / 5,
+        "an unsettled promise took {elapsed:?} to be reported"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_call_that_never_replies_is_stopped_by_the_deadline() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let outcome = run_granted("await test.never();", &grants, deadline(200)).await;
+    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_eq!(outcome.stats.connector_calls, 1, "{}", show(&outcome));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_left_running_do_not_hold_the_run_open() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "test.never();\ntest.sleep({ ms: 60000 });\n'done'";
+    let outcome = run_granted(
+        code,
+        &grants,
+        limits(|l| l.timeout = Duration::from_secs(10)),
+    )
+    .await;
+    assert_result(&outcome, json!("done"));
+    assert_eq!(outcome.stats.connector_calls, 2, "{}", show(&outcome));
+}
+
+// ---------------------------------------------------------------------------
+// Memory and the stack.
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn string_memory_bomb_is_stopped_at_the_cap() {
+    let cap = 64 << 20;
+    let code = "const hoard = [];\nwhile (true) hoard.push('x'.repeat(1 << 20) + hoard.length);";
+    let outcome = run_limited(code, limits(|l| l.memory_bytes = cap)).await;
+    assert_kind(&outcome, ErrorKind::Memory);
+    assert!(outcome.stats.peak_memory_bytes <= cap, "{}", show(&outcome));
+    assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn array_buffer_bomb_is_stopped_at_the_cap_even_when_caught() {
+    // A gigabyte ArrayBuffer does not throw a catchable RangeError: growing
+    // the memory past the cap stops the run.
+    let code =
+        "try { new ArrayBuffer(2 ** 30); 'allocated' } catch (error) { 'caught ' + error.name }";
+    let outcome = run_limited(code, limits(|l| l.memory_bytes = 64 << 20)).await;
+    assert_kind(&outcome, ErrorKind::Memory);
+    assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn timer_flood_is_stopped_at_the_memory_cap() {
+    let code = "for (let i = 0; i < 1e7; i++) setTimeout(() => {}, 1e9);\n'scheduled'";
+    let outcome = run_limited(code, limits(|l| l.memory_bytes = 64 << 20)).await;
+    assert_kind(&outcome, ErrorKind::Memory);
+    assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn an_impossible_string_is_a_catchable_range_error() {
+    let code = "try { 'x'.repeat(2 ** 30).length } catch (error) { [error.name, error.message] }";
+    assert_result(
+        &run(code).await,
+        json!(["RangeError", "invalid string length"]),
+    );
+}
+
+#[tokio::test]
+async fn unbounded_recursion_overflows_the_stack_cleanly() {
+    // The WebAssembly stack overflows before QuickJS's own stack check, so
+    // this is the `Stack` limit, which no `catch` can intercept.
+    for code in [
+        "function f() { return f() }\nf()",
+        "function f() { return f() }\ntry { f() } catch (error) { 'caught ' + error.name }",
+    ] {
+        assert_kind(&run(code).await, ErrorKind::Stack);
+        assert_host_survives().await;
+    }
+}
+
+#[tokio::test]
+async fn deeply_nested_json_overflows_the_stack_cleanly() {
+    let outcome = run("JSON.parse('['.repeat(1e6))").await;
+    assert_kind(&outcome, ErrorKind::Stack);
+    assert_host_survives().await;
+}
+
+// ---------------------------------------------------------------------------
+// Output: console, result, errors.
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn console_flood_is_cut_at_the_cap_with_a_marker() {
+    let cap = 4096;
+    let code = "for (let i = 0; i < 10000; i++) console.log('line', i);\n'done'";
+    let outcome = run_limited(code, limits(|l| l.log_bytes = cap)).await;
+    assert_result(&outcome, json!("done"));
+    let Some((marker, kept)) = outcome.logs.split_last() else {
+        panic!("the flood left no logs: {}", show(&outcome));
+    };
+    assert!(
+        marker.level == LogLevel::Warn && marker.text.contains("truncated"),
+        "the last entry is not the truncation marker: {marker:?}"
+    );
+    assert!(
+        marker.text.len() < 256,
+        "the marker itself is a flood: {marker:?}"
+    );
+    // The cap bounds what the script wrote; the runtime's marker comes on
+    // top of it, and is small.
+    let kept_bytes: usize = kept.iter().map(|entry| entry.text.len()).sum();
+    assert!(
+        kept_bytes <= cap,
+        "{kept_bytes} bytes of the script's lines were kept; the cap is {cap}"
+    );
+    // Every line is at least `line 0`: no more of them than fit in the cap.
+    assert!(
+        kept.len() <= cap / "line 0".len() + 1,
+        "{} entries were kept",
+        kept.len()
+    );
+    assert_eq!(
+        kept.first().map(|entry| entry.text.as_str()),
+        Some("line 0"),
+        "{}",
+        show(&outcome)
+    );
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_in_a_log_line_is_logged() {
+    // Half of an emoji, as `slice` leaves it: a log line, not an exception.
+    let outcome = run("console.log('😀'.slice(0, 1));\n'logged'").await;
+    assert_result(&outcome, json!("logged"));
+    let texts: Vec<&str> = outcome
+        .logs
+        .iter()
+        .map(|entry| entry.text.as_str())
+        .collect();
+    assert_eq!(texts, ["\u{FFFD}"], "{}", show(&outcome));
+}
+
+#[tokio::test]
+async fn oversized_result_is_refused() {
+    let outcome = run_limited("'x'.repeat(5000)", limits(|l| l.result_bytes = 1000)).await;
+    let error = assert_kind(&outcome, ErrorKind::Output);
+    assert!(error.message.contains("1000"), "{}", show(&outcome));
+    assert_eq!(outcome.result, None);
+}
+
+#[tokio::test]
+async fn an_error_cannot_smuggle_out_more_than_the_result_cap() {
+    // The error is output too: a huge message must not bypass `result_bytes`.
+    let cap = 1000;
+    let outcome = run_limited(
+        "throw new Error('x'.repeat(5000))",
+        limits(|l| l.result_bytes = cap),
+    )
+    .await;
+    let error = assert_kind(&outcome, ErrorKind::Script);
+    let bytes = error.name.len() + error.message.len() + error.stack.len();
+    assert!(
+        bytes <= cap,
+        "the error carried {bytes} bytes out; the result cap is {cap}"
+    );
+}
+
+/// Run `code`, whose result holds something JSON cannot, and check the error
+/// says what and where.
+async fn assert_unserializable(code: &str, what_and_where: &str) {
+    let outcome = run(code).await;
+    assert_script_error(&outcome, "TypeError", what_and_where);
+}
+
+#[tokio::test]
+async fn a_function_in_the_result_is_an_error_naming_where() {
+    assert_unserializable("({ a: { b: () => 1 } })", "a function at $.a.b").await;
+}
+
+#[tokio::test]
+async fn a_bigint_in_the_result_is_an_error_naming_where() {
+    assert_unserializable("({ a: { b: 1n } })", "a BigInt at $.a.b").await;
+}
+
+#[tokio::test]
+async fn a_cycle_in_the_result_is_an_error_naming_where() {
+    assert_unserializable(
+        "const o = { a: {} };\no.a.b = o;\no",
+        "a circular reference at $.a.b",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_symbol_in_the_result_is_an_error_naming_where() {
+    assert_unserializable("({ a: { b: Symbol('s') } })", "a symbol at $.a.b").await;
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_in_the_result_becomes_a_replacement_character() {
+    // JSON.stringify would escape it as `\ud800`, which no Rust string can
+    // hold: like TextEncoder, the sandbox makes the string well-formed.
+    let outcome = run(r"({ s: 'a\ud800b' })").await;
+    assert_result(&outcome, json!({ "s": "a\u{FFFD}b" }));
+}
+
+#[tokio::test]
+async fn a_result_getter_that_throws_is_a_script_error() {
+    let outcome = run("({ get a() { throw new Error('boom') } })").await;
+    let error = assert_kind(&outcome, ErrorKind::Script);
+    assert!(error.message.contains("boom"), "{}", show(&outcome));
+}
+
+#[tokio::test]
+async fn thrown_number_is_a_script_error() {
+    assert_script_error(&run("throw 42").await, "Error", "42");
+}
+
+#[tokio::test]
+async fn thrown_null_is_a_script_error() {
+    assert_script_error(&run("throw null").await, "Error", "null");
+}
+
+#[tokio::test]
+async fn rejection_with_undefined_is_a_script_error() {
+    assert_script_error(
+        &run("await Promise.reject(undefined)").await,
+        "Error",
+        "undefined",
+    );
+}
+
+#[tokio::test]
+async fn an_error_whose_message_getter_throws_is_a_script_error() {
+    let outcome = run("throw { get message() { throw new Error('gotcha') } }").await;
+    let error = assert_kind(&outcome, ErrorKind::Script);
+    assert!(error.message.contains("gotcha"), "{}", show(&outcome));
+    assert_host_survives().await;
+}
+
+// ---------------------------------------------------------------------------
+// The outside world: nothing but the grants.
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn host_apis_are_undefined() {
+    let code = "['fetch', 'require', 'process', 'Deno', 'Bun', 'WebAssembly', 'XMLHttpRequest', \
+                'WebSocket', 'importScripts', 'std', 'os', 'module', 'exports']\n\
+                .filter((name) => eval(`typeof ${name}`) !== 'undefined')";
+    assert_result(&run(code).await, json!([]));
+}
+
+#[tokio::test]
+async fn calling_fetch_is_a_reference_error() {
+    assert_script_error(
+        &run("fetch('http://example.com')").await,
+        "ReferenceError",
+        "fetch is not defined",
+    );
+}
+
+#[tokio::test]
+async fn process_env_is_a_reference_error() {
+    assert_script_error(
+        &run("process.env").await,
+        "ReferenceError",
+        "process is not defined",
+    );
+}
+
+#[tokio::test]
+async fn static_import_of_a_node_module_fails() {
+    let outcome = run("import 'fs';").await;
+    assert_script_error(&outcome, "ReferenceError", "could not load module 'fs'");
+}
+
+#[tokio::test]
+async fn default_import_of_a_node_module_fails() {
+    let code = "import fs from 'fs';\nexport default fs.readFileSync('/etc/passwd', 'utf8');";
+    assert_script_error(
+        &run(code).await,
+        "ReferenceError",
+        "could not load module 'fs'",
+    );
+}
+
+#[tokio::test]
+async fn dynamic_import_fails() {
+    for module in ["fs", "std", "os"] {
+        let outcome = run(&format!("await import('{module}')")).await;
+        assert_script_error(
+            &outcome,
+            "ReferenceError",
+            &format!("could not load module '{module}'"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn eval_and_function_constructor_reach_nothing_new() {
+    let code = "const g = new Function('return this')();\n\
+                [g === globalThis, (0, eval)('this') === globalThis, eval('6 * 7'),\n\
+                 Function('return typeof native')(), Function('return typeof startCall')(),\n\
+                 Object.getOwnPropertyNames(g).filter((n) => /native|startcall|^__|^hooks$|^internal$/i.test(n))]";
+    assert_result(
+        &run(code).await,
+        json!([true, true, 42, "undefined", "undefined", []]),
+    );
+}
+
+#[tokio::test]
+async fn an_ungranted_connector_is_not_a_global() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let outcome = run_granted("[typeof github, typeof test]", &grants, Limits::default()).await;
+    assert_result(&outcome, json!(["undefined", "object"]));
+    let outcome = run_granted("await github.listIssues({})", &grants, Limits::default()).await;
+    assert_script_error(
+        &outcome,
+        "ReferenceError",
+        "github is not defined; the granted connectors are: test",
+    );
+}
+
+#[tokio::test]
+async fn no_global_leads_to_the_natives() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    // Every global, and every own property of every global and of its
+    // prototype: nothing that looks like the natives or sandbox plumbing.
+    let code = r"
+        const standard = new Set(['__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+        const suspicious = (name) => typeof name === 'string' && !standard.has(name) && /native|startcall|hook|^__/i.test(name);
+        const found = [];
+        const scan = (owner, label) => {
+            for (const key of Reflect.ownKeys(owner)) {
+                const name = typeof key === 'symbol' ? key.description : key;
+                if (suspicious(name)) found.push(`${label}.${name}`);
+            }
+        };
+        scan(globalThis, 'globalThis');
+        for (const name of Object.getOwnPropertyNames(globalThis)) {
+            const value = globalThis[name];
+            if ((typeof value !== 'object' && typeof value !== 'function') || value === null) continue;
+            scan(value, name);
+            const proto = Object.getPrototypeOf(value);
+            if (proto !== null) scan(proto, `${name}.[[Prototype]]`);
+            if (typeof value === 'function' && value.prototype) scan(value.prototype, `${name}.prototype`);
+        }
+        found
+    ";
+    assert_result(
+        &run_granted(code, &grants, Limits::default()).await,
+        json!([]),
+    );
+}
+
+#[tokio::test]
+async fn stack_frames_expose_no_sandbox_functions() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    // QuickJS's V8-style `Error.prepareStackTrace` hands the script call
+    // sites; none of the sandbox's own frames may give out its function or
+    // receiver. Sandbox frames are on the stack under a connector call's
+    // argument serialization, a timer callback and console formatting.
+    let code = r"
+        const leaked = [];
+        const look = () => {
+            Error.prepareStackTrace = (error, frames) => frames;
+            const frames = new Error().stack;
+            Error.prepareStackTrace = undefined;
+            if (!Array.isArray(frames)) return;
+            for (const frame of frames) {
+                if (frame.getFileName?.() === 'agent.js' || frame.isNative?.()) continue;
+                const fn = frame.getFunction?.();
+                const self = frame.getThis?.();
+                if (fn !== undefined || (self !== undefined && self !== globalThis)) {
+                    leaked.push(`${frame.getFileName?.()}: ${frame.getFunctionName?.()}`);
+                }
+            }
+        };
+        await test.echo({ toJSON() { look(); return {}; } });
+        await new Promise((resolve) => setTimeout(() => { look(); resolve(); }, 0));
+        console.log({ [Symbol.for('nodejs.util.inspect.custom')]() { look(); return 'x'; } });
+        leaked
+    ";
+    assert_result(
+        &run_granted(code, &grants, Limits::default()).await,
+        json!([]),
+    );
+}
+
+#[tokio::test]
+async fn sandbox_plumbing_cannot_reach_past_the_grants() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    // Defence in depth: should a script get hold of the prelude's
+    // `callConnector` anyway (through stack frames, say), the host still
+    // refuses every connector and method it did not grant.
+    let code = r"
+        let callConnector;
+        await test.echo({ toJSON() {
+            Error.prepareStackTrace = (error, frames) => frames;
+            const frames = new Error().stack;
+            Error.prepareStackTrace = undefined;
+            for (const frame of Array.isArray(frames) ? frames : []) {
+                const fn = frame.getFunction?.();
+                if (typeof fn === 'function' && fn.name === 'callConnector') callConnector = fn;
+            }
+            return {};
+        } });
+        if (callConnector === undefined) {
+            'unreachable'
+        } else {
+            const codes = [];
+            for (const [connector, method] of [['github', 'listIssues'], ['test', 'nope'], ['test', '__proto__'], ['test', 'toString']]) {
+                try { codes.push(await callConnector(connector, method, {})); } catch (error) { codes.push(error.code); }
+            }
+            codes
+        }
+    ";
+    let outcome = run_granted(code, &grants, Limits::default()).await;
+    let refused = json!([
+        "not-granted",
+        "unknown-method",
+        "unknown-method",
+        "unknown-method"
+    ]);
+    assert!(
+        outcome.error.is_none()
+            && (outcome.result == Some(json!("unreachable")) || outcome.result == Some(refused)),
+        "a script reached past its grants: {}",
+        show(&outcome)
+    );
+    // The connector only ever saw the one granted call.
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn unknown_method_of_a_granted_connector_is_undefined() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "'use strict';\n\
+                const attempts = [];\n\
+                try { test.nope = () => 1; attempts.push('assigned') } catch (error) { attempts.push(error.name) }\n\
+                [typeof test.nope, Object.isFrozen(test), Object.getPrototypeOf(test), typeof test.constructor, attempts]";
+    let outcome = run_granted(code, &grants, Limits::default()).await;
+    assert_result(
+        &outcome,
+        json!(["undefined", true, null, "undefined", ["TypeError"]]),
+    );
+    let outcome = run_granted("await test.nope({})", &grants, Limits::default()).await;
+    assert_script_error(&outcome, "TypeError", "not a function");
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn oversized_arguments_never_reach_the_connector() -> Result<()> {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "try { await test.echo({ s: 'x'.repeat(5000) }); 'sent' }\n\
+                catch (error) { ({ name: error.name, code: error.code, message: error.message, typed: error instanceof ConnectorError }) }";
+    let outcome = run_granted(code, &grants, limits(|l| l.argument_bytes = 1024)).await;
+    assert!(outcome.error.is_none(), "{}", show(&outcome));
+    let result = outcome
+        .result
+        .as_ref()
+        .context("the run returned nothing")?;
+    assert_eq!(result["name"], "ConnectorError", "{}", show(&outcome));
+    assert_eq!(result["code"], "arguments-too-large", "{}", show(&outcome));
+    assert_eq!(result["typed"], true, "{}", show(&outcome));
+    assert!(
+        result["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1024")),
+        "{}",
+        show(&outcome)
+    );
+    assert_eq!(
+        connector.calls.load(Ordering::SeqCst),
+        0,
+        "the connector was called with the oversized arguments"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_replies_are_refused() -> Result<()> {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "try { await test.big({ bytes: 5000 }); 'received' }\n\
+                catch (error) { ({ name: error.name, code: error.code, message: error.message }) }";
+    let outcome = run_granted(code, &grants, limits(|l| l.reply_bytes = 1024)).await;
+    assert!(outcome.error.is_none(), "{}", show(&outcome));
+    let result = outcome
+        .result
+        .as_ref()
+        .context("the run returned nothing")?;
+    assert_eq!(result["name"], "ConnectorError", "{}", show(&outcome));
+    assert_eq!(result["code"], "reply-too-large", "{}", show(&outcome));
+    assert!(
+        result["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1024")),
+        "{}",
+        show(&outcome)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn too_many_connector_calls_stop_the_run() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "for (let i = 0; i < 6; i++) await test.echo({ i });\n'finished'";
+    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
+    assert_kind(&outcome, ErrorKind::Calls);
+    assert_eq!(
+        connector.calls.load(Ordering::SeqCst),
+        5,
+        "{}",
+        show(&outcome)
+    );
+    assert_eq!(outcome.stats.connector_calls, 5, "{}", show(&outcome));
+}
+
+#[tokio::test]
+async fn the_call_limit_cannot_be_caught() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "const seen = [];\n\
+                for (let i = 0; i < 6; i++) { try { await test.echo({ i }); seen.push(i) } catch (error) { seen.push(error.name) } }\n\
+                seen";
+    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
+    assert_kind(&outcome, ErrorKind::Calls);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_in_flight_are_capped() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code =
+        "await Promise.all(Array.from({ length: 10 }, (_, i) => test.sleep({ ms: 20, value: i })))";
+    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls_in_flight = 2)).await;
+    assert_result(&outcome, json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 10);
+    let most = connector.max_running.load(Ordering::SeqCst);
+    assert!(most <= 2, "{most} calls ran at once; the cap is 2");
+}
+
+#[tokio::test]
+async fn a_reply_cannot_pollute_prototypes() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = r#"
+        const reply = await test.echo(JSON.parse('{"__proto__": {"polluted": true}}'));
+        [({}).polluted === undefined, reply.polluted === undefined,
+         Object.getPrototypeOf(reply) === Object.prototype, Object.keys(reply)]
+    "#;
+    let outcome = run_granted(code, &grants, Limits::default()).await;
+    assert_result(&outcome, json!([true, true, true, ["__proto__"]]));
+}
+
+// ---------------------------------------------------------------------------
+// Sabotaging the sandbox's own machinery hurts only the saboteur.
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_forged_json_stringify_does_not_reach_the_sandbox() {
+    // The sandbox took its own JSON.stringify before the script ran: the
+    // script breaks only its own calls of it.
+    let outcome = run("JSON.stringify = () => '{not json';\n({ still: JSON.stringify({}) })").await;
+    assert_result(&outcome, json!({ "still": "{not json" }));
+    assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn a_sabotaged_promise_then_is_a_script_error() {
+    let outcome = run("Promise.prototype.then = function () {};\n1").await;
+    assert_kind(&outcome, ErrorKind::Script);
+    assert_host_survives().await;
+}
+
+// ---------------------------------------------------------------------------
+// Runs are isolated from one another.
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn global_and_prototype_changes_do_not_outlive_the_run() {
+    let vandal = "globalThis.leak = 1;\n\
+                  Array.prototype.evil = 1;\n\
+                  Object.prototype.polluted = 1;\n\
+                  JSON.parse = () => 42;\n\
+                  Math.random = () => 4;\n\
+                  console.log = null;\n\
+                  'vandalized'";
+    assert_result(&run(vandal).await, json!("vandalized"));
+    let check = "console.log('still here');\n\
+                 [typeof leak, [].evil === undefined, ({}).polluted === undefined, JSON.parse('[1]'), Math.random() !== 4]";
+    for _ in 0..3 {
+        let outcome = run(check).await;
+        assert_result(&outcome, json!(["undefined", true, true, [1], true]));
+        let texts: Vec<&str> = outcome
+            .logs
+            .iter()
+            .map(|entry| entry.text.as_str())
+            .collect();
+        assert_eq!(texts, ["still here"]);
+    }
+}
+
+#[tokio::test]
+async fn math_random_differs_between_runs() {
+    let code = "Array.from({ length: 5 }, () => Math.random())";
+    let first = run(code).await;
+    let second = run(code).await;
+    for outcome in [&first, &second] {
+        let values = outcome.result.as_ref().and_then(Value::as_array);
+        assert!(
+            values.is_some_and(|v| v.len() == 5
+                && v.iter()
+                    .all(|x| x.as_f64().is_some_and(|x| (0.0..1.0).contains(&x)))),
+            "{}",
+            show(outcome)
+        );
+    }
+    assert_ne!(
+        first.result, second.result,
+        "two runs drew the same Math.random sequence"
+    );
+}
+
+#[tokio::test]
+async fn random_uuids_differ_between_runs() {
+    let code = "crypto.randomUUID()";
+    let first = run(code).await;
+    let second = run(code).await;
+    for outcome in [&first, &second] {
+        let uuid = outcome.result.as_ref().and_then(Value::as_str);
+        assert!(
+            uuid.is_some_and(|u| u.len() == 36 && u.as_bytes()[14] == b'4'),
+            "{}",
+            show(outcome)
+        );
+    }
+    assert_ne!(first.result, second.result, "two runs drew the same UUID");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_runs_keep_their_own_values() -> Result<()> {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let runs: Vec<_> = (0..50)
+        .map(|i| {
+            let grants = Arc::clone(&grants);
+            // Each run waits on a timer and a connector reply in between, so
+            // that runs interleave while holding their values.
+            let code = format!(
+                "globalThis.mine = {i};\n\
+                 await new Promise((resolve) => setTimeout(resolve, {delay}));\n\
+                 const reply = await test.sleep({{ ms: {delay}, value: {i} }});\n\
+                 [mine, reply, (await test.echo({{ i: {i} }})).i]",
+                delay = i % 7
+            );
+            tokio::spawn(async move { (i, run_with(Execution::new(code).grants(grants)).await) })
+        })
+        .collect();
+    for task in runs {
+        let (i, outcome) = task.await.context("a run's task panicked")?;
+        assert_result(&outcome, json!([i, i, i]));
+    }
+    Ok(())
+}

@@ -72,7 +72,9 @@ impl Connector for TestConnector {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_running.fetch_max(running, Ordering::SeqCst);
-        let reply = match method {
+        // Counts the call out even when it is cancelled mid-way.
+        let _running = Running(&self.running);
+        match method {
             "echo" => Ok(args),
             "sleep" => {
                 let ms = args["ms"].as_u64().unwrap_or(0);
@@ -88,9 +90,16 @@ impl Connector for TestConnector {
             )),
             "never" => std::future::pending().await,
             other => Err(ConnectorError::new(format!("no method {other}"))),
-        };
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        reply
+        }
+    }
+}
+
+/// Decrements a running count when dropped.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

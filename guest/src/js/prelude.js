@@ -6,9 +6,23 @@
 // this ran, so nothing set here by one run leaks into the next.
 (function install(native, internal) {
   'use strict';
+  // What the hooks use after the script has run, taken now: a script that
+  // replaces JSON.stringify or Array.prototype.push breaks only its own code.
+  const { apply } = Reflect;
+  const { stringify, parse } = JSON;
+  const { keys, entries, freeze, create, defineProperty } = Object;
+  const { isArray } = Array;
+  const regexpExec = RegExp.prototype.exec;
+  const toWellFormed = String.prototype.toWellFormed;
+  const exec = (pattern, text) => apply(regexpExec, pattern, [text]);
+  const wellFormed = (text) => apply(toWellFormed, text, []);
   const g = globalThis;
   const define = (target, name, value) =>
-    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+    defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+
+  // `Error.prepareStackTrace` would hand scripts call sites whose
+  // `getFunction()` returns the sandbox's own functions: fix it to undefined.
+  defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
   const AGENT_FILE = 'agent.js';
 
   // Math.random draws from a seed that the guest renews on every run.
@@ -20,10 +34,10 @@
   const console = {};
   let logOpen = true;
   const emit = (level, args) => {
-    if (logOpen) logOpen = native.log(level, internal.format(args));
+    if (logOpen) logOpen = native.log(level, wellFormed(internal.format(args)));
   };
   const LEVELS = { debug: 0, info: 1, log: 2, warn: 3, error: 4, trace: 0 };
-  for (const [name, level] of Object.entries(LEVELS)) {
+  for (const [name, level] of entries(LEVELS)) {
     define(console, name, function (...args) {
       emit(level, args);
     });
@@ -75,8 +89,8 @@
 
   // The natives make calls; these are what they need from JavaScript.
   native.setHelpers({
-    stringify: JSON.stringify,
-    parse: JSON.parse,
+    stringify,
+    parse,
     connectorError: (code, message, connector, method) => new ConnectorError(code, message, connector, method),
     argumentsError: (connector, method, reason) =>
       new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
@@ -107,25 +121,20 @@
     }
   };
 
+  // The innermost frame in the agent's code: `agent.js:LINE:COLUMN`.
   const position = (stack) => {
-    for (const line of String(stack).split('\n')) {
-      const at = line.lastIndexOf(AGENT_FILE + ':');
-      if (at < 0) continue;
-      const [row, column] = line.slice(at + AGENT_FILE.length + 1).split(':').map((n) => parseInt(n, 10));
-      if (row > 0) return { line: row, column: column > 0 ? column : undefined };
-    }
-    return {};
+    const found = exec(/agent\.js:(\d+):(\d+)/, stack);
+    return found ? { line: +found[1], column: +found[2] } : {};
   };
 
   const describe = (error) => {
     if (error !== null && typeof error === 'object' && typeof error.message === 'string') {
       let message = error.message;
       const name = String(error.name || 'Error');
-      const undefinedName = /^'?([\w$]+)'? is not defined$/.exec(message);
-      if (name === 'ReferenceError' && undefinedName) {
-        message += connectorNames.length
-          ? `; the granted connectors are: ${connectorNames.join(', ')}`
-          : '; no connectors are granted to this run';
+      if (name === 'ReferenceError' && message.length < 200 && exec(/^'?[\w$]+'? is not defined$/, message)) {
+        let granted = '';
+        for (const connector of connectorNames) granted += (granted ? ', ' : '') + connector;
+        message += granted ? `; the granted connectors are: ${granted}` : '; no connectors are granted to this run';
       }
       const stack = typeof error.stack === 'string' ? error.stack : '';
       return { name, message, stack, ...position(stack) };
@@ -142,38 +151,47 @@
       if (typeof v === 'symbol') return `a symbol at ${path}`;
       if (v === null || typeof v !== 'object') return null;
       if (typeof v.toJSON === 'function') return null;
-      if (ancestors.includes(v)) return `a circular reference at ${path}`;
-      ancestors.push(v);
-      for (const key of Object.keys(v)) {
+      for (let i = 0; i < ancestors.length; i++) {
+        if (ancestors[i] === v) return `a circular reference at ${path}`;
+      }
+      ancestors[ancestors.length] = v;
+      const array = isArray(v);
+      for (const key of keys(v)) {
         const child = v[key];
-        if (!Array.isArray(v) && (child === undefined || typeof child === 'function' || typeof child === 'symbol')) {
-          if (typeof child === 'function') return `a function at ${path}.${key}`;
-          continue;
-        }
-        const found = visit(child, Array.isArray(v) ? `${path}[${key}]` : `${path}.${key}`);
+        if (!array && child === undefined) continue;
+        const found = visit(child, array ? `${path}[${key}]` : `${path}.${key}`);
         if (found) return found;
       }
-      ancestors.pop();
+      ancestors.length--;
       return null;
     };
     return visit(value, '$');
   };
 
-  const rejectFunctions = function (key, value) {
-    if (typeof value === 'function') throw new TypeError('function');
-    return value;
+  // Functions and symbols are errors, not silently dropped; strings with
+  // lone surrogates are made well-formed (U+FFFD), as TextEncoder does.
+  const strictValues = function (key, value) {
+    switch (typeof value) {
+      case 'function':
+      case 'symbol':
+        throw new TypeError(typeof value);
+      case 'string':
+        return wellFormed(value);
+      default:
+        return value;
+    }
   };
 
   return {
     installConnectors(names, methodLists) {
       for (const [index, name] of names.entries()) {
         const methods = methodLists[index];
-        const namespace = Object.create(null);
+        const namespace = create(null);
         for (const method of methods) {
           namespace[method] = call.bind(undefined, name, method);
         }
-        define(g, name, Object.freeze(namespace));
-        connectorNames.push(name);
+        define(g, name, freeze(namespace));
+        connectorNames[connectorNames.length] = name;
       }
     },
     finish(promise) {
@@ -216,7 +234,7 @@
       if (value === undefined) return {};
       let json;
       try {
-        json = JSON.stringify(value, rejectFunctions);
+        json = stringify(value, strictValues);
       } catch (error) {
         const where = findUnserializable(value);
         return {
