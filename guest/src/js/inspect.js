@@ -1076,4 +1076,8 @@
 
   internal.inspect = inspect;
   internal.format = format;
+  // Shared with web.js.
+  internal.uncurry = uncurry;
+  internal.getter = getter;
+  internal.passes = passes;
 });

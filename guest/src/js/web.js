@@ -30,7 +30,8 @@
   'use strict';
 
   const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf, hasOwn, keys: objectKeys } = Object;
-  const uncurry = (fn) => Reflect.apply(Function.prototype.bind, Function.prototype.call, [fn]);
+  // Helpers inspect.js defines for both files.
+  const { uncurry, getter, passes } = internal;
   const define = (target, name, value) =>
     defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
   const defineTag = (constructor, tag) =>
@@ -572,7 +573,6 @@
   // structuredClone.
 
   const TypedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
-  const getter = (proto, name) => uncurry(getOwnPropertyDescriptor(proto, name).get);
   const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag);
   const typedArrayBuffer = getter(TypedArrayPrototype, 'buffer');
   const typedArrayByteOffset = getter(TypedArrayPrototype, 'byteOffset');
@@ -606,16 +606,7 @@
   const arrayBufferTransfer = uncurry(ArrayBuffer.prototype.transfer);
   const arrayBufferDetached = getter(ArrayBuffer.prototype, 'detached');
 
-  // Brand checks: each throws unless its argument has the internal slots of
-  // that kind of built-in object.
-  const passes = (check) => (value) => {
-    try {
-      check(value);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  // Brand checks (see `passes` in inspect.js).
   const isArrayBuffer = passes(getter(ArrayBuffer.prototype, 'byteLength'));
   const isSharedArrayBuffer =
     typeof SharedArrayBuffer === 'function' ? passes(getter(SharedArrayBuffer.prototype, 'byteLength')) : () => false;
