@@ -107,7 +107,7 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
         let code = blank_code_fences(&request.code);
         let started = start(&ctx, &code);
         let settled: Value = match started {
-            Ok((value, is_module)) => call_hook(&hooks, "finish", (value, is_module)),
+            Ok((promise, namespace)) => call_hook(&hooks, "finish", (promise, namespace)),
             Err(error) => {
                 let exception = ctx.catch();
                 if exception.is_undefined() {
@@ -129,15 +129,12 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
 
 /// Evaluate the agent's code: as an ES module when it uses module syntax, else
 /// as a global script with top-level `await`. Returns the promise of its
-/// completion and whether it was a module.
-fn start<'js>(ctx: &Ctx<'js>, code: &str) -> javy::quickjs::Result<(Value<'js>, bool)> {
+/// evaluation, and the module's namespace when it is a module.
+fn start<'js>(ctx: &Ctx<'js>, code: &str) -> javy::quickjs::Result<(Value<'js>, Option<Object<'js>>)> {
     if looks_like_module(code) {
         let module = Module::declare(ctx.clone(), AGENT_FILE, code)?;
         let (module, promise) = module.eval()?;
-        let namespace = module.namespace()?;
-        let done: Function = ctx.eval("(p, ns) => p.then(() => ({ value: ns.default }))")?;
-        let wrapped: Value = done.call((promise, namespace))?;
-        Ok((wrapped, true))
+        Ok((promise.into_value(), Some(module.namespace()?)))
     } else {
         let mut options = EvalOptions::default();
         options.global = true;
@@ -146,7 +143,7 @@ fn start<'js>(ctx: &Ctx<'js>, code: &str) -> javy::quickjs::Result<(Value<'js>, 
         options.backtrace_barrier = true;
         options.filename = Some(AGENT_FILE.into());
         let promise: Value = ctx.eval_with_options(code, options)?;
-        Ok((promise, false))
+        Ok((promise, None))
     }
 }
 

@@ -194,10 +194,13 @@
         connectorNames[connectorNames.length] = name;
       }
     },
-    finish(promise) {
+    // `promise` is the script's evaluation, resolving to `{ value }` (its
+    // last value); a module's resolves to nothing, and its result is the
+    // namespace's default export.
+    finish(promise, namespace) {
       promise
         .then((completion) => {
-          const value = completion.value;
+          const value = namespace === undefined ? completion.value : namespace.default;
           return typeof value === 'function' ? value() : value;
         })
         .then(
