@@ -105,17 +105,14 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
         call_hook::<()>(&hooks, "installConnectors", (names, methods)).map_err(|e| internal_error(&ctx, e))?;
 
         let code = blank_code_fences(&request.code);
+        if let Some(error) = nul_error(&code) {
+            return Err(error);
+        }
         let started = start(&ctx, &code);
         let settled: Value = match started {
             Ok((promise, namespace)) => call_hook(&hooks, "finish", (promise, namespace)),
-            Err(error) => {
-                let exception = ctx.catch();
-                if exception.is_undefined() {
-                    Err(error)
-                } else {
-                    call_hook(&hooks, "fail", (exception,))
-                }
-            }
+            Err(error) if error.is_exception() => call_hook(&hooks, "fail", (ctx.catch(),)),
+            Err(error) => Err(error),
         }
         .map_err(|e| internal_error(&ctx, e))?;
         drop(settled);
@@ -264,6 +261,23 @@ fn internal_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> ScriptError {
         column: None,
         stack: String::new(),
     }
+}
+
+/// QuickJS takes source text as a C string: a NUL character would end it
+/// early. Refuse it, saying where it is.
+fn nul_error(code: &str) -> Option<ScriptError> {
+    let at = code.find('\0')?;
+    let before = &code[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some(ScriptError {
+        failure: Failure::Exception,
+        name: "SyntaxError".into(),
+        message: "the code contains a NUL character; write it as \\0 inside a string".into(),
+        line: u32::try_from(line).ok(),
+        column: u32::try_from(column).ok(),
+        stack: String::new(),
+    })
 }
 
 /// Replace Markdown code-fence lines (```js … ```) with blank lines, so that

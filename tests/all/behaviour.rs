@@ -107,6 +107,22 @@ async fn a_syntax_error_names_its_line() {
 }
 
 #[tokio::test]
+async fn a_nul_character_in_the_code_is_a_syntax_error_naming_where() {
+    let outcome = run("const a = 1;\nconst b = 'x\0';").await;
+    let error = outcome.error.expect("refused");
+    assert_eq!(
+        (error.kind, error.name.as_str()),
+        (ErrorKind::Script, "SyntaxError")
+    );
+    assert_eq!(
+        (error.line, error.column),
+        (Some(2), Some(13)),
+        "{error:#?}"
+    );
+    assert!(error.message.contains("NUL"), "{error:#?}");
+}
+
+#[tokio::test]
 async fn an_uncaught_error_names_its_line_and_column() {
     let outcome =
         run("const a = 1;\nfunction f() {\n  throw new RangeError('too far');\n}\nf();").await;

@@ -4,4 +4,5 @@
 mod behaviour;
 mod cli;
 mod escape;
+mod mutation;
 mod support;
