@@ -320,6 +320,55 @@ async fn promise_all_runs_connector_calls_concurrently() {
     assert_eq!(connector.max_running.load(Ordering::SeqCst), 10);
 }
 
+/// One thread, 20 sandboxes each waiting 200 ms on a connector: they wait
+/// together, which they could not if a waiting sandbox held its thread.
+#[tokio::test(flavor = "current_thread")]
+async fn a_waiting_sandbox_holds_no_thread() {
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let started = Instant::now();
+    let runs = (0..20).map(|i| {
+        let code = format!("await test.sleep({{ ms: 200, value: {i} }})");
+        run_with(Execution::new(code).grants(Arc::clone(&grants)))
+    });
+    let outcomes = futures_join_all(runs).await;
+    let elapsed = started.elapsed();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        assert_eq!(outcome.result, Some(json!(i)), "{outcome:#?}");
+    }
+    assert_eq!(connector.max_running.load(Ordering::SeqCst), 20);
+    assert!(
+        elapsed < Duration::from_millis(1000),
+        "20 waits of 200 ms on one thread took {elapsed:?}"
+    );
+}
+
+/// Poll futures together on the current task, in order of their results.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 #[tokio::test]
 async fn a_connector_failure_rejects_with_a_connector_error() {
     let connector = TestConnector::new();
