@@ -54,14 +54,23 @@ pub(crate) fn write<'js>(ctx: &Ctx<'js>, value: &Value<'js>, out: &mut Vec<u8>) 
     write_value(ctx, value, out, 0)
 }
 
-fn write_value<'js>(ctx: &Ctx<'js>, value: &Value<'js>, out: &mut Vec<u8>, depth: u32) -> Result<bool> {
+fn write_value<'js>(
+    ctx: &Ctx<'js>,
+    value: &Value<'js>,
+    out: &mut Vec<u8>,
+    depth: u32,
+) -> Result<bool> {
     if depth > MAX_DEPTH {
         return Ok(false);
     }
     let mut formatter = CompactFormatter;
     match value.type_of() {
         Type::Null => out.extend_from_slice(b"null"),
-        Type::Bool => out.extend_from_slice(if value.as_bool() == Some(true) { b"true" } else { b"false" }),
+        Type::Bool => out.extend_from_slice(if value.as_bool() == Some(true) {
+            b"true"
+        } else {
+            b"false"
+        }),
         Type::Int => {
             let _ = formatter.write_i32(out, value.as_int().unwrap_or(0));
         }
@@ -125,7 +134,10 @@ fn write_value<'js>(ctx: &Ctx<'js>, value: &Value<'js>, out: &mut Vec<u8>, depth
 /// What `JSON.stringify` leaves out of objects (and writes as `null` in
 /// arrays).
 fn skipped(value: &Value<'_>) -> bool {
-    matches!(value.type_of(), Type::Undefined | Type::Function | Type::Constructor | Type::Symbol)
+    matches!(
+        value.type_of(),
+        Type::Undefined | Type::Function | Type::Constructor | Type::Symbol
+    )
 }
 
 /// Numbers as `JSON.stringify` writes them: integral values without a
@@ -164,7 +176,10 @@ impl<'a, 'js> Builder<'a, 'js> {
         if self.depth >= MAX_DEPTH {
             return Err(serde_json::Error::custom("too deep"));
         }
-        Ok(Self { depth: self.depth + 1, ..self })
+        Ok(Self {
+            depth: self.depth + 1,
+            ..self
+        })
     }
 }
 
@@ -175,7 +190,10 @@ fn js_error(error: javy::quickjs::Error) -> serde_json::Error {
 impl<'de, 'js> DeserializeSeed<'de> for Builder<'_, 'js> {
     type Value = Value<'js>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
@@ -214,21 +232,31 @@ impl<'de, 'js> Visitor<'de> for Builder<'_, 'js> {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        JsString::from_str(self.ctx.clone(), v).map(JsString::into_value).map_err(E::custom)
+        JsString::from_str(self.ctx.clone(), v)
+            .map(JsString::into_value)
+            .map_err(E::custom)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
         let inner = self.nested().map_err(A::Error::custom)?;
         let array = Array::new(self.ctx.clone()).map_err(A::Error::custom)?;
         let mut index = 0;
         while let Some(item) = seq.next_element_seed(inner)? {
-            array.set(index, item).map_err(|e| A::Error::custom(js_error(e)))?;
+            array
+                .set(index, item)
+                .map_err(|e| A::Error::custom(js_error(e)))?;
             index += 1;
         }
         Ok(array.into_value())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
         let inner = self.nested().map_err(A::Error::custom)?;
         let object = Object::new(self.ctx.clone()).map_err(A::Error::custom)?;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -238,7 +266,9 @@ impl<'de, 'js> Visitor<'de> for Builder<'_, 'js> {
                 return Err(A::Error::custom("__proto__ key"));
             }
             let item = map.next_value_seed(inner)?;
-            object.set(key.as_ref(), item).map_err(|e| A::Error::custom(js_error(e)))?;
+            object
+                .set(key.as_ref(), item)
+                .map_err(|e| A::Error::custom(js_error(e)))?;
         }
         Ok(object.into_value())
     }

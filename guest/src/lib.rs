@@ -45,15 +45,18 @@ export!(Sandbox);
 impl Guest for Sandbox {
     fn initialize() {
         STATE.with(|cell| {
-            cell.get_or_init(|| build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}")));
+            cell.get_or_init(|| {
+                build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}"))
+            });
         });
     }
 
     fn run(request: Request) -> Result<Option<String>, ScriptError> {
         natives::reseed();
         STATE.with(|cell| {
-            let state =
-                cell.get_or_init(|| build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}")));
+            let state = cell.get_or_init(|| {
+                build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}"))
+            });
             run_request(state, request)
         })
     }
@@ -80,15 +83,20 @@ fn build_state() -> Result<State, String> {
             ctx.eval_with_options(source, options)
         };
         evaluate("inspect", include_str!("js/inspect.js"))?.call::<_, ()>((internal.clone(),))?;
-        evaluate("web", include_str!("js/web.js"))?.call::<_, ()>((natives.clone(), internal.clone()))?;
-        let hooks: Object = evaluate("prelude", include_str!("js/prelude.js"))?.call((natives, internal))?;
+        evaluate("web", include_str!("js/web.js"))?
+            .call::<_, ()>((natives.clone(), internal.clone()))?;
+        let hooks: Object =
+            evaluate("prelude", include_str!("js/prelude.js"))?.call((natives, internal))?;
         // Collect the garbage of initialization now, so that it is not in the
         // snapshot and no run starts by collecting it.
         // SAFETY: the context is live and locked by `with`.
-        unsafe { javy::quickjs::qjs::JS_RunGC(javy::quickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr())) };
+        unsafe {
+            javy::quickjs::qjs::JS_RunGC(javy::quickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
+        };
         Ok::<_, javy::quickjs::Error>(Persistent::save(&ctx, hooks))
     });
-    let hooks = hooks.map_err(|error| runtime.context().with(|ctx| describe_failure(&ctx, error)))?;
+    let hooks =
+        hooks.map_err(|error| runtime.context().with(|ctx| describe_failure(&ctx, error)))?;
     Ok(State { runtime, hooks })
 }
 
@@ -100,9 +108,13 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
             .clone()
             .restore(&ctx)
             .map_err(|e| internal_error(&ctx, e))?;
-        let (names, methods): (Vec<String>, Vec<Vec<String>>) =
-            request.connectors.into_iter().map(|c| (c.name, c.methods)).unzip();
-        call_hook::<()>(&hooks, "installConnectors", (names, methods)).map_err(|e| internal_error(&ctx, e))?;
+        let (names, methods): (Vec<String>, Vec<Vec<String>>) = request
+            .connectors
+            .into_iter()
+            .map(|c| (c.name, c.methods))
+            .unzip();
+        call_hook::<()>(&hooks, "installConnectors", (names, methods))
+            .map_err(|e| internal_error(&ctx, e))?;
 
         let code = blank_code_fences(&request.code);
         if let Some(error) = nul_error(&code) {
@@ -119,7 +131,8 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
 
         event_loop(&ctx, &hooks)?;
 
-        let report: Object = call_hook(&hooks, "report", ()).map_err(|e| internal_error(&ctx, e))?;
+        let report: Object =
+            call_hook(&hooks, "report", ()).map_err(|e| internal_error(&ctx, e))?;
         read_report(&ctx, &report, request.max_result_bytes)
     })
 }
@@ -127,7 +140,10 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
 /// Evaluate the agent's code: as an ES module when it uses module syntax, else
 /// as a global script with top-level `await`. Returns the promise of its
 /// evaluation, and the module's namespace when it is a module.
-fn start<'js>(ctx: &Ctx<'js>, code: &str) -> javy::quickjs::Result<(Value<'js>, Option<Object<'js>>)> {
+fn start<'js>(
+    ctx: &Ctx<'js>,
+    code: &str,
+) -> javy::quickjs::Result<(Value<'js>, Option<Object<'js>>)> {
     if looks_like_module(code) {
         let module = Module::declare(ctx.clone(), AGENT_FILE, code)?;
         let (module, promise) = module.eval()?;
@@ -172,7 +188,8 @@ fn event_loop<'js>(ctx: &Ctx<'js>, hooks: &Object<'js>) -> Result<(), ScriptErro
         if settled {
             return Ok(());
         }
-        let delay_ms: f64 = call_hook(hooks, "nextTimer", ()).map_err(|e| internal_error(ctx, e))?;
+        let delay_ms: f64 =
+            call_hook(hooks, "nextTimer", ()).map_err(|e| internal_error(ctx, e))?;
         if delay_ms == 0.0 {
             call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?;
             continue;
@@ -183,14 +200,26 @@ fn event_loop<'js>(ctx: &Ctx<'js>, hooks: &Object<'js>) -> Result<(), ScriptErro
         }
         let timeout_ns = (delay_ms >= 0.0).then(|| (delay_ms * 1_000_000.0).ceil() as u64);
         match host::wait_next(timeout_ns) {
-            Some(completion) => natives::complete(ctx, completion).map_err(|e| internal_error(ctx, e))?,
+            Some(completion) => {
+                natives::complete(ctx, completion).map_err(|e| internal_error(ctx, e))?
+            }
             None => call_hook::<()>(hooks, "fireTimers", ()).map_err(|e| internal_error(ctx, e))?,
         }
     }
 }
 
-fn read_report(ctx: &Ctx<'_>, report: &Object<'_>, max_result_bytes: u32) -> Result<Option<String>, ScriptError> {
-    let get_string = |key: &str| -> String { report.get::<_, Option<String>>(key).ok().flatten().unwrap_or_default() };
+fn read_report(
+    ctx: &Ctx<'_>,
+    report: &Object<'_>,
+    max_result_bytes: u32,
+) -> Result<Option<String>, ScriptError> {
+    let get_string = |key: &str| -> String {
+        report
+            .get::<_, Option<String>>(key)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
     let failure = get_string("failure");
     if failure.is_empty() {
         let json: Option<String> = report.get("json").map_err(|e| internal_error(ctx, e))?;
@@ -242,7 +271,11 @@ fn describe_failure(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
         return error.to_string();
     }
     let exception = ctx.catch();
-    let field = |name: &str| exception.as_object().and_then(|o| o.get::<_, String>(name).ok());
+    let field = |name: &str| {
+        exception
+            .as_object()
+            .and_then(|o| o.get::<_, String>(name).ok())
+    };
     match (field("message"), field("stack")) {
         (Some(message), Some(stack)) => format!("{message}\n{stack}"),
         (Some(message), None) => message,

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use javy::quickjs::function::Opt;
-use javy::quickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value};
+use javy::quickjs::{
+    ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value,
+};
 
 use crate::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
 
@@ -64,9 +66,12 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     let natives = Object::new(ctx.clone())?;
     natives.set(
         "call",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, connector: String, method: String, args: Opt<Value<'js>>| {
-            call(&ctx, connector, method, args.0)
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, connector: String, method: String, args: Opt<Value<'js>>| {
+                call(&ctx, connector, method, args.0)
+            },
+        )?,
     )?;
     natives.set(
         "setHelpers",
@@ -91,25 +96,37 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     natives.set("now", Function::new(ctx.clone(), now_ms)?)?;
     natives.set(
         "randomBytes",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, length: usize| -> Result<ArrayBuffer<'js>> {
-            let mut bytes = vec![0u8; length];
-            getrandom::fill(&mut bytes).map_err(|e| {
-                javy::quickjs::Exception::throw_internal(&ctx, &format!("no random source: {e}"))
-            })?;
-            ArrayBuffer::new(ctx, bytes)
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, length: usize| -> Result<ArrayBuffer<'js>> {
+                let mut bytes = vec![0u8; length];
+                getrandom::fill(&mut bytes).map_err(|e| {
+                    javy::quickjs::Exception::throw_internal(
+                        &ctx,
+                        &format!("no random source: {e}"),
+                    )
+                })?;
+                ArrayBuffer::new(ctx, bytes)
+            },
+        )?,
     )?;
     natives.set(
         "urlParse",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, input: String, base: Option<String>| {
-            url_parse(&ctx, &input, base.as_deref())
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, input: String, base: Option<String>| {
+                url_parse(&ctx, &input, base.as_deref())
+            },
+        )?,
     )?;
     natives.set(
         "urlSet",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, href: String, part: String, value: String| {
-            url_set(&ctx, &href, &part, &value)
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, href: String, part: String, value: String| {
+                url_set(&ctx, &href, &part, &value)
+            },
+        )?,
     )?;
     Ok(natives)
 }
@@ -125,7 +142,12 @@ struct PendingCall {
 /// Start a connector call and return its promise. The arguments become JSON
 /// natively when they are plain data, else through `JSON.stringify`; a reply
 /// that is ready at once settles the promise before it is returned.
-fn call<'js>(ctx: &Ctx<'js>, connector: String, method: String, args: Option<Value<'js>>) -> Result<Promise<'js>> {
+fn call<'js>(
+    ctx: &Ctx<'js>,
+    connector: String,
+    method: String,
+    args: Option<Value<'js>>,
+) -> Result<Promise<'js>> {
     let (promise, resolve, reject) = ctx.promise()?;
     let json = match args.filter(|a| !a.is_undefined()) {
         None => Ok("{}".to_owned()),
@@ -153,7 +175,10 @@ fn call<'js>(ctx: &Ctx<'js>, connector: String, method: String, args: Option<Val
 }
 
 /// JSON text of a call's arguments, or why they have none.
-fn encode_arguments<'js>(ctx: &Ctx<'js>, args: &Value<'js>) -> Result<std::result::Result<String, String>> {
+fn encode_arguments<'js>(
+    ctx: &Ctx<'js>,
+    args: &Value<'js>,
+) -> Result<std::result::Result<String, String>> {
     let mut json = Vec::with_capacity(64);
     if crate::json::write(ctx, args, &mut json)? {
         // `json::write` writes UTF-8 only.
@@ -194,8 +219,12 @@ fn settle<'js>(
             }
         }
         Err(failure) => {
-            let error: Value =
-                helper(ctx, "connectorError")?.call((failure.code, failure.message, connector, method))?;
+            let error: Value = helper(ctx, "connectorError")?.call((
+                failure.code,
+                failure.message,
+                connector,
+                method,
+            ))?;
             reject.call::<_, ()>((error,))
         }
     }
@@ -208,7 +237,14 @@ pub(crate) fn complete<'js>(ctx: &Ctx<'js>, completion: Completion) -> Result<()
     };
     let resolve = call.resolve.restore(ctx)?;
     let reject = call.reject.restore(ctx)?;
-    settle(ctx, completion.reply, &resolve, &reject, call.connector, call.method)
+    settle(
+        ctx,
+        completion.reply,
+        &resolve,
+        &reject,
+        call.connector,
+        call.method,
+    )
 }
 
 /// Calls still running on the host.
@@ -220,7 +256,10 @@ pub(crate) fn pending_calls() -> usize {
 fn helper<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
     let helpers = HELPERS.with(|h| h.borrow().clone());
     let Some(helpers) = helpers else {
-        return Err(Exception::throw_internal(ctx, "the sandbox prelude did not install its helpers"));
+        return Err(Exception::throw_internal(
+            ctx,
+            "the sandbox prelude did not install its helpers",
+        ));
     };
     helpers.restore(ctx)?.get(name)
 }
