@@ -108,9 +108,8 @@ fn write_value<'js>(
             }
             out.push(b'{');
             let mut first = true;
-            for key in object.keys::<String>() {
-                let key = key?;
-                let item: Value = object.get(key.as_str())?;
+            for property in object.props::<String, Value>() {
+                let (key, item) = property?;
                 if skipped(&item) {
                     continue;
                 }

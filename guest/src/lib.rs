@@ -108,11 +108,17 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
             .clone()
             .restore(&ctx)
             .map_err(|e| internal_error(&ctx, e))?;
-        let (names, methods): (Vec<String>, Vec<Vec<String>>) = request
+        let connectors: Vec<(String, Vec<String>)> = request
             .connectors
             .into_iter()
             .map(|c| (c.name, c.methods))
-            .unzip();
+            .collect();
+        let names: Vec<String> = connectors.iter().map(|(name, _)| name.clone()).collect();
+        let methods: Vec<Vec<String>> = connectors
+            .iter()
+            .map(|(_, methods)| methods.clone())
+            .collect();
+        natives::set_connectors(connectors);
         call_hook::<()>(&hooks, "installConnectors", (names, methods))
             .map_err(|e| internal_error(&ctx, e))?;
 

@@ -21,6 +21,7 @@ use crate::codemode::sandbox::host::{self, CallError, CallStart, Completion, Log
 
 thread_local! {
     static PENDING: RefCell<HashMap<u32, PendingCall>> = RefCell::new(HashMap::new());
+    static CONNECTORS: RefCell<Vec<(String, Vec<String>)>> = const { RefCell::new(Vec::new()) };
     static HELPERS: RefCell<Option<Persistent<Object<'static>>>> = const { RefCell::new(None) };
     static RANDOM_STATE: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
     static CLOCK_ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
@@ -68,7 +69,7 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
         "call",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, connector: String, method: String, args: Opt<Value<'js>>| {
+            |ctx: Ctx<'js>, connector: u32, method: u32, args: Opt<Value<'js>>| {
                 call(&ctx, connector, method, args.0)
             },
         )?,
@@ -131,12 +132,42 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     Ok(natives)
 }
 
+/// The granted connectors of this run and their methods, as the request
+/// named them. Namespace methods are bound to indices into it, so that a
+/// call passes two numbers instead of two strings.
+pub(crate) fn set_connectors(connectors: Vec<(String, Vec<String>)>) {
+    CONNECTORS.with(|c| *c.borrow_mut() = connectors);
+}
+
+/// The names of a connector and one of its methods, by index.
+fn names(connector: u32, method: u32) -> Option<(String, String)> {
+    CONNECTORS.with(|c| {
+        let c = c.borrow();
+        let (name, methods) = c.get(connector as usize)?;
+        Some((name.clone(), methods.get(method as usize)?.clone()))
+    })
+}
+
+/// Start a call on the host by connector and method index.
+fn start_call(connector: u32, method: u32, json: &str) -> CallStart {
+    CONNECTORS.with(|c| {
+        let c = c.borrow();
+        let (name, methods) = c
+            .get(connector as usize)
+            .map_or(("", None), |(n, m)| (n.as_str(), Some(m)));
+        let method = methods
+            .and_then(|m| m.get(method as usize))
+            .map_or("", String::as_str);
+        host::start_call(name, method, json)
+    })
+}
+
 /// A call the host is still running, and how to settle its promise.
 struct PendingCall {
     resolve: Persistent<Function<'static>>,
     reject: Persistent<Function<'static>>,
-    connector: String,
-    method: String,
+    connector: u32,
+    method: u32,
 }
 
 /// Start a connector call and return its promise. The arguments become JSON
@@ -144,8 +175,8 @@ struct PendingCall {
 /// that is ready at once settles the promise before it is returned.
 fn call<'js>(
     ctx: &Ctx<'js>,
-    connector: String,
-    method: String,
+    connector: u32,
+    method: u32,
     args: Option<Value<'js>>,
 ) -> Result<Promise<'js>> {
     let (promise, resolve, reject) = ctx.promise()?;
@@ -155,10 +186,11 @@ fn call<'js>(
     };
     match json {
         Err(reason) => {
+            let (connector, method) = names(connector, method).unwrap_or_default();
             let error: Value = helper(ctx, "argumentsError")?.call((connector, method, reason))?;
             reject.call::<_, ()>((error,))?;
         }
-        Ok(json) => match host::start_call(&connector, &method, &json) {
+        Ok(json) => match start_call(connector, method, &json) {
             CallStart::Pending(handle) => {
                 let call = PendingCall {
                     resolve: Persistent::save(ctx, resolve),
@@ -200,8 +232,8 @@ fn settle<'js>(
     reply: std::result::Result<String, CallError>,
     resolve: &Function<'js>,
     reject: &Function<'js>,
-    connector: String,
-    method: String,
+    connector: u32,
+    method: u32,
 ) -> Result<()> {
     match reply {
         Ok(json) => {
@@ -219,6 +251,7 @@ fn settle<'js>(
             }
         }
         Err(failure) => {
+            let (connector, method) = names(connector, method).unwrap_or_default();
             let error: Value = helper(ctx, "connectorError")?.call((
                 failure.code,
                 failure.message,

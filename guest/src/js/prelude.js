@@ -183,12 +183,15 @@
   };
 
   return {
+    // Each method is the native `call` bound to the connector's and the
+    // method's index in the lists the natives hold.
     installConnectors(names, methodLists) {
-      for (const [index, name] of names.entries()) {
+      for (let index = 0; index < names.length; index++) {
+        const name = names[index];
         const methods = methodLists[index];
         const namespace = create(null);
-        for (const method of methods) {
-          namespace[method] = call.bind(undefined, name, method);
+        for (let method = 0; method < methods.length; method++) {
+          namespace[methods[method]] = call.bind(undefined, index, method);
         }
         define(g, name, freeze(namespace));
         connectorNames[connectorNames.length] = name;
