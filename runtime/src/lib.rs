@@ -2,7 +2,7 @@
 //! sandbox per call, and reaches the outside only through connectors the
 //! host grants to that call.
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
 //!
 //! use async_trait::async_trait;
@@ -21,7 +21,8 @@
 //!     }
 //! }
 //!
-//! # async fn demo() -> anyhow::Result<()> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let runtime = Runtime::new()?;
 //! let weather = Arc::new(Weather(vec![MethodDescription::new("today", "Today's weather in a city")]));
 //! let grants = Arc::new(Grants::new().grant("weather", weather)?);
@@ -31,7 +32,8 @@
 //! "#;
 //! let outcome = runtime.execute(Execution::new(code).grants(grants)).await?;
 //! assert_eq!(outcome.result, Some(json!(["Oslo: 21°C", "Lima: 21°C"])));
-//! # Ok(()) }
+//! # Ok(()) })
+//! # }
 //! ```
 //!
 //! # Concepts

@@ -63,10 +63,11 @@ impl Default for RuntimeConfig {
 /// Runs agent code in fresh WebAssembly sandboxes. `Send + Sync`: share one
 /// (in an `Arc`) across tasks and run many executions at once.
 ///
-/// ```no_run
+/// ```
 /// use codemode_runtime::{Execution, Runtime};
 ///
-/// # async fn demo() -> codemode_runtime::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> codemode_runtime::Result<()> {
 /// let runtime = Runtime::new()?;
 /// let outcome = runtime.execute(Execution::new("console.log('hi'); 6 * 7")).await?;
 /// assert_eq!(outcome.result, Some(serde_json::json!(42)));
