@@ -202,11 +202,15 @@ impl Runtime {
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
 
-        let run = async {
-            let sandbox = self.pre.instantiate_async(&mut store).await?;
-            sandbox.call_run(&mut store, &request).await
+        let ended = match self.pre.instantiate_async(&mut store).await {
+            Ok(sandbox) => {
+                tokio::time::timeout(limits.timeout, sandbox.call_run(&mut store, &request)).await
+            }
+            // A memory cap below the guest's initial heap is the script's
+            // limit; anything else (no free slot) means it never started.
+            Err(error) if store.data().memory.exceeded => Ok(Err(error)),
+            Err(error) => return Err(Error::Instantiate(error)),
         };
-        let ended = tokio::time::timeout(limits.timeout, run).await;
 
         let fuel_left = store.get_fuel().unwrap_or(0);
         let state = store.into_data();

@@ -470,6 +470,36 @@ async fn a_memory_cap_above_the_runtime_maximum_is_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_memory_cap_below_the_initial_heap_is_a_memory_error() {
+    let outcome = run_with(Execution::new("1").limits(limits(|l| l.memory_bytes = 1 << 20))).await;
+    assert_eq!(
+        outcome.error_kind(),
+        Some(ErrorKind::Memory),
+        "{outcome:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_pool_refuses_to_start_a_run() -> Result<()> {
+    let runtime = Runtime::with_config(&{
+        let mut config = codemode_runtime::RuntimeConfig::default();
+        config.max_sandboxes = 1;
+        config
+    })?;
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let holder = runtime.execute(Execution::new("await test.sleep({ ms: 300 })").grants(grants));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        runtime.execute(Execution::new("1")).await
+    };
+    let (held, refused) = tokio::join!(holder, second);
+    assert!(held?.ok());
+    assert!(matches!(refused, Err(Error::Instantiate(_))), "{refused:?}");
+    Ok(())
+}
+
 #[test]
 fn the_runtime_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
