@@ -297,12 +297,40 @@ impl Execution {
     }
 }
 
-/// Link WASI with nothing granted (see `RunState::new`). The guest imports
-/// only clocks, random, io and cli's stdio, environment and exit; the
-/// socket and filesystem interfaces linked here are unreachable from it, and
-/// a test checks the guest's imports.
+/// Link exactly the WASI interfaces the guest imports (clocks, random, io,
+/// and cli's stdio, environment, exit and terminal queries), each with
+/// nothing granted (see `RunState::new`). Sockets, filesystem and HTTP are
+/// not in the linker at all, so a guest that imported them would not
+/// instantiate.
 fn link_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
-    wasmtime_wasi::p2::add_to_linker_async(linker)
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, io, random};
+    use wasmtime_wasi::random::WasiRandom;
+
+    /// The io interfaces need only the resource table.
+    struct Table;
+    impl wasmtime::component::HasData for Table {
+        type Data<'a> = &'a mut wasmtime_wasi::ResourceTable;
+    }
+    io::error::add_to_linker::<RunState, Table>(linker, RunState::table)?;
+    io::poll::add_to_linker::<RunState, Table>(linker, RunState::table)?;
+    io::streams::add_to_linker::<RunState, Table>(linker, RunState::table)?;
+    clocks::wall_clock::add_to_linker::<RunState, WasiClocks>(linker, RunState::clocks)?;
+    clocks::monotonic_clock::add_to_linker::<RunState, WasiClocks>(linker, RunState::clocks)?;
+    random::random::add_to_linker::<RunState, WasiRandom>(linker, RunState::random)?;
+    random::insecure_seed::add_to_linker::<RunState, WasiRandom>(linker, RunState::random)?;
+    cli::exit::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::environment::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::stdin::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::stdout::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::stderr::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::terminal_input::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::terminal_output::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::terminal_stdin::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::terminal_stdout::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    cli::terminal_stderr::add_to_linker::<RunState, WasiCli>(linker, RunState::cli)?;
+    Ok(())
 }
 
 fn timeout_error(limits: &Limits) -> ExecutionError {
