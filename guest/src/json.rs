@@ -182,10 +182,6 @@ impl<'a, 'js> Builder<'a, 'js> {
     }
 }
 
-fn js_error(error: javy::quickjs::Error) -> serde_json::Error {
-    serde_json::Error::custom(error)
-}
-
 impl<'de, 'js> DeserializeSeed<'de> for Builder<'_, 'js> {
     type Value = Value<'js>;
 
@@ -244,9 +240,7 @@ impl<'de, 'js> Visitor<'de> for Builder<'_, 'js> {
         let array = Array::new(self.ctx.clone()).map_err(A::Error::custom)?;
         let mut index = 0;
         while let Some(item) = seq.next_element_seed(inner)? {
-            array
-                .set(index, item)
-                .map_err(|e| A::Error::custom(js_error(e)))?;
+            array.set(index, item).map_err(A::Error::custom)?;
             index += 1;
         }
         Ok(array.into_value())
@@ -265,9 +259,7 @@ impl<'de, 'js> Visitor<'de> for Builder<'_, 'js> {
                 return Err(A::Error::custom("__proto__ key"));
             }
             let item = map.next_value_seed(inner)?;
-            object
-                .set(key.as_ref(), item)
-                .map_err(|e| A::Error::custom(js_error(e)))?;
+            object.set(key.as_ref(), item).map_err(A::Error::custom)?;
         }
         Ok(object.into_value())
     }
