@@ -108,19 +108,22 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
             .clone()
             .restore(&ctx)
             .map_err(|e| internal_error(&ctx, e))?;
-        let connectors: Vec<(String, Vec<String>)> = request
-            .connectors
-            .into_iter()
-            .map(|c| (c.name, c.methods))
-            .collect();
-        let names: Vec<String> = connectors.iter().map(|(name, _)| name.clone()).collect();
-        let methods: Vec<Vec<String>> = connectors
-            .iter()
-            .map(|(_, methods)| methods.clone())
-            .collect();
-        natives::set_connectors(connectors);
-        call_hook::<()>(&hooks, "installConnectors", (names, methods))
-            .map_err(|e| internal_error(&ctx, e))?;
+        for (index, connector) in request.connectors.iter().enumerate() {
+            let args = (
+                index as u32,
+                connector.name.as_str(),
+                connector.methods.as_slice(),
+            );
+            call_hook::<()>(&hooks, "installConnector", args)
+                .map_err(|e| internal_error(&ctx, e))?;
+        }
+        natives::set_connectors(
+            request
+                .connectors
+                .into_iter()
+                .map(|c| (c.name, c.methods))
+                .collect(),
+        );
 
         let code = blank_code_fences(&request.code);
         if let Some(error) = nul_error(&code) {

@@ -139,17 +139,9 @@ pub(crate) fn set_connectors(connectors: Vec<(String, Vec<String>)>) {
     CONNECTORS.with(|c| *c.borrow_mut() = connectors);
 }
 
-/// The names of a connector and one of its methods, by index.
-fn names(connector: u32, method: u32) -> Option<(String, String)> {
-    CONNECTORS.with(|c| {
-        let c = c.borrow();
-        let (name, methods) = c.get(connector as usize)?;
-        Some((name.clone(), methods.get(method as usize)?.clone()))
-    })
-}
-
-/// Start a call on the host by connector and method index.
-fn start_call(connector: u32, method: u32, json: &str) -> CallStart {
+/// Run `f` with the names of a connector and one of its methods, by index
+/// (empty when out of range: the host refuses such a call).
+fn with_names<R>(connector: u32, method: u32, f: impl FnOnce(&str, &str) -> R) -> R {
     CONNECTORS.with(|c| {
         let c = c.borrow();
         let (name, methods) = c
@@ -158,8 +150,13 @@ fn start_call(connector: u32, method: u32, json: &str) -> CallStart {
         let method = methods
             .and_then(|m| m.get(method as usize))
             .map_or("", String::as_str);
-        host::start_call(name, method, json)
+        f(name, method)
     })
+}
+
+/// The names of a connector and one of its methods, owned, for errors.
+fn names(connector: u32, method: u32) -> (String, String) {
+    with_names(connector, method, |c, m| (c.to_owned(), m.to_owned()))
 }
 
 /// A call the host is still running, and how to settle its promise.
@@ -186,11 +183,11 @@ fn call<'js>(
     };
     match json {
         Err(reason) => {
-            let (connector, method) = names(connector, method).unwrap_or_default();
+            let (connector, method) = names(connector, method);
             let error: Value = helper(ctx, "argumentsError")?.call((connector, method, reason))?;
             reject.call::<_, ()>((error,))?;
         }
-        Ok(json) => match start_call(connector, method, &json) {
+        Ok(json) => match with_names(connector, method, |c, m| host::start_call(c, m, &json)) {
             CallStart::Pending(handle) => {
                 let call = PendingCall {
                     resolve: Persistent::save(ctx, resolve),
@@ -251,7 +248,7 @@ fn settle<'js>(
             }
         }
         Err(failure) => {
-            let (connector, method) = names(connector, method).unwrap_or_default();
+            let (connector, method) = names(connector, method);
             let error: Value = helper(ctx, "connectorError")?.call((
                 failure.code,
                 failure.message,

@@ -87,9 +87,7 @@ impl RunState {
             stopped_by: None,
         }
     }
-}
 
-impl RunState {
     /// The resource table the WASI io interfaces use.
     pub(crate) fn table(&mut self) -> &mut ResourceTable {
         &mut self.table

@@ -185,17 +185,13 @@
   return {
     // Each method is the native `call` bound to the connector's and the
     // method's index in the lists the natives hold.
-    installConnectors(names, methodLists) {
-      for (let index = 0; index < names.length; index++) {
-        const name = names[index];
-        const methods = methodLists[index];
-        const namespace = create(null);
-        for (let method = 0; method < methods.length; method++) {
-          namespace[methods[method]] = call.bind(undefined, index, method);
-        }
-        define(g, name, freeze(namespace));
-        connectorNames[connectorNames.length] = name;
+    installConnector(index, name, methods) {
+      const namespace = create(null);
+      for (let method = 0; method < methods.length; method++) {
+        namespace[methods[method]] = call.bind(undefined, index, method);
       }
+      define(g, name, freeze(namespace));
+      connectorNames[connectorNames.length] = name;
     },
     // `promise` is the script's evaluation, resolving to `{ value }` (its
     // last value); a module's resolves to nothing, and its result is the
