@@ -14,3 +14,59 @@
 
 pub mod names;
 pub mod schema;
+pub mod declare;
+pub mod openapi;
+
+/// What can go wrong reading an OpenAPI description.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text looked like JSON but does not parse.
+    #[error("the description is not valid JSON at line {line}, column {column}")]
+    Json {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The text is not valid YAML (nor JSON).
+    #[error("the description is not valid YAML at line {line}, column {column}")]
+    Yaml {
+        /// 1-based line of the error (0 if unknown).
+        line: usize,
+        /// 1-based column of the error (0 if unknown).
+        column: usize,
+        /// What the parser said.
+        #[source]
+        source: serde_norway::Error,
+    },
+    /// A Swagger 2.0 description: only OpenAPI 3 is read.
+    #[error(
+        "Swagger {version} descriptions are not supported: convert it to OpenAPI 3 first, for example with `npx swagger2openapi swagger.json -o openapi.json`"
+    )]
+    Swagger {
+        /// The `swagger` field.
+        version: String,
+    },
+    /// No `openapi` field.
+    #[error("the description has no `openapi` field: expected an OpenAPI 3.0 or 3.1 description")]
+    MissingVersion,
+    /// An `openapi` field that is not 3.0.x or 3.1.x.
+    #[error("unsupported OpenAPI version `{version}`: expected 3.0.x or 3.1.x")]
+    UnsupportedVersion {
+        /// The `openapi` field.
+        version: String,
+    },
+    /// The description is not a JSON object.
+    #[error("the description must be an object, found {found}")]
+    NotAnObject {
+        /// What it is instead (`an array`, `a string`, ...).
+        found: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -169,6 +169,11 @@ impl Taken {
         }
     }
 
+    /// Whether `name` is taken.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
     /// Claims `name` exactly; false if it was taken.
     fn claim_exact(&mut self, name: &str) -> bool {
         self.0.insert(name.to_owned())

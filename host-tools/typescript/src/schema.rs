@@ -614,7 +614,7 @@ pub(crate) fn pointer(parent: &str, key: &str) -> String {
 }
 
 /// Every `$ref` string inside `schema`, in document order.
-fn collect_refs<'v>(schema: &'v Value, out: &mut Vec<&'v str>) {
+pub(crate) fn collect_refs<'v>(schema: &'v Value, out: &mut Vec<&'v str>) {
     match schema {
         Value::Object(map) => {
             for (key, value) in map {

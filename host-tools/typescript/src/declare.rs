@@ -1,0 +1,325 @@
+//! `declare namespace` blocks for connector methods described with JSON
+//! Schema.
+//!
+//! Each method has an input schema and maybe an output schema, and each of
+//! those is its own document: its `$defs` (or draft-07 `definitions`) and
+//! `$ref`s belong to it. The named types of all documents share one namespace,
+//! so a definition keeps its PascalCase key as its name when that is free, or
+//! when an identical definition (same content, same definitions reachable from
+//! it) already has it; otherwise it gets the method's name in front
+//! (`GetIssueUser`), then a numeric suffix. A document that refers to itself
+//! (`"$ref": "#"`) gets a name too (`GetIssueInput`, `GetIssueOutput`).
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::names::{Names, Taken, pascal_case, sanitize};
+use crate::schema::{INDENT, Scope, collect_refs, jsdoc, pointer};
+
+/// One connector method: its name, what it does, and its JSON Schemas.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Method {
+    /// The name the connector knows the method by (any text).
+    pub name: String,
+    /// What the method does, for the agent (markdown).
+    pub description: String,
+    /// JSON Schema of the method's one argument.
+    pub input_schema: Value,
+    /// JSON Schema of what the method returns, if the connector says.
+    pub output_schema: Option<Value>,
+}
+
+impl Method {
+    /// A method from its parts.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+        output_schema: Option<Value>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            input_schema,
+            output_schema,
+        }
+    }
+}
+
+/// `declare namespace <namespace> { ... }` with every method as a function
+/// and the named types of their schemas. Method names that are not
+/// identifiers are sanitized through [`Names`] (`get-issue` → `get_issue`),
+/// and so is the namespace name.
+///
+/// ```
+/// use codemode_typescript::declare::{Method, namespace_declaration};
+/// use serde_json::json;
+///
+/// let methods = [Method::new(
+///     "get-issue",
+///     "Gets an issue.",
+///     json!({"type": "object", "required": ["number"], "properties": {"number": {"type": "integer"}}}),
+///     None,
+/// )];
+/// let ts = namespace_declaration("github", &methods);
+/// assert!(ts.contains("function get_issue(args: {\n        number: number;\n    }): Promise<unknown>;"));
+/// ```
+pub fn namespace_declaration(namespace: &str, methods: &[Method]) -> String {
+    let names = Names::new(methods.iter().map(|m| m.name.as_str()));
+    let mut plan = Plan::default();
+    let mut body = String::new();
+    for method in methods {
+        let identifier = names.identifier(&method.name).unwrap_or(&method.name);
+        body.push_str(&plan.method(identifier, method));
+    }
+    wrap(namespace, &body)
+}
+
+/// The declaration of one method, self-contained (with the named types it
+/// needs) in its own `declare namespace` block, as a `describe` tool shows
+/// it. Names are as in a namespace holding only this method.
+pub fn method_declaration(namespace: &str, method: &Method) -> String {
+    namespace_declaration(namespace, std::slice::from_ref(method))
+}
+
+/// `declare namespace <namespace> {` around `body`.
+pub(crate) fn wrap(namespace: &str, body: &str) -> String {
+    format!("declare namespace {} {{\n{body}}}\n", sanitize(namespace))
+}
+
+/// The `function` line for a method with its JSDoc, indented one level.
+pub(crate) fn function(doc: &[String], identifier: &str, args: Option<(&str, bool)>, output: &str) -> String {
+    let mut out = jsdoc(doc, 1);
+    let params = match args {
+        None => String::new(),
+        Some((ty, true)) => format!("args: {ty}"),
+        Some((ty, false)) => format!("args?: {ty}"),
+    };
+    let _ = writeln!(out, "{INDENT}function {identifier}({params}): Promise<{output}>;");
+    out
+}
+
+/// Whether a value must be passed for `schema`: it is not an object, or an
+/// object with required properties.
+pub(crate) fn requires_value(scope: &Scope<'_>, schema: &Value) -> bool {
+    requires(scope, schema, 0)
+}
+
+fn requires(scope: &Scope<'_>, schema: &Value, depth: usize) -> bool {
+    let Value::Object(map) = schema else {
+        return false;
+    };
+    if depth > 16 {
+        return false;
+    }
+    if let Some(Value::String(reference)) = map.get("$ref") {
+        return scope.resolve(reference).is_some_and(|t| requires(scope, t, depth + 1));
+    }
+    if map.get("nullable") == Some(&Value::Bool(true)) {
+        return false;
+    }
+    let has_required = matches!(map.get("required"), Some(Value::Array(r)) if !r.is_empty());
+    let branches = |key| match map.get(key) {
+        Some(Value::Array(items)) if !items.is_empty() => Some(items),
+        _ => None,
+    };
+    has_required
+        || branches("allOf").is_some_and(|all| all.iter().any(|s| requires(scope, s, depth + 1)))
+        || ["anyOf", "oneOf"].iter().any(|k| {
+            branches(k).is_some_and(|any| any.iter().all(|s| requires(scope, s, depth + 1)))
+        })
+        || match map.get("type") {
+            Some(Value::String(t)) => t != "object" && t != "null",
+            Some(Value::Array(types)) => {
+                !types.iter().any(|t| t == "object" || t == "null")
+            }
+            _ => false,
+        }
+}
+
+/// One schema document of a method, with the names given to its types.
+struct Document<'m> {
+    scope: Scope<'m>,
+    /// References whose declarations this document writes, in order.
+    declare: Vec<String>,
+}
+
+/// Type names handed out so far in a namespace, and which definitions they
+/// stand for.
+#[derive(Default)]
+struct Plan {
+    taken: Taken,
+    /// `(key, signature, name)` of every definition named so far.
+    named: Vec<(String, Vec<(String, Value)>, String)>,
+}
+
+impl Plan {
+    /// Types and function of one method.
+    fn method(&mut self, identifier: &str, method: &Method) -> String {
+        let prefix = pascal_case(&method.name);
+        let input = self.document(&method.input_schema, &prefix, "Input");
+        let output = method
+            .output_schema
+            .as_ref()
+            .map(|schema| (schema, self.document(schema, &prefix, "Output")));
+        let mut out = String::new();
+        for doc in std::iter::once(&input).chain(output.as_ref().map(|(_, d)| d)) {
+            for reference in &doc.declare {
+                out.extend(doc.scope.declaration(reference, 1));
+            }
+        }
+        let args = input.scope.type_expression(&method.input_schema, 1);
+        let required = requires_value(&input.scope, &method.input_schema);
+        let mut doc: Vec<String> = method.description.trim().lines().map(str::to_owned).collect();
+        let returns = output.as_ref().map_or_else(
+            || "unknown".to_owned(),
+            |(schema, document)| {
+                if let Some(Value::String(text)) = schema.get("description") {
+                    if !doc.is_empty() {
+                        doc.push(String::new());
+                    }
+                    doc.push(format!("@returns {}", text.trim()));
+                }
+                document.scope.type_expression(schema, 1)
+            },
+        );
+        out.push_str(&function(&doc, identifier, Some((&args, required)), &returns));
+        out
+    }
+
+    /// Names the definitions of one document (and the document itself, if it
+    /// refers to itself).
+    fn document<'m>(&mut self, root: &'m Value, prefix: &str, role: &str) -> Document<'m> {
+        let mut definitions: Vec<(String, &str)> = Vec::new();
+        for parent in ["$defs", "definitions"] {
+            if let Some(Value::Object(defs)) = root.get(parent) {
+                for key in defs.keys() {
+                    definitions.push((pointer(&format!("#/{parent}"), key), key));
+                }
+            }
+        }
+        // Every definition under a placeholder name, to find what each
+        // definition reaches.
+        let mut all = Scope::new(root);
+        for (reference, _) in &definitions {
+            all.define(reference.clone(), reference.clone());
+        }
+        let mut scope = Scope::new(root);
+        let mut declare = Vec::new();
+        let mut refs = Vec::new();
+        collect_refs(root, &mut refs);
+        if refs.contains(&"#") {
+            let name = self.taken.claim(format!("{prefix}{role}"));
+            scope.define("#", name);
+            declare.push("#".to_owned());
+        }
+        for (reference, key) in &definitions {
+            let Some(schema) = all.resolve(reference) else { continue };
+            let mut signature: Vec<(String, Value)> = all
+                .closure([schema])
+                .into_iter()
+                .chain([reference.clone()])
+                .filter_map(|r| all.resolve(&r).map(|s| (r, s.clone())))
+                .collect();
+            signature.sort_by(|a, b| a.0.cmp(&b.0));
+            signature.dedup_by(|a, b| a.0 == b.0);
+            let same = self
+                .named
+                .iter()
+                .find(|(k, s, _)| k == reference && *s == signature)
+                .map(|(_, _, name)| name.clone());
+            let name = same.unwrap_or_else(|| {
+                let mut wanted = pascal_case(key);
+                if self.taken.contains(&wanted) {
+                    wanted = format!("{prefix}{wanted}");
+                }
+                let name = self.taken.claim(wanted);
+                declare.push(reference.clone());
+                self.named.push((reference.clone(), signature, name.clone()));
+                name
+            });
+            scope.define(reference.clone(), name);
+        }
+        Document { scope, declare }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shared_and_clashing_definitions() {
+        let user = json!({"type": "object", "properties": {"login": {"type": "string"}}});
+        let other_user = json!({"type": "object", "properties": {"id": {"type": "integer"}}});
+        let methods = [
+            Method::new("a", "", json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}), None),
+            Method::new("b", "", json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}), None),
+            Method::new("c-d", "", json!({"$defs": {"user": other_user}, "$ref": "#/$defs/user"}), None),
+        ];
+        let ts = namespace_declaration("ns", &methods);
+        assert_eq!(ts.matches("type User = ").count(), 1, "{ts}");
+        assert!(ts.contains("type CDUser = {"), "{ts}");
+        assert!(ts.contains("function b(args?: User): Promise<unknown>;"), "{ts}");
+        assert!(ts.contains("function c_d(args?: CDUser): Promise<unknown>;"), "{ts}");
+    }
+
+    #[test]
+    fn self_reference_and_output() {
+        let tree = json!({
+            "description": "A tree",
+            "type": "object",
+            "required": ["children"],
+            "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}
+        });
+        let method = Method::new("delete", "Deletes.\nReally.", tree.clone(), Some(tree));
+        let ts = method_declaration("my-ns", &method);
+        assert_eq!(
+            ts,
+            "declare namespace my_ns {
+    /** A tree */
+    type DeleteInput = {
+        children: DeleteInput[];
+    };
+    /** A tree */
+    type DeleteOutput = {
+        children: DeleteOutput[];
+    };
+    /**
+     * Deletes.
+     * Really.
+     *
+     * @returns A tree
+     */
+    function delete_(args: {
+        children: DeleteInput[];
+    }): Promise<{
+        children: DeleteOutput[];
+    }>;
+}
+"
+        );
+    }
+
+    #[test]
+    fn optional_args() {
+        let scope_doc = json!({"$defs": {"r": {"required": ["a"]}}});
+        let scope = Scope::new(&scope_doc);
+        for (schema, required) in [
+            (json!({}), false),
+            (json!({"type": "object"}), false),
+            (json!({"required": ["a"]}), true),
+            (json!({"type": "string"}), true),
+            (json!({"type": ["string", "null"]}), false),
+            (json!({"$ref": "#/$defs/r"}), true),
+            (json!({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}), true),
+            (json!({"anyOf": [{"required": ["a"]}, {}]}), false),
+            (json!({"allOf": [{}, {"required": ["b"]}]}), true),
+        ] {
+            assert_eq!(requires_value(&scope, &schema), required, "{schema}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! GitHub's OpenAPI description (from `@octokit/openapi`), the largest
+//! description an agent is likely to meet.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use codemode_typescript::openapi::Spec;
+
+use crate::tsc;
+
+fn github() -> Result<Spec> {
+    let path = tsc::installed("@octokit/openapi/generated/api.github.com.json")?;
+    let text = std::fs::read_to_string(path)?;
+    let start = Instant::now();
+    let spec = Spec::parse(&text)?;
+    println!("parse: {:?}", start.elapsed());
+    Ok(spec)
+}
+
+#[test]
+fn converts_and_type_checks() -> Result<()> {
+    let spec = github()?;
+    assert_eq!(spec.operations().len(), 1223);
+    let start = Instant::now();
+    let ts = spec.typescript("github");
+    println!("typescript: {:?}, {} bytes", start.elapsed(), ts.len());
+    let usage = r#"
+async function usage(): Promise<string> {
+    const repo = await github.repos_get({ owner: "octocat", repo: "hello-world" });
+    const issues = await github.issues_list_for_repo({ owner: "octocat", repo: "hello-world", state: "open" });
+    return repo.full_name + issues.length;
+}
+"#;
+    tsc::check("github", &[("github.ts".to_owned(), ts), ("usage.ts".to_owned(), usage.to_owned())])
+}
+
+#[test]
+fn describes_one_operation() -> Result<()> {
+    let spec = github()?;
+    let op = spec.operation("repos_get").ok_or_else(|| anyhow::anyhow!("no `repos_get`"))?;
+    assert_eq!(op.operation_id.as_deref(), Some("repos/get"));
+    assert_eq!((op.method.as_str(), op.path.as_str()), ("GET", "/repos/{owner}/{repo}"));
+    let ts = spec.operation_declaration("github", op);
+    assert!(ts.contains("type FullRepository = {"));
+    assert!(ts.contains("function repos_get(args: {"));
+    assert!(!ts.contains("type Issue = {"));
+    tsc::check("github-describe", &[("describe.ts".to_owned(), ts)])
+}
