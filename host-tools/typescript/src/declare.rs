@@ -68,13 +68,34 @@ impl Method {
 /// ```
 pub fn namespace_declaration(namespace: &str, methods: &[Method]) -> String {
     let names = Names::new(methods.iter().map(|m| m.name.as_str()));
-    let mut plan = Plan::default();
-    let mut body = String::new();
-    for method in methods {
-        let identifier = names.identifier(&method.name).unwrap_or(&method.name);
-        body.push_str(&plan.method(identifier, method));
-    }
+    let methods: Vec<&Method> = methods.iter().collect();
+    let body: String = declare_methods(&names, &methods)
+        .into_iter()
+        .flat_map(|d| [d.types, d.function])
+        .collect();
     wrap(namespace, &body)
+}
+
+/// One method's part of a namespace: the named types it brings in, then its
+/// function.
+pub(crate) struct Declared {
+    /// Declarations of named types first met in this method.
+    pub(crate) types: String,
+    /// The function with its JSDoc.
+    pub(crate) function: String,
+}
+
+/// The parts of `methods`, with identifiers from `names` (built from the
+/// whole list, so a filtered listing keeps the same identifiers).
+pub(crate) fn declare_methods(names: &Names, methods: &[&Method]) -> Vec<Declared> {
+    let mut plan = Plan::default();
+    methods
+        .iter()
+        .map(|method| {
+            let identifier = names.identifier(&method.name).unwrap_or(&method.name);
+            plan.method(identifier, method)
+        })
+        .collect()
 }
 
 /// The declaration of one method, self-contained (with the named types it
@@ -157,17 +178,17 @@ struct Plan {
 
 impl Plan {
     /// Types and function of one method.
-    fn method(&mut self, identifier: &str, method: &Method) -> String {
+    fn method(&mut self, identifier: &str, method: &Method) -> Declared {
         let prefix = pascal_case(&method.name);
         let input = self.document(&method.input_schema, &prefix, "Input");
         let output = method
             .output_schema
             .as_ref()
             .map(|schema| (schema, self.document(schema, &prefix, "Output")));
-        let mut out = String::new();
+        let mut types = String::new();
         for doc in std::iter::once(&input).chain(output.as_ref().map(|(_, d)| d)) {
             for reference in &doc.declare {
-                out.extend(doc.scope.declaration(reference, 1));
+                types.extend(doc.scope.declaration(reference, 1));
             }
         }
         let args = input.scope.type_expression(&method.input_schema, 1);
@@ -185,8 +206,10 @@ impl Plan {
                 document.scope.type_expression(schema, 1)
             },
         );
-        out.push_str(&function(&doc, identifier, Some((&args, required)), &returns));
-        out
+        Declared {
+            types,
+            function: function(&doc, identifier, Some((&args, required)), &returns),
+        }
     }
 
     /// Names the definitions of one document (and the document itself, if it

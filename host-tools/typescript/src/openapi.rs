@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use crate::declare::{function, requires_value, wrap};
 use crate::names::{Names, Taken};
-use crate::schema::{Scope, jsdoc, pointer};
+use crate::schema::{Scope, pointer};
 use crate::{Error, Result};
 
 /// HTTP methods that can hold an operation in a path item.
@@ -382,68 +382,65 @@ impl Spec {
         self.declaration(namespace, &[operation], true)
     }
 
-    /// The component schemas that `operations` need, as `(name, schema)`
-    /// pairs in the order of the description: what a JSON listing ships
-    /// beside the operations' schemas.
+    /// The `components.schemas` entries that `operations` need (directly or
+    /// through other schemas), as `(key, schema)` pairs in the order of the
+    /// description: what a JSON listing ships beside the operations' schemas.
     pub fn schemas_for(&self, operations: &[&Operation]) -> Vec<(&str, &Value)> {
         let scope = self.scope();
         let inputs: Vec<Value> = operations.iter().map(|op| op.input_schema()).collect();
-        let needed: HashSet<String> = scope
-            .closure(inputs.iter().chain(operations.iter().filter_map(|op| op.output_schema())))
-            .into_iter()
-            .collect();
-        self.types
+        let outputs = operations.iter().filter_map(|op| op.output_schema());
+        let needed: HashSet<String> = scope.closure(inputs.iter().chain(outputs)).into_iter().collect();
+        let Some(Value::Object(schemas)) = self.document.pointer("/components/schemas") else {
+            return Vec::new();
+        };
+        schemas
             .iter()
-            .filter(|(reference, _)| needed.contains(reference))
-            .filter_map(|(reference, _)| {
-                let key = reference.rsplit('/').next()?;
-                let schema = scope.resolve(reference)?;
-                Some((key, schema))
-            })
+            .filter(|(key, _)| needed.contains(&pointer("#/components/schemas", key)))
+            .map(|(key, schema)| (key.as_str(), schema))
             .collect()
     }
 
     /// `declare namespace` for `operations`, with all named types or only
     /// those the operations need (`closure`).
-    pub(crate) fn declaration(&self, namespace: &str, operations: &[&Operation], closure: bool) -> String {
+    fn declaration(&self, namespace: &str, operations: &[&Operation], closure: bool) -> String {
+        let (types, functions) = self.declare_operations(operations, closure);
+        wrap(namespace, &(types + &functions.concat()))
+    }
+
+    /// The named types (all of them, or those `operations` need) and the
+    /// function of each operation.
+    pub(crate) fn declare_operations(&self, operations: &[&Operation], closure: bool) -> (String, Vec<String>) {
         let scope = self.scope();
         let inputs: Vec<Value> = operations.iter().map(|op| op.input_schema()).collect();
-        let mut body = String::new();
-        let references: Vec<String> = if closure {
-            let needed: HashSet<String> = scope
-                .closure(inputs.iter().chain(operations.iter().filter_map(|op| op.output_schema())))
-                .into_iter()
-                .collect();
-            self.types
-                .iter()
-                .filter(|(reference, _)| needed.contains(reference))
-                .map(|(reference, _)| reference.clone())
-                .collect()
-        } else {
-            self.types.iter().map(|(reference, _)| reference.clone()).collect()
-        };
-        for reference in &references {
-            body.extend(scope.declaration(reference, 1));
-        }
-        for (operation, input) in operations.iter().zip(&inputs) {
-            let args = if input["properties"].as_object().is_some_and(Map::is_empty) {
-                None
-            } else {
-                Some(scope.type_expression(input, 1))
-            };
-            let required = requires_value(&scope, input);
-            let output = match operation.output_schema() {
-                Some(schema) => scope.type_expression(schema, 1),
-                None => "void".to_owned(),
-            };
-            body.push_str(&function(
-                &operation.doc(),
-                &operation.name,
-                args.as_deref().map(|a| (a, required)),
-                &output,
-            ));
-        }
-        wrap(namespace, &body)
+        let needed: Option<HashSet<String>> = closure.then(|| {
+            let outputs = operations.iter().filter_map(|op| op.output_schema());
+            scope.closure(inputs.iter().chain(outputs)).into_iter().collect()
+        });
+        let types = self
+            .types
+            .iter()
+            .filter(|(reference, _)| needed.as_ref().is_none_or(|n| n.contains(reference)))
+            .filter_map(|(reference, _)| scope.declaration(reference, 1))
+            .collect();
+        let functions = operations
+            .iter()
+            .zip(&inputs)
+            .map(|(operation, input)| {
+                let args = if input["properties"].as_object().is_some_and(Map::is_empty) {
+                    None
+                } else {
+                    Some(scope.type_expression(input, 1))
+                };
+                let required = requires_value(&scope, input);
+                let output = match operation.output_schema() {
+                    Some(schema) => scope.type_expression(schema, 1),
+                    None => "void".to_owned(),
+                };
+                let args = args.as_deref().map(|a| (a, required));
+                function(&operation.doc(), &operation.name, args, &output)
+            })
+            .collect();
+        (types, functions)
     }
 
     fn scope(&self) -> Scope<'_> {
@@ -453,11 +450,6 @@ impl Spec {
         }
         scope
     }
-}
-
-/// The JSDoc comment for an operation, for listings that show it alone.
-pub(crate) fn operation_doc(operation: &Operation) -> String {
-    jsdoc(&operation.doc(), 0)
 }
 
 fn kind(value: &Value) -> &'static str {
