@@ -5,4 +5,5 @@
 
 mod corpus;
 mod github;
+mod openapi;
 mod tsc;
