@@ -14,6 +14,7 @@
 
 mod json;
 mod natives;
+mod typescript;
 
 use std::cell::OnceCell;
 
@@ -125,9 +126,15 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
                 .collect(),
         );
 
-        let code = blank_code_fences(&request.code);
-        if let Some(error) = nul_error(&code) {
-            return Err(error);
+        let mut code = blank_code_fences(&request.code);
+        // QuickJS takes source text as a C string: a NUL would end it early.
+        if let Some(at) = code.find('\0') {
+            let message = "the code contains a NUL character; write it as \\0 inside a string";
+            return Err(syntax_error(&code, at, message.into()));
+        }
+        if request.language == Language::Typescript {
+            code = typescript::strip(&code)
+                .map_err(|error| syntax_error(&code, error.offset, error.message))?;
         }
         let started = start(&ctx, &code);
         let settled: Value = match started {
@@ -305,21 +312,20 @@ fn internal_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> ScriptError {
     }
 }
 
-/// QuickJS takes source text as a C string: a NUL character would end it
-/// early. Refuse it, saying where it is.
-fn nul_error(code: &str) -> Option<ScriptError> {
-    let at = code.find('\0')?;
-    let before = &code[..at];
+/// A syntax error at byte `at` of `code`, with its line and column (in
+/// characters, from 1) the way QuickJS counts them.
+fn syntax_error(code: &str, at: usize, message: String) -> ScriptError {
+    let before = code.get(..at).unwrap_or(code);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some(ScriptError {
+    ScriptError {
         failure: Failure::Exception,
         name: "SyntaxError".into(),
-        message: "the code contains a NUL character; write it as \\0 inside a string".into(),
+        message,
         line: u32::try_from(line).ok(),
         column: u32::try_from(column).ok(),
         stack: String::new(),
-    })
+    }
 }
 
 /// Replace Markdown code-fence lines (```js … ```) with blank lines, so that

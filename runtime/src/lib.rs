@@ -46,6 +46,7 @@
 //!   column) and [`Stats`].
 //!
 //! # The code a script may be
+//! TypeScript or JavaScript (see [`Language`]), in one of these shapes:
 //! - a script, with top-level `await`; its result is the value of its last
 //!   expression statement;
 //! - an async arrow function expression, `async () => { ... }`, whose
@@ -78,7 +79,7 @@ pub use grants::Grants;
 pub use host::LogSink;
 pub use limits::Limits;
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
-pub use runtime::{Execution, Runtime, RuntimeConfig};
+pub use runtime::{Execution, Language, Runtime, RuntimeConfig};
 
 /// The pre-initialized guest component (WebAssembly component model), for
 /// hosting it on wasmtime directly. It implements the world

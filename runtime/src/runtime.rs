@@ -159,6 +159,7 @@ impl Runtime {
     pub async fn execute(&self, execution: Execution) -> Result<Outcome> {
         let Execution {
             code,
+            language,
             grants,
             limits,
             on_log,
@@ -192,6 +193,10 @@ impl Runtime {
 
         let request = bindings::Request {
             code,
+            language: match language {
+                Language::TypeScript => bindings::Language::Typescript,
+                Language::JavaScript => bindings::Language::Javascript,
+            },
             connectors: grants
                 .namespaces()
                 .map(|(name, methods)| bindings::Connector {
@@ -258,23 +263,50 @@ impl Runtime {
     }
 }
 
+/// The language of a script.
+///
+/// TypeScript is parsed inside the sandbox (untrusted text is parsed only in
+/// WebAssembly, under the run's limits) and its types are blanked out with
+/// spaces, so every line and column QuickJS reports is one of the agent's own
+/// source. Constructs that would need code generated (enums, namespaces with
+/// values, parameter properties, decorators) are refused with a
+/// `SyntaxError` naming the construct and its position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    /// TypeScript, which includes plain JavaScript: the default.
+    #[default]
+    TypeScript,
+    /// JavaScript only: the code reaches QuickJS as written, unparsed by the
+    /// type stripper.
+    JavaScript,
+}
+
 /// What to run, with what, within what limits.
 pub struct Execution {
     code: String,
+    language: Language,
     grants: Arc<Grants>,
     limits: Limits,
     on_log: Option<LogSink>,
 }
 
 impl Execution {
-    /// Run `code` (JavaScript) with no connectors and [`Limits::default`].
+    /// Run `code` (TypeScript or JavaScript) with no connectors and
+    /// [`Limits::default`].
     pub fn new(code: impl Into<String>) -> Self {
         Self {
             code: code.into(),
+            language: Language::default(),
             grants: Arc::new(Grants::new()),
             limits: Limits::default(),
             on_log: None,
         }
+    }
+
+    /// Say what the code is written in (default: [`Language::TypeScript`]).
+    pub fn language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
     }
 
     /// Grant these connectors.

@@ -80,6 +80,29 @@ fn run_prints_logs_then_the_result() -> Result<()> {
 }
 
 #[test]
+fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
+    let typed = "interface P { n: number }\nconst p: P = { n: 2 };\np.n * 21";
+    let script = TempFile::new("typed.ts", typed)?;
+    let output = codemode(&["run", script.path()], "")?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "42\n");
+
+    // Standard input is TypeScript by default; `--lang js` hands the code to
+    // QuickJS as it is, which refuses the type syntax.
+    assert_eq!(text(&codemode(&["run"], typed)?.stdout), "42\n");
+    let output = codemode(&["run", "--lang", "js", script.path()], "")?;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("SyntaxError"), "{}", text(&output.stderr));
+
+    // A `.js` file is JavaScript unless `--lang ts` says otherwise.
+    let js = TempFile::new("typed.js", typed)?;
+    assert_eq!(codemode(&["run", js.path()], "")?.status.code(), Some(1));
+    let output = codemode(&["run", "--lang", "ts", js.path()], "")?;
+    assert_eq!(text(&output.stdout), "42\n");
+    Ok(())
+}
+
+#[test]
 fn run_reads_standard_input() -> Result<()> {
     let output = codemode(&["run"], "6 * 7")?;
     assert_eq!(output.status.code(), Some(0));

@@ -6,3 +6,4 @@ mod cli;
 mod escape;
 mod mutation;
 mod support;
+mod typescript;

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
-use codemode_runtime::{Execution, LogLevel, Outcome, Runtime};
+use clap::{Parser, Subcommand, ValueEnum};
+use codemode_runtime::{Execution, Language, LogLevel, Outcome, Runtime};
 
 use crate::config::Config;
 
@@ -38,6 +38,10 @@ struct RunArgs {
     /// The script: a path, or `-` for standard input.
     #[arg(default_value = "-")]
     file: String,
+    /// The script's language. Default: `js` for `.js`, `.mjs` and `.cjs`
+    /// files, else `ts` (TypeScript, which includes plain JavaScript).
+    #[arg(long, value_enum, value_name = "LANG")]
+    lang: Option<Lang>,
     /// Print exactly one JSON object: ok, result, logs, error, stats.
     #[arg(long)]
     json: bool,
@@ -53,6 +57,25 @@ struct RunArgs {
     /// A JSON configuration file; flags override its limits.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// `--lang`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Lang {
+    /// TypeScript: types are blanked out inside the sandbox before running.
+    Ts,
+    /// JavaScript, run as written.
+    Js,
+}
+
+impl Lang {
+    /// The language of `file` when `--lang` is not given.
+    fn of_file(file: &str) -> Self {
+        let javascript = [".js", ".mjs", ".cjs"]
+            .iter()
+            .any(|extension| file.ends_with(extension));
+        if javascript { Lang::Js } else { Lang::Ts }
+    }
 }
 
 /// Exit statuses.
@@ -100,7 +123,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let code = read_code(&args.file)?;
 
     let runtime = Runtime::new().context("starting the sandbox runtime")?;
-    let mut execution = Execution::new(code).limits(limits);
+    let language = match args.lang.unwrap_or_else(|| Lang::of_file(&args.file)) {
+        Lang::Ts => Language::TypeScript,
+        Lang::Js => Language::JavaScript,
+    };
+    let mut execution = Execution::new(code).language(language).limits(limits);
     if !args.json {
         execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
     }

@@ -59,7 +59,9 @@ impl FromStr for Format {
             "typescript" | "ts" => Ok(Self::Typescript),
             "json" => Ok(Self::Json),
             "summary" => Ok(Self::Summary),
-            other => Err(format!("unknown format `{other}`: expected `typescript`, `json` or `summary`")),
+            other => Err(format!(
+                "unknown format `{other}`: expected `typescript`, `json` or `summary`"
+            )),
         }
     }
 }
@@ -163,7 +165,13 @@ impl Catalog {
             }
             let _ = writeln!(out, "## {}\n", namespace.name);
             for entry in entries {
-                let _ = write!(out, "- `{}.{}{}`", namespace.name, entry.name, arguments(&entry.input));
+                let _ = write!(
+                    out,
+                    "- `{}.{}{}`",
+                    namespace.name,
+                    entry.name,
+                    arguments(&entry.input)
+                );
                 if let Some(op) = entry.operation {
                     let _ = write!(out, " — `{} {}`", op.method, op.path);
                 }
@@ -236,7 +244,6 @@ impl Catalog {
         }
         json!({ "namespaces": namespaces })
     }
-
 }
 
 impl Namespace {
@@ -266,14 +273,21 @@ impl Namespace {
         Some(wrap(&self.name, &body))
     }
 
-    fn methods<'m>(&self, methods: &'m [Method], names: &Names, filter: Option<&str>) -> Vec<&'m Method> {
+    fn methods<'m>(
+        &self,
+        methods: &'m [Method],
+        names: &Names,
+        filter: Option<&str>,
+    ) -> Vec<&'m Method> {
         methods
             .iter()
             .filter(|m| {
                 let identifier = names.identifier(&m.name).unwrap_or(&m.name);
                 filter.is_none_or(|f| {
                     self.qualified(identifier).contains(f)
-                        || [&m.name, &m.description].iter().any(|t| t.to_lowercase().contains(f))
+                        || [&m.name, &m.description]
+                            .iter()
+                            .any(|t| t.to_lowercase().contains(f))
                 })
             })
             .collect()
@@ -282,7 +296,9 @@ impl Namespace {
     fn operations<'s>(&self, spec: &'s Spec, filter: Option<&str>) -> Vec<&'s Operation> {
         spec.operations()
             .iter()
-            .filter(|op| filter.is_none_or(|f| self.qualified(&op.name).contains(f) || op.matches(f)))
+            .filter(|op| {
+                filter.is_none_or(|f| self.qualified(&op.name).contains(f) || op.matches(f))
+            })
             .collect()
     }
 
@@ -387,8 +403,18 @@ mod tests {
             .add_methods(
                 "my-memory",
                 vec![
-                    Method::new("get", "Reads a value.\nMore.", json!({"type": "object"}), None),
-                    Method::new("set-it", "", json!({"type": "string"}), Some(json!({"type": "null"}))),
+                    Method::new(
+                        "get",
+                        "Reads a value.\nMore.",
+                        json!({"type": "object"}),
+                        None,
+                    ),
+                    Method::new(
+                        "set-it",
+                        "",
+                        json!({"type": "string"}),
+                        Some(json!({"type": "null"})),
+                    ),
                 ],
             )
             .add_openapi("github", spec);
@@ -406,7 +432,10 @@ mod tests {
              \n## github\n\n\
              - `github.repos_list({ owner, … })` — `GET /repos/{owner}` — List repositories.\n"
         );
-        assert_eq!(catalog.summary(Some("SET_IT")), "## my_memory\n\n- `my_memory.set_it(args)`\n");
+        assert_eq!(
+            catalog.summary(Some("SET_IT")),
+            "## my_memory\n\n- `my_memory.set_it(args)`\n"
+        );
         assert_eq!(catalog.summary(Some("github.")).lines().count(), 3);
         assert_eq!(catalog.summary(Some("/repos")).lines().count(), 3);
         assert_eq!(catalog.summary(Some("nothing like it")), "");
@@ -419,9 +448,16 @@ mod tests {
         let all = catalog.typescript(None);
         assert!(all.contains("type Unused = string;"), "{all}");
         let some = catalog.render(Format::Typescript, Some("repos"));
-        assert!(some.starts_with("declare namespace github {\n    type Repo = {"), "{some}");
+        assert!(
+            some.starts_with("declare namespace github {\n    type Repo = {"),
+            "{some}"
+        );
         assert!(!some.contains("Unused"), "{some}");
-        assert!(catalog.typescript(Some("set")).contains("function set_it(args: string): Promise<null>;"));
+        assert!(
+            catalog
+                .typescript(Some("set"))
+                .contains("function set_it(args: string): Promise<null>;")
+        );
         Ok(())
     }
 
@@ -434,11 +470,21 @@ mod tests {
         assert_eq!(namespace["methods"][0]["name"], "repos_list");
         assert_eq!(namespace["methods"][0]["original"], "repos/list");
         assert_eq!(namespace["methods"][0]["http"]["path"], "/repos/{owner}");
-        assert_eq!(namespace["methods"][0]["inputSchema"]["required"], json!(["owner"]));
+        assert_eq!(
+            namespace["methods"][0]["inputSchema"]["required"],
+            json!(["owner"])
+        );
         assert_eq!(namespace["schemas"], json!({"repo": {"type": "object"}}));
-        assert!(namespace["declaration"].as_str().is_some_and(|d| d.contains("function repos_list(")));
+        assert!(
+            namespace["declaration"]
+                .as_str()
+                .is_some_and(|d| d.contains("function repos_list("))
+        );
         let text = catalog.render(Format::Json, None);
-        assert_eq!(serde_json::from_str::<Value>(&text)?["namespaces"][0]["methods"][1]["outputSchema"], json!({"type": "null"}));
+        assert_eq!(
+            serde_json::from_str::<Value>(&text)?["namespaces"][0]["methods"][1]["outputSchema"],
+            json!({"type": "null"})
+        );
         Ok(())
     }
 
@@ -446,7 +492,11 @@ mod tests {
     fn formats_parse() {
         assert_eq!("ts".parse(), Ok(Format::Typescript));
         assert_eq!("summary".parse(), Ok(Format::Summary));
-        assert!("yaml".parse::<Format>().is_err_and(|e| e.contains("`yaml`")));
+        assert!(
+            "yaml"
+                .parse::<Format>()
+                .is_err_and(|e| e.contains("`yaml`"))
+        );
     }
 
     #[test]

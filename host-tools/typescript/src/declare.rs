@@ -111,14 +111,22 @@ pub(crate) fn wrap(namespace: &str, body: &str) -> String {
 }
 
 /// The `function` line for a method with its JSDoc, indented one level.
-pub(crate) fn function(doc: &[String], identifier: &str, args: Option<(&str, bool)>, output: &str) -> String {
+pub(crate) fn function(
+    doc: &[String],
+    identifier: &str,
+    args: Option<(&str, bool)>,
+    output: &str,
+) -> String {
     let mut out = jsdoc(doc, 1);
     let params = match args {
         None => String::new(),
         Some((ty, true)) => format!("args: {ty}"),
         Some((ty, false)) => format!("args?: {ty}"),
     };
-    let _ = writeln!(out, "{INDENT}function {identifier}({params}): Promise<{output}>;");
+    let _ = writeln!(
+        out,
+        "{INDENT}function {identifier}({params}): Promise<{output}>;"
+    );
     out
 }
 
@@ -136,7 +144,9 @@ fn requires(scope: &Scope<'_>, schema: &Value, depth: usize) -> bool {
         return false;
     }
     if let Some(Value::String(reference)) = map.get("$ref") {
-        return scope.resolve(reference).is_some_and(|t| requires(scope, t, depth + 1));
+        return scope
+            .resolve(reference)
+            .is_some_and(|t| requires(scope, t, depth + 1));
     }
     if map.get("nullable") == Some(&Value::Bool(true)) {
         return false;
@@ -153,9 +163,7 @@ fn requires(scope: &Scope<'_>, schema: &Value, depth: usize) -> bool {
         })
         || match map.get("type") {
             Some(Value::String(t)) => t != "object" && t != "null",
-            Some(Value::Array(types)) => {
-                !types.iter().any(|t| t == "object" || t == "null")
-            }
+            Some(Value::Array(types)) => !types.iter().any(|t| t == "object" || t == "null"),
             _ => false,
         }
 }
@@ -167,13 +175,17 @@ struct Document<'m> {
     declare: Vec<String>,
 }
 
+/// What makes two definitions the same: every definition reachable from it
+/// (itself included), as `(reference, schema)` sorted by reference.
+type Signature = Vec<(String, Value)>;
+
 /// Type names handed out so far in a namespace, and which definitions they
 /// stand for.
 #[derive(Default)]
 struct Plan {
     taken: Taken,
-    /// `(key, signature, name)` of every definition named so far.
-    named: Vec<(String, Vec<(String, Value)>, String)>,
+    /// `(reference, signature, name)` of every definition named so far.
+    named: Vec<(String, Signature, String)>,
 }
 
 impl Plan {
@@ -193,7 +205,12 @@ impl Plan {
         }
         let args = input.scope.type_expression(&method.input_schema, 1);
         let required = requires_value(&input.scope, &method.input_schema);
-        let mut doc: Vec<String> = method.description.trim().lines().map(str::to_owned).collect();
+        let mut doc: Vec<String> = method
+            .description
+            .trim()
+            .lines()
+            .map(str::to_owned)
+            .collect();
         let returns = output.as_ref().map_or_else(
             || "unknown".to_owned(),
             |(schema, document)| {
@@ -239,8 +256,10 @@ impl Plan {
             declare.push("#".to_owned());
         }
         for (reference, key) in &definitions {
-            let Some(schema) = all.resolve(reference) else { continue };
-            let mut signature: Vec<(String, Value)> = all
+            let Some(schema) = all.resolve(reference) else {
+                continue;
+            };
+            let mut signature: Signature = all
                 .closure([schema])
                 .into_iter()
                 .chain([reference.clone()])
@@ -260,7 +279,8 @@ impl Plan {
                 }
                 let name = self.taken.claim(wanted);
                 declare.push(reference.clone());
-                self.named.push((reference.clone(), signature, name.clone()));
+                self.named
+                    .push((reference.clone(), signature, name.clone()));
                 name
             });
             scope.define(reference.clone(), name);
@@ -279,15 +299,36 @@ mod tests {
         let user = json!({"type": "object", "properties": {"login": {"type": "string"}}});
         let other_user = json!({"type": "object", "properties": {"id": {"type": "integer"}}});
         let methods = [
-            Method::new("a", "", json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}), None),
-            Method::new("b", "", json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}), None),
-            Method::new("c-d", "", json!({"$defs": {"user": other_user}, "$ref": "#/$defs/user"}), None),
+            Method::new(
+                "a",
+                "",
+                json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}),
+                None,
+            ),
+            Method::new(
+                "b",
+                "",
+                json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}),
+                None,
+            ),
+            Method::new(
+                "c-d",
+                "",
+                json!({"$defs": {"user": other_user}, "$ref": "#/$defs/user"}),
+                None,
+            ),
         ];
         let ts = namespace_declaration("ns", &methods);
         assert_eq!(ts.matches("type User = ").count(), 1, "{ts}");
         assert!(ts.contains("type CDUser = {"), "{ts}");
-        assert!(ts.contains("function b(args?: User): Promise<unknown>;"), "{ts}");
-        assert!(ts.contains("function c_d(args?: CDUser): Promise<unknown>;"), "{ts}");
+        assert!(
+            ts.contains("function b(args?: User): Promise<unknown>;"),
+            "{ts}"
+        );
+        assert!(
+            ts.contains("function c_d(args?: CDUser): Promise<unknown>;"),
+            "{ts}"
+        );
     }
 
     #[test]
@@ -338,7 +379,10 @@ mod tests {
             (json!({"type": "string"}), true),
             (json!({"type": ["string", "null"]}), false),
             (json!({"$ref": "#/$defs/r"}), true),
-            (json!({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}), true),
+            (
+                json!({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}),
+                true,
+            ),
             (json!({"anyOf": [{"required": ["a"]}, {}]}), false),
             (json!({"allOf": [{}, {"required": ["b"]}]}), true),
         ] {

@@ -4,6 +4,33 @@
 //! granted; it writes that code well when it sees a typed API. This crate
 //! turns what connectors say about themselves into TypeScript:
 //!
+//! ```
+//! use codemode_typescript::openapi::Spec;
+//!
+//! let spec = Spec::parse(r##"
+//! openapi: 3.1.0
+//! info: {title: notes, version: "1"}
+//! paths:
+//!   /notes/{id}:
+//!     get:
+//!       operationId: notes/get
+//!       summary: Read a note
+//!       parameters: [{name: id, in: path, schema: {type: string}}]
+//!       responses:
+//!         "200": {description: The note, content: {application/json: {schema: {$ref: "#/components/schemas/note"}}}}
+//! components:
+//!   schemas:
+//!     note: {type: object, required: [text], properties: {text: {type: string}}}
+//! "##)?;
+//! assert_eq!(spec.operations()[0].name, "notes_get");
+//! let ts = spec.typescript("notes");
+//! assert!(ts.contains("type Note = {\n        text: string;\n    };"));
+//! assert!(ts.contains("function notes_get(args: {\n        id: string;\n    }): Promise<Note>;"));
+//! # Ok::<(), codemode_typescript::Error>(())
+//! ```
+//!
+//! The modules:
+//!
 //! - [`schema`]: JSON Schema to type expressions and named types;
 //! - [`names`]: method and type names as identifiers, reversibly;
 //! - [`declare`]: `declare namespace` blocks for connector methods described
@@ -12,10 +39,11 @@
 //! - [`catalog`]: several namespaces together, rendered as TypeScript, JSON or
 //!   a compact markdown summary, optionally filtered.
 
-pub mod names;
-pub mod schema;
+pub mod catalog;
 pub mod declare;
+pub mod names;
 pub mod openapi;
+pub mod schema;
 
 /// What can go wrong reading an OpenAPI description.
 #[derive(Debug, thiserror::Error)]
@@ -70,4 +98,3 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-pub mod catalog;

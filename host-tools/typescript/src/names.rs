@@ -341,8 +341,14 @@ mod tests {
     #[test]
     fn type_table() {
         let names = Names::types(["repository-advisory", "RepositoryAdvisory", "user"]);
-        assert_eq!(names.identifier("RepositoryAdvisory"), Some("RepositoryAdvisory"));
-        assert_eq!(names.identifier("repository-advisory"), Some("RepositoryAdvisory_2"));
+        assert_eq!(
+            names.identifier("RepositoryAdvisory"),
+            Some("RepositoryAdvisory")
+        );
+        assert_eq!(
+            names.identifier("repository-advisory"),
+            Some("RepositoryAdvisory_2")
+        );
         assert_eq!(names.identifier("user"), Some("User"));
     }
 }

@@ -23,7 +23,9 @@ use crate::schema::{Scope, pointer};
 use crate::{Error, Result};
 
 /// HTTP methods that can hold an operation in a path item.
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Where a parameter goes in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,7 +158,9 @@ impl Operation {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for parameter in &self.parameters {
-            let Some(property) = &parameter.property else { continue };
+            let Some(property) = &parameter.property else {
+                continue;
+            };
             let mut schema = match &parameter.schema {
                 Value::Object(map) => map.clone(),
                 Value::Bool(false) => Map::from_iter([("not".to_owned(), json!({}))]),
@@ -253,7 +257,10 @@ impl Operation {
         if self.deprecated {
             lines.push("@deprecated".to_owned());
         }
-        if let Some(description) = self.response.as_ref().and_then(|r| r.description.as_deref())
+        if let Some(description) = self
+            .response
+            .as_ref()
+            .and_then(|r| r.description.as_deref())
             && !description.trim().is_empty()
         {
             lines.push(format!("@returns {}", description.trim()));
@@ -389,7 +396,10 @@ impl Spec {
         let scope = self.scope();
         let inputs: Vec<Value> = operations.iter().map(|op| op.input_schema()).collect();
         let outputs = operations.iter().filter_map(|op| op.output_schema());
-        let needed: HashSet<String> = scope.closure(inputs.iter().chain(outputs)).into_iter().collect();
+        let needed: HashSet<String> = scope
+            .closure(inputs.iter().chain(outputs))
+            .into_iter()
+            .collect();
         let Some(Value::Object(schemas)) = self.document.pointer("/components/schemas") else {
             return Vec::new();
         };
@@ -409,12 +419,19 @@ impl Spec {
 
     /// The named types (all of them, or those `operations` need) and the
     /// function of each operation.
-    pub(crate) fn declare_operations(&self, operations: &[&Operation], closure: bool) -> (String, Vec<String>) {
+    pub(crate) fn declare_operations(
+        &self,
+        operations: &[&Operation],
+        closure: bool,
+    ) -> (String, Vec<String>) {
         let scope = self.scope();
         let inputs: Vec<Value> = operations.iter().map(|op| op.input_schema()).collect();
         let needed: Option<HashSet<String>> = closure.then(|| {
             let outputs = operations.iter().filter_map(|op| op.output_schema());
-            scope.closure(inputs.iter().chain(outputs)).into_iter().collect()
+            scope
+                .closure(inputs.iter().chain(outputs))
+                .into_iter()
+                .collect()
         });
         let types = self
             .types
@@ -464,7 +481,9 @@ fn kind(value: &Value) -> &'static str {
 }
 
 fn tag_text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 /// Follows `$ref`s (local ones, up to a few hops) to the object they lead to.
@@ -491,13 +510,17 @@ fn read_operations(document: &Value) -> Vec<Operation> {
     };
     let mut operations = Vec::new();
     for (path, item) in paths {
-        let Some(item) = follow(document, item) else { continue };
+        let Some(item) = follow(document, item) else {
+            continue;
+        };
         let shared = read_parameters(document, item.get("parameters"));
         for (method, operation) in item {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
-            let Some(operation) = follow(document, operation) else { continue };
+            let Some(operation) = follow(document, operation) else {
+                continue;
+            };
             let mut parameters = shared.clone();
             for parameter in read_parameters(document, operation.get("parameters")) {
                 match parameters
@@ -529,9 +552,11 @@ fn read_operations(document: &Value) -> Vec<Operation> {
                 summary: text(operation, "summary"),
                 description: text(operation, "description"),
                 tags: match operation.get("tags") {
-                    Some(Value::Array(tags)) => {
-                        tags.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-                    }
+                    Some(Value::Array(tags)) => tags
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
                     _ => Vec::new(),
                 },
                 deprecated: operation.get("deprecated") == Some(&Value::Bool(true)),
@@ -543,7 +568,11 @@ fn read_operations(document: &Value) -> Vec<Operation> {
     }
     let originals: Vec<String> = operations
         .iter()
-        .map(|op| op.operation_id.clone().unwrap_or_else(|| fallback_name(&op.method, &op.path)))
+        .map(|op| {
+            op.operation_id
+                .clone()
+                .unwrap_or_else(|| fallback_name(&op.method, &op.path))
+        })
         .collect();
     let names = Names::new(&originals);
     for (operation, original) in operations.iter_mut().zip(&originals) {
@@ -555,7 +584,10 @@ fn read_operations(document: &Value) -> Vec<Operation> {
 /// `get_repos_owner_repo` for `GET /repos/{owner}/{repo}`.
 fn fallback_name(method: &str, path: &str) -> String {
     let mut name = method.to_lowercase();
-    for word in path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         name.push('_');
         name.push_str(word);
     }
@@ -617,7 +649,12 @@ fn pick_content(content: Option<&Value>) -> Option<(String, Option<Value>)> {
         return None;
     };
     let is_json = |media: &str| {
-        let media = media.split(';').next().unwrap_or(media).trim().to_ascii_lowercase();
+        let media = media
+            .split(';')
+            .next()
+            .unwrap_or(media)
+            .trim()
+            .to_ascii_lowercase();
         media.ends_with("/json") || media.ends_with("+json")
     };
     let (media_type, media) = content
@@ -711,13 +748,27 @@ components:
     fn operations() -> Result<()> {
         let spec = Spec::parse(PETS)?;
         assert_eq!(spec.version(), "3.1.0");
-        let names: Vec<&str> = spec.operations().iter().map(|op| op.name.as_str()).collect();
-        assert_eq!(names, ["pets_get_one", "delete_pets_id", "post_pets", "get_health"]);
+        let names: Vec<&str> = spec
+            .operations()
+            .iter()
+            .map(|op| op.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["pets_get_one", "delete_pets_id", "post_pets", "get_health"]
+        );
         let get = &spec.operations()[0];
         let params: Vec<(&str, Location, bool, Option<&str>)> = get
             .parameters
             .iter()
-            .map(|p| (p.name.as_str(), p.location, p.required, p.property.as_deref()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.location,
+                    p.required,
+                    p.property.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             params,
@@ -729,12 +780,18 @@ components:
                 ("session", Location::Cookie, false, None),
             ]
         );
-        assert_eq!(get.output_schema(), Some(&json!({"$ref": "#/components/schemas/pet"})));
+        assert_eq!(
+            get.output_schema(),
+            Some(&json!({"$ref": "#/components/schemas/pet"}))
+        );
         assert_eq!(spec.operations()[1].output_schema(), None);
         let post = &spec.operations()[2];
         let body = post.request_body.as_ref().map(|b| b.media_type.as_str());
         assert_eq!(body, Some("application/vnd.pet+json"));
-        assert_eq!(post.response.as_ref().map(|r| r.status.as_str()), Some("default"));
+        assert_eq!(
+            post.response.as_ref().map(|r| r.status.as_str()),
+            Some("default")
+        );
         Ok(())
     }
 
@@ -742,11 +799,20 @@ components:
     fn declarations() -> Result<()> {
         let spec = Spec::parse(PETS)?;
         let ts = spec.typescript("pets");
-        assert!(ts.starts_with("declare namespace pets {\n    type Pet = {\n"), "{ts}");
+        assert!(
+            ts.starts_with("declare namespace pets {\n    type Pet = {\n"),
+            "{ts}"
+        );
         assert!(ts.contains("friends?: Pet[];"), "{ts}");
         assert!(ts.contains("Sent as the `id` query parameter."), "{ts}");
-        assert!(ts.contains("    function get_health(): Promise<void>;"), "{ts}");
-        assert!(ts.contains("@see DELETE /pets/{id}\n     * @deprecated"), "{ts}");
+        assert!(
+            ts.contains("    function get_health(): Promise<void>;"),
+            "{ts}"
+        );
+        assert!(
+            ts.contains("@see DELETE /pets/{id}\n     * @deprecated"),
+            "{ts}"
+        );
         assert!(ts.contains("}): Promise<string | null>;"), "{ts}");
         assert!(ts.contains("\"X-Trace\": string;"), "{ts}");
         let one = spec.operation_declaration("pets", &spec.operations()[3]);
@@ -767,7 +833,9 @@ components:
         );
         assert_eq!(
             message("{}").as_deref(),
-            Some("the description has no `openapi` field: expected an OpenAPI 3.0 or 3.1 description")
+            Some(
+                "the description has no `openapi` field: expected an OpenAPI 3.0 or 3.1 description"
+            )
         );
         assert_eq!(
             message("openapi: 2.5").as_deref(),

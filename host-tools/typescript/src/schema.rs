@@ -235,8 +235,11 @@ impl<'a> Scope<'a> {
         self.cycles.get_or_init(|| {
             let mut keys: Vec<&String> = self.names.keys().collect();
             keys.sort();
-            let index: HashMap<&str, usize> =
-                keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+            let index: HashMap<&str, usize> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_str(), i))
+                .collect();
             let edges: Vec<Vec<usize>> = keys
                 .iter()
                 .map(|key| {
@@ -244,7 +247,9 @@ impl<'a> Scope<'a> {
                     if let Some(schema) = self.resolve(key) {
                         self.immediate_refs(schema, &mut refs, &mut Vec::new());
                     }
-                    refs.iter().filter_map(|r| index.get(r.as_str()).copied()).collect()
+                    refs.iter()
+                        .filter_map(|r| index.get(r.as_str()).copied())
+                        .collect()
                 })
                 .collect();
             strongly_connected(&edges)
@@ -316,7 +321,8 @@ impl<'a> Scope<'a> {
     fn reference(&self, reference: &str, at: At, state: &mut State) -> Expr {
         let key = normalize(reference);
         if let Some(name) = self.names.get(&key) {
-            let same_cycle = state.cycle.is_some() && self.cycles().get(&key) == state.cycle.as_ref();
+            let same_cycle =
+                state.cycle.is_some() && self.cycles().get(&key) == state.cycle.as_ref();
             return if at.immediate && same_cycle {
                 Expr::unknown()
             } else {
@@ -342,9 +348,13 @@ impl<'a> Scope<'a> {
             return Some(Expr::primary(literal(value)));
         }
         if let Some(Value::Array(values)) = map.get("enum") {
-            return Some(union(values.iter().map(|v| Expr::primary(literal(v))).collect()));
+            return Some(union(
+                values.iter().map(|v| Expr::primary(literal(v))).collect(),
+            ));
         }
-        let composed = ["anyOf", "oneOf", "allOf"].iter().any(|k| map.contains_key(*k));
+        let composed = ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .any(|k| map.contains_key(*k));
         let object = OBJECT_KEYWORDS.iter().any(|k| map.contains_key(*k));
         let array = ARRAY_KEYWORDS.iter().any(|k| map.contains_key(*k));
         match map.get("type") {
@@ -399,17 +409,24 @@ impl<'a> Scope<'a> {
         let mut body = String::new();
         let mut member_types: Vec<Expr> = Vec::new();
         let mut optional = false;
-        let mut member = |body: &mut String, name: &str, schema: &Value, expr: Expr, is_required| {
-            let key = property_key(name);
-            let mark = if is_required { "" } else { "?" };
-            body.push_str(&jsdoc(&doc_lines(schema), inner.indent));
-            let _ = writeln!(body, "{pad}{key}{mark}: {};", expr.text);
-            optional |= !is_required;
-            member_types.push(expr);
-        };
+        let mut member =
+            |body: &mut String, name: &str, schema: &Value, expr: Expr, is_required| {
+                let key = property_key(name);
+                let mark = if is_required { "" } else { "?" };
+                body.push_str(&jsdoc(&doc_lines(schema), inner.indent));
+                let _ = writeln!(body, "{pad}{key}{mark}: {};", expr.text);
+                optional |= !is_required;
+                member_types.push(expr);
+            };
         for (name, schema) in properties {
             let expr = self.expr(schema, inner, state);
-            member(&mut body, name, schema, expr, required.contains(&name.as_str()));
+            member(
+                &mut body,
+                name,
+                schema,
+                expr,
+                required.contains(&name.as_str()),
+            );
         }
         for name in required.iter().filter(|n| !properties.contains_key(**n)) {
             member(&mut body, name, &Value::Bool(true), Expr::unknown(), true);
@@ -443,7 +460,11 @@ impl<'a> Scope<'a> {
             }
             extra.extend(member_types);
             let index = union(extra);
-            Some(if index.text.contains('\n') { Expr::unknown() } else { index })
+            Some(if index.text.contains('\n') {
+                Expr::unknown()
+            } else {
+                index
+            })
         };
         if let Some(index) = index {
             body.push_str(&jsdoc(&patterns, inner.indent));
@@ -463,9 +484,10 @@ impl<'a> Scope<'a> {
         let Some(prefix) = prefix else {
             return match rest {
                 Some(Value::Bool(false)) => Expr::primary("[]"),
-                Some(schema) => {
-                    Expr::primary(format!("{}[]", self.expr(schema, at, state).at(Prec::Primary)))
-                }
+                Some(schema) => Expr::primary(format!(
+                    "{}[]",
+                    self.expr(schema, at, state).at(Prec::Primary)
+                )),
                 None => Expr::primary("unknown[]"),
             };
         };
@@ -622,7 +644,10 @@ pub(crate) fn collect_refs<'v>(schema: &'v Value, out: &mut Vec<&'v str>) {
                     ("$ref", Value::String(reference)) => out.push(reference),
                     // Values, not schemas: a `$ref` in them is data.
                     ("const" | "enum" | "default" | "examples" | "example", _) => {}
-                    ("properties" | "patternProperties" | "$defs" | "definitions", Value::Object(m)) => {
+                    (
+                        "properties" | "patternProperties" | "$defs" | "definitions",
+                        Value::Object(m),
+                    ) => {
                         m.values().for_each(|v| collect_refs(v, out));
                     }
                     _ => collect_refs(value, out),
@@ -639,7 +664,12 @@ pub(crate) fn doc_lines(schema: &Value) -> Vec<String> {
     let Value::Object(map) = schema else {
         return Vec::new();
     };
-    let text = |key| map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let text = |key| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let mut lines: Vec<String> = Vec::new();
     let title = text("title");
     let description = text("description");
@@ -663,7 +693,11 @@ pub(crate) fn doc_lines(schema: &Value) -> Vec<String> {
         }
     }
     if let Some(Value::Array(examples)) = map.get("examples") {
-        lines.extend(examples.iter().map(|e| format!("@example {}", tag_value(e))));
+        lines.extend(
+            examples
+                .iter()
+                .map(|e| format!("@example {}", tag_value(e))),
+        );
     }
     if let Some(example) = map.get("example") {
         lines.push(format!("@example {}", tag_value(example)));
@@ -781,8 +815,14 @@ mod tests {
         assert_eq!(ts(json!({})), "unknown");
         assert_eq!(ts(json!({"type": "integer"})), "number");
         assert_eq!(ts(json!({"type": ["string", "null"]})), "string | null");
-        assert_eq!(ts(json!({"type": "string", "nullable": true})), "string | null");
-        assert_eq!(ts(json!({"enum": ["a", 1, null, "it's \"q\""]})), r#""a" | 1 | null | "it's \"q\"""#);
+        assert_eq!(
+            ts(json!({"type": "string", "nullable": true})),
+            "string | null"
+        );
+        assert_eq!(
+            ts(json!({"enum": ["a", 1, null, "it's \"q\""]})),
+            r#""a" | 1 | null | "it's \"q\"""#
+        );
         assert_eq!(ts(json!({"const": -1.5})), "-1.5");
         assert_eq!(ts(json!({"enum": []})), "never");
     }
@@ -790,16 +830,26 @@ mod tests {
     #[test]
     fn arrays_and_tuples() {
         assert_eq!(ts(json!({"type": "array"})), "unknown[]");
-        assert_eq!(ts(json!({"items": {"type": ["string", "number"]}})), "(string | number)[]");
         assert_eq!(
-            ts(json!({"prefixItems": [{"type": "string"}, {"type": "number"}], "items": false, "minItems": 1})),
+            ts(json!({"items": {"type": ["string", "number"]}})),
+            "(string | number)[]"
+        );
+        assert_eq!(
+            ts(
+                json!({"prefixItems": [{"type": "string"}, {"type": "number"}], "items": false, "minItems": 1})
+            ),
             "[string, number?]"
         );
         assert_eq!(
-            ts(json!({"items": [{"type": "string"}], "additionalItems": {"type": "boolean"}, "minItems": 1})),
+            ts(
+                json!({"items": [{"type": "string"}], "additionalItems": {"type": "boolean"}, "minItems": 1})
+            ),
             "[string, ...boolean[]]"
         );
-        assert_eq!(ts(json!({"prefixItems": [{}], "minItems": 1})), "[unknown, ...unknown[]]");
+        assert_eq!(
+            ts(json!({"prefixItems": [{}], "minItems": 1})),
+            "[unknown, ...unknown[]]"
+        );
     }
 
     #[test]
@@ -814,17 +864,33 @@ mod tests {
             out,
             "{\n    /** A *\\/ thing */\n    a: string;\n    \"b-c\"?: number;\n    missing: unknown;\n    [key: string]: unknown;\n}"
         );
-        let closed = ts(json!({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "number"}}));
-        assert!(closed.contains("[key: string]: number | string | undefined;"), "{closed}");
-        assert_eq!(ts(json!({"type": "object"})), "{\n    [key: string]: unknown;\n}");
-        assert_eq!(ts(json!({"type": "object", "additionalProperties": false})), "{\n    [key: string]: never;\n}");
+        let closed = ts(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "number"}}),
+        );
+        assert!(
+            closed.contains("[key: string]: number | string | undefined;"),
+            "{closed}"
+        );
+        assert_eq!(
+            ts(json!({"type": "object"})),
+            "{\n    [key: string]: unknown;\n}"
+        );
+        assert_eq!(
+            ts(json!({"type": "object", "additionalProperties": false})),
+            "{\n    [key: string]: never;\n}"
+        );
     }
 
     #[test]
     fn composition() {
-        assert_eq!(ts(json!({"anyOf": [{"type": "string"}, {"type": "number"}]})), "string | number");
         assert_eq!(
-            ts(json!({"allOf": [{"anyOf": [{"type": "string"}, {"type": "number"}]}, {"type": "string"}]})),
+            ts(json!({"anyOf": [{"type": "string"}, {"type": "number"}]})),
+            "string | number"
+        );
+        assert_eq!(
+            ts(
+                json!({"allOf": [{"anyOf": [{"type": "string"}, {"type": "number"}]}, {"type": "string"}]})
+            ),
             "(string | number) & string"
         );
         assert_eq!(
@@ -853,11 +919,23 @@ mod tests {
             Some("type NODE = {\n    next?: NODE;\n};\n")
         );
         // A cycle through unions alone is broken with `unknown`.
-        assert_eq!(scope.declaration("#/$defs/a", 0).as_deref(), Some("type A = unknown;\n"));
+        assert_eq!(
+            scope.declaration("#/$defs/a", 0).as_deref(),
+            Some("type A = unknown;\n")
+        );
         assert_eq!(scope.type_expression(&json!({"$ref": "#/$defs/a"}), 0), "A");
-        assert_eq!(scope.type_expression(&json!({"$ref": "#/properties/x"}), 0), "unknown");
-        assert_eq!(scope.type_expression(&json!({"$ref": "other.json#/a"}), 0), "unknown");
-        assert_eq!(scope.closure([&json!({"$ref": "#/$defs/b"})]), ["#/$defs/b", "#/$defs/a"]);
+        assert_eq!(
+            scope.type_expression(&json!({"$ref": "#/properties/x"}), 0),
+            "unknown"
+        );
+        assert_eq!(
+            scope.type_expression(&json!({"$ref": "other.json#/a"}), 0),
+            "unknown"
+        );
+        assert_eq!(
+            scope.closure([&json!({"$ref": "#/$defs/b"})]),
+            ["#/$defs/b", "#/$defs/a"]
+        );
     }
 
     #[test]
@@ -875,7 +953,18 @@ mod tests {
         }));
         assert_eq!(
             lines,
-            ["T", "", "D", "second", "@deprecated", "@format uri", "@minimum 1", "@default x", "@example 1", "@example two"]
+            [
+                "T",
+                "",
+                "D",
+                "second",
+                "@deprecated",
+                "@format uri",
+                "@minimum 1",
+                "@default x",
+                "@example 1",
+                "@example two"
+            ]
         );
         assert_eq!(jsdoc(&["a */ b".to_owned()], 1), "    /** a *\\/ b */\n");
         assert_eq!(jsdoc(&[], 0), "");

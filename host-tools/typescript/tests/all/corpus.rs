@@ -22,13 +22,22 @@ fn corpus() -> Result<Vec<PathBuf>> {
         .collect::<Result<_, _>>()?;
     paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
     paths.sort();
-    ensure!(paths.len() >= 30, "the corpus has {} schemas, expected at least 30", paths.len());
+    ensure!(
+        paths.len() >= 30,
+        "the corpus has {} schemas, expected at least 30",
+        paths.len()
+    );
     Ok(paths)
 }
 
 fn methods(name: &str, document: Value) -> Result<Vec<Method>> {
     let Some(Value::Array(listing)) = document.get("methods") else {
-        return Ok(vec![Method::new(name, format!("Corpus schema `{name}`."), document, None)]);
+        return Ok(vec![Method::new(
+            name,
+            format!("Corpus schema `{name}`."),
+            document,
+            None,
+        )]);
     };
     listing
         .iter()
@@ -36,7 +45,12 @@ fn methods(name: &str, document: Value) -> Result<Vec<Method>> {
             let name = method["name"].as_str().context("a method without `name`")?;
             let description = method["description"].as_str().unwrap_or_default();
             let output = method.get("outputSchema").cloned();
-            Ok(Method::new(name, description, method["inputSchema"].clone(), output))
+            Ok(Method::new(
+                name,
+                description,
+                method["inputSchema"].clone(),
+                output,
+            ))
         })
         .collect()
 }
@@ -47,7 +61,10 @@ fn golden_files_and_tsc() -> Result<()> {
     let mut files = Vec::new();
     let mut stale = Vec::new();
     for path in corpus()? {
-        let stem = path.file_stem().and_then(|s| s.to_str()).context("file name")?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("file name")?;
         let text = std::fs::read_to_string(&path)?;
         let document: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing `{}`", path.display()))?;

@@ -31,15 +31,26 @@ async function usage(): Promise<string> {
     return repo.full_name + issues.length;
 }
 "#;
-    tsc::check("github", &[("github.ts".to_owned(), ts), ("usage.ts".to_owned(), usage.to_owned())])
+    tsc::check(
+        "github",
+        &[
+            ("github.ts".to_owned(), ts),
+            ("usage.ts".to_owned(), usage.to_owned()),
+        ],
+    )
 }
 
 #[test]
 fn describes_one_operation() -> Result<()> {
     let spec = github()?;
-    let op = spec.operation("repos_get").ok_or_else(|| anyhow::anyhow!("no `repos_get`"))?;
+    let op = spec
+        .operation("repos_get")
+        .ok_or_else(|| anyhow::anyhow!("no `repos_get`"))?;
     assert_eq!(op.operation_id.as_deref(), Some("repos/get"));
-    assert_eq!((op.method.as_str(), op.path.as_str()), ("GET", "/repos/{owner}/{repo}"));
+    assert_eq!(
+        (op.method.as_str(), op.path.as_str()),
+        ("GET", "/repos/{owner}/{repo}")
+    );
     let ts = spec.operation_declaration("github", op);
     assert!(ts.contains("type FullRepository = {"));
     assert!(ts.contains("function repos_get(args: {"));

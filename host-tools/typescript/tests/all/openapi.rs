@@ -9,7 +9,10 @@ use crate::tsc;
 #[test]
 fn refuses_swagger_2() {
     let error = Spec::parse(r#"{"swagger": "2.0", "paths": {}}"#).err();
-    assert!(matches!(&error, Some(Error::Swagger { version }) if version == "2.0"), "{error:?}");
+    assert!(
+        matches!(&error, Some(Error::Swagger { version }) if version == "2.0"),
+        "{error:?}"
+    );
     let message = error.map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("swagger2openapi"), "{message}");
 }
@@ -17,11 +20,27 @@ fn refuses_swagger_2() {
 #[test]
 fn malformed_descriptions_name_the_place() {
     let error = Spec::parse("{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {\"/a\": }\n}").err();
-    assert!(matches!(error, Some(Error::Json { line: 3, column: 19, .. })), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Some(Error::Json {
+                line: 3,
+                column: 19,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
     let error = Spec::parse("openapi: 3.1.0\npaths:\n  /a: {get: [}\n").err();
-    assert!(matches!(error, Some(Error::Yaml { line: 3, .. })), "{error:?}");
+    assert!(
+        matches!(error, Some(Error::Yaml { line: 3, .. })),
+        "{error:?}"
+    );
     let error = Spec::parse(r#"{"openapi": 3.1}"#).err();
-    assert!(matches!(&error, Some(Error::UnsupportedVersion { version }) if version == "3.1"), "{error:?}");
+    assert!(
+        matches!(&error, Some(Error::UnsupportedVersion { version }) if version == "3.1"),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -74,5 +93,11 @@ components:
     assert!(ts.contains("function put_node(args: {"), "{ts}");
     assert!(ts.contains("}): Promise<void>;"), "{ts}");
     let usage = "async function usage() { const n = await cycles.get_node({ id: \"x\" }); return n.children?.[0]?.owner?.manager?.nodes; }\n";
-    tsc::check("cycles", &[("cycles.ts".to_owned(), ts), ("usage.ts".to_owned(), usage.to_owned())])
+    tsc::check(
+        "cycles",
+        &[
+            ("cycles.ts".to_owned(), ts),
+            ("usage.ts".to_owned(), usage.to_owned()),
+        ],
+    )
 }

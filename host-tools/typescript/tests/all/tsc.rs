@@ -27,7 +27,10 @@ pub fn installed(relative: &str) -> Result<PathBuf> {
 /// directory named after `label`, failing with tsc's output.
 pub fn check(label: &str, files: &[(String, String)]) -> Result<()> {
     let tsc = installed(".bin/tsc")?;
-    let dir = std::env::temp_dir().join(format!("codemode-typescript-{label}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "codemode-typescript-{label}-{}",
+        std::process::id()
+    ));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
@@ -40,12 +43,18 @@ pub fn check(label: &str, files: &[(String, String)]) -> Result<()> {
     }
     let start = Instant::now();
     let output = Command::new(&tsc)
-        .args(["--noEmit", "--strict", "--target", "es2022", "--lib", "es2022", "--types", ""])
+        .args([
+            "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022", "--types", "",
+        ])
         .args(&paths)
         .current_dir(&dir)
         .output()
         .with_context(|| format!("running `{}`", tsc.display()))?;
-    println!("tsc {label}: {} files in {:?}", files.len(), start.elapsed());
+    println!(
+        "tsc {label}: {} files in {:?}",
+        files.len(),
+        start.elapsed()
+    );
     if !output.status.success() {
         bail!(
             "tsc failed on {} (files kept in {}):\n{}{}",
