@@ -299,9 +299,7 @@ impl<'a> Visit<'a> for Blanker<'_> {
 
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
         let specifiers: &[ImportDeclarationSpecifier] = it.specifiers.as_deref().map_or(&[], |s| s);
-        let is_type = |s: &ImportDeclarationSpecifier| {
-            matches!(s, ImportDeclarationSpecifier::ImportSpecifier(s) if s.import_kind.is_type())
-        };
+        let is_type = |s: &ImportDeclarationSpecifier| matches!(s, ImportDeclarationSpecifier::ImportSpecifier(s) if s.import_kind.is_type());
         if it.import_kind.is_type() || (!specifiers.is_empty() && specifiers.iter().all(is_type)) {
             self.blank_statement(it.span);
             return;
@@ -429,7 +427,10 @@ impl<'a> Visit<'a> for Blanker<'_> {
     fn visit_class(&mut self, it: &Class<'a>) {
         self.refuse_decorators(&it.decorators);
         if it.r#abstract {
-            let name_or_body = it.id.as_ref().map_or(it.body.span.start, |id| id.span.start);
+            let name_or_body = it
+                .id
+                .as_ref()
+                .map_or(it.body.span.start, |id| id.span.start);
             self.blank_modifiers(it.span.start, name_or_body);
         }
         if let (Some(first), Some(last)) = (it.implements.first(), it.implements.last()) {

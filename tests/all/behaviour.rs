@@ -101,7 +101,11 @@ async fn a_syntax_error_names_its_line() {
         (error.kind, error.name.as_str()),
         (ErrorKind::Script, "SyntaxError")
     );
-    assert_eq!((error.line, error.column), (Some(2), Some(11)), "{error:#?}");
+    assert_eq!(
+        (error.line, error.column),
+        (Some(2), Some(11)),
+        "{error:#?}"
+    );
     assert!(
         error.message.to_lowercase().contains("unexpected token"),
         "{error:#?}"

@@ -92,7 +92,11 @@ fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
     assert_eq!(text(&codemode(&["run"], typed)?.stdout), "42\n");
     let output = codemode(&["run", "--lang", "js", script.path()], "")?;
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("SyntaxError"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("SyntaxError"),
+        "{}",
+        text(&output.stderr)
+    );
 
     // A `.js` file is JavaScript unless `--lang ts` says otherwise.
     let js = TempFile::new("typed.js", typed)?;

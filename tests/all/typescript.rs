@@ -87,7 +87,11 @@ async fn a_runtime_error_names_the_line_and_column_of_the_typescript_source() {
     // statement's start (inside a function it points at the property: see
     // the next test).
     assert_eq!((line, column), (Some(4), Some(1)));
-    let stack = &outcome.error.as_ref().map(|e| e.stack.clone()).unwrap_or_default();
+    let stack = &outcome
+        .error
+        .as_ref()
+        .map(|e| e.stack.clone())
+        .unwrap_or_default();
     assert!(stack.contains("agent.js:4:1"), "{stack}");
 }
 
@@ -124,7 +128,12 @@ async fn constructs_that_need_emitted_code_are_refused_by_name_and_position() {
             2,
             15,
         ),
-        ("function log(t: any) {}\n@log class A {}", "decorators", 2, 1),
+        (
+            "function log(t: any) {}\n@log class A {}",
+            "decorators",
+            2,
+            1,
+        ),
         ("class A {\n  @log run() {}\n}", "decorators", 2, 3),
         ("import fs = require(\"fs\");", "`import ... =`", 1, 1),
         ("const x = 1;\nexport = x;", "`export =`", 2, 1),
