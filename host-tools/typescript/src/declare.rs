@@ -255,7 +255,13 @@ impl Plan {
             scope.define("#", name);
             declare.push("#".to_owned());
         }
-        for (reference, key) in &definitions {
+        // Keys already in PascalCase keep their name before others are
+        // converted to it, as in `Names`; declarations stay in input order.
+        let mut order: Vec<usize> = (0..definitions.len()).collect();
+        order.sort_by_key(|&i| pascal_case(definitions[i].1) != definitions[i].1);
+        let mut names: Vec<Option<(String, bool)>> = vec![None; definitions.len()];
+        for i in order {
+            let (reference, key) = &definitions[i];
             let Some(schema) = all.resolve(reference) else {
                 continue;
             };
@@ -271,19 +277,25 @@ impl Plan {
                 .named
                 .iter()
                 .find(|(k, s, _)| k == reference && *s == signature)
-                .map(|(_, _, name)| name.clone());
-            let name = same.unwrap_or_else(|| {
+                .map(|(_, _, name)| (name.clone(), false));
+            names[i] = Some(same.unwrap_or_else(|| {
                 let mut wanted = pascal_case(key);
                 if self.taken.contains(&wanted) {
                     wanted = format!("{prefix}{wanted}");
                 }
                 let name = self.taken.claim(wanted);
-                declare.push(reference.clone());
                 self.named
                     .push((reference.clone(), signature, name.clone()));
-                name
-            });
-            scope.define(reference.clone(), name);
+                (name, true)
+            }));
+        }
+        for ((reference, _), named) in definitions.iter().zip(names) {
+            if let Some((name, new)) = named {
+                if new {
+                    declare.push(reference.clone());
+                }
+                scope.define(reference.clone(), name);
+            }
         }
         Document { scope, declare }
     }

@@ -684,6 +684,7 @@ pub(crate) fn doc_lines(schema: &Value) -> Vec<String> {
         }
         lines.extend(description.lines().map(str::to_owned));
     }
+    let text_lines = lines.len();
     if map.get("deprecated") == Some(&Value::Bool(true)) {
         lines.push("@deprecated".to_owned());
     }
@@ -701,6 +702,9 @@ pub(crate) fn doc_lines(schema: &Value) -> Vec<String> {
     }
     if let Some(example) = map.get("example") {
         lines.push(format!("@example {}", tag_value(example)));
+    }
+    if text_lines > 0 && lines.len() > text_lines {
+        lines.insert(text_lines, String::new());
     }
     lines
 }
@@ -958,6 +962,7 @@ mod tests {
                 "",
                 "D",
                 "second",
+                "",
                 "@deprecated",
                 "@format uri",
                 "@minimum 1",

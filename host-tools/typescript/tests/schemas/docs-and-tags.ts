@@ -5,6 +5,7 @@ declare namespace docs_and_tags {
          * Name
          *
          * The thing's name
+         *
          * @minLength 1
          * @maxLength 64
          * @pattern ^[a-z*\/]+$
@@ -21,6 +22,7 @@ declare namespace docs_and_tags {
         size?: number;
         /**
          * Use `name` instead
+         *
          * @deprecated
          */
         old?: string;

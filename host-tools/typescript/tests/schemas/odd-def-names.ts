@@ -1,8 +1,8 @@
 declare namespace odd_def_names {
-    type RepositoryAdvisory = {
+    type OddDefNamesRepositoryAdvisory = {
         ghsa_id?: string;
     };
-    type OddDefNamesRepositoryAdvisory = string;
+    type RepositoryAdvisory = string;
     type _2fa = boolean;
     /** Shadowing Promise would break the signatures */
     type Promise_ = string;
@@ -11,13 +11,13 @@ declare namespace odd_def_names {
     type _ = null;
     /** Corpus schema `odd-def-names`. */
     function odd_def_names(args?: {
-        p?: RepositoryAdvisory;
-        q?: OddDefNamesRepositoryAdvisory;
+        p?: OddDefNamesRepositoryAdvisory;
+        q?: RepositoryAdvisory;
         r?: _2fa;
         s?: Promise_;
         t?: ABC;
         u?: Class;
         v?: _;
-        w?: RepositoryAdvisory;
+        w?: OddDefNamesRepositoryAdvisory;
     }): Promise<unknown>;
 }
