@@ -133,15 +133,27 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
         },
     );
 
-    // The initializer must not reach the host: its connector and console
-    // imports trap here.
-    let mut host = linker.instance("codemode:sandbox/host@0.1.0")?;
-    for function in ["start-call", "wait-next", "log"] {
-        host.func_new(function, move |_, _, _, _| {
-            wasmtime::bail!(
-                "the guest's initializer called `{function}`; it must not reach the host"
-            )
-        })?;
+    // The initializer must not reach the host: its connector, console and
+    // catalog imports trap here.
+    let imports = [
+        (
+            "codemode:sandbox/host@0.1.0",
+            &["start-call", "wait-next", "log"][..],
+        ),
+        (
+            "codemode:sandbox/catalog@0.1.0",
+            &["search", "describe"][..],
+        ),
+    ];
+    for (interface, functions) in imports {
+        let mut instance = linker.instance(interface)?;
+        for &function in functions {
+            instance.func_new(function, move |_, _, _, _| {
+                wasmtime::bail!(
+                    "the guest's initializer called `{function}`; it must not reach the host"
+                )
+            })?;
+        }
     }
 
     let mut wizer = wasmtime_wizer::Wizer::new();

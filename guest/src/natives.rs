@@ -17,6 +17,7 @@ use javy::quickjs::{
     ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value,
 };
 
+use crate::codemode::sandbox::catalog;
 use crate::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
 
 thread_local! {
@@ -91,6 +92,20 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
                 _ => LogLevel::Error,
             };
             host::log(level, &text)
+        })?,
+    )?;
+    natives.set(
+        "search",
+        Function::new(ctx.clone(), |query: String, limit: u32| {
+            catalog::search(&query, limit)
+        })?,
+    )?;
+    // An unknown name throws a TypeError naming close matches.
+    natives.set(
+        "describe",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| -> Result<String> {
+            catalog::describe(&name)
+                .map_err(|message| javy::quickjs::Exception::throw_type(&ctx, &message))
         })?,
     )?;
     natives.set("random", Function::new(ctx.clone(), next_random)?)?;

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
-/// One method of a connector, as the script (and later, the generated
-/// TypeScript) sees it.
+/// One method of a connector, as the script, the generated TypeScript and
+/// `codemode.search` see it. A name that is not a JavaScript identifier
+/// (`get-issue`) is called by its sanitized form (`get_issue`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct MethodDescription {
@@ -22,6 +23,11 @@ pub struct MethodDescription {
     pub input_schema: Value,
     /// JSON Schema of the reply, when known.
     pub output_schema: Option<Value>,
+    /// Where the method lives, for search: `GET /repos/{owner}/{repo}` for
+    /// an HTTP operation.
+    pub path: Option<String>,
+    /// Tags that group methods, for search.
+    pub tags: Vec<String>,
 }
 
 impl MethodDescription {
@@ -33,6 +39,8 @@ impl MethodDescription {
             description: description.into(),
             input_schema: serde_json::json!({ "type": "object" }),
             output_schema: None,
+            path: None,
+            tags: Vec::new(),
         }
     }
 
@@ -45,6 +53,18 @@ impl MethodDescription {
     /// Set the JSON Schema of the reply.
     pub fn output_schema(mut self, schema: Value) -> Self {
         self.output_schema = Some(schema);
+        self
+    }
+
+    /// Set where the method lives (`GET /repos/{owner}/{repo}`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Set the tags that group the method.
+    pub fn tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -102,4 +122,15 @@ pub trait Connector: Send + Sync + 'static {
     /// passed nothing). Only methods listed by [`Connector::methods`] are
     /// ever called.
     async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError>;
+
+    /// The TypeScript declaration of `method` (a connector's own name for
+    /// it) under `namespace`, for `codemode.describe`, when the connector
+    /// has a better one than the runtime generates from the method's JSON
+    /// Schemas: one from an OpenAPI description, say, whose schemas refer
+    /// to named types elsewhere in the document. Asked only when a script
+    /// describes the method.
+    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        let _ = (namespace, method);
+        None
+    }
 }

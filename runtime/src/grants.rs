@@ -4,10 +4,13 @@
 //! Built once per connector set and shared (it is behind an `Arc`), so that
 //! names are validated and method tables built once, not on every call.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use codemode_typescript::names::Names;
 
 use crate::connector::Connector;
+use crate::discovery::Discovery;
 use crate::error::{Error, Result};
 
 /// Globals a connector may not shadow: every global the sandbox defines (a
@@ -149,8 +152,11 @@ const RESERVED_WORDS: &[&str] = &[
 /// One granted connector.
 pub(crate) struct Grant {
     connector: Arc<dyn Connector>,
-    methods: HashSet<String>,
-    method_list: Vec<String>,
+    /// Each method's identifier (what the script calls) and original name
+    /// (what the connector is called with).
+    names: Names,
+    /// The identifiers, in the connector's order.
+    identifiers: Vec<String>,
 }
 
 impl Grant {
@@ -158,8 +164,9 @@ impl Grant {
         &self.connector
     }
 
-    pub(crate) fn has_method(&self, method: &str) -> bool {
-        self.methods.contains(method)
+    /// The connector's name for the method the script calls `identifier`.
+    pub(crate) fn method(&self, identifier: &str) -> Option<&str> {
+        self.names.original(identifier)
     }
 }
 
@@ -172,9 +179,17 @@ impl Grant {
 /// let grants = Grants::new().grant("github", github)?;
 /// # Ok(()) }
 /// ```
+///
+/// Method names that are not JavaScript identifiers are sanitized the way
+/// the generated TypeScript names them (`get-issue` becomes `get_issue`,
+/// `delete` becomes `delete_`, collisions get `_2`), and calls map back to
+/// the connector's own names.
 #[derive(Default)]
 pub struct Grants {
     by_name: BTreeMap<String, Grant>,
+    /// The search index, built on the first `codemode.search` or
+    /// `codemode.describe` of any run with these grants.
+    discovery: OnceLock<Discovery>,
 }
 
 impl Grants {
@@ -209,16 +224,21 @@ impl Grants {
                 reason,
             });
         }
-        let method_list: Vec<String> = connector.methods().iter().map(|m| m.name.clone()).collect();
-        let methods = method_list.iter().cloned().collect();
+        let names = Names::new(connector.methods().iter().map(|m| m.name.as_str()));
+        let identifiers = connector
+            .methods()
+            .iter()
+            .filter_map(|m| names.identifier(&m.name).map(str::to_owned))
+            .collect();
         self.by_name.insert(
             name.to_owned(),
             Grant {
                 connector,
-                methods,
-                method_list,
+                names,
+                identifiers,
             },
         );
+        self.discovery = OnceLock::new();
         Ok(self)
     }
 
@@ -226,11 +246,25 @@ impl Grants {
         self.by_name.get(name)
     }
 
-    /// `(name, methods)` of each grant, as the guest receives them.
+    /// `(name, method identifiers)` of each grant, as the guest receives
+    /// them.
     pub(crate) fn namespaces(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.by_name
             .iter()
-            .map(|(name, grant)| (name.as_str(), grant.method_list.as_slice()))
+            .map(|(name, grant)| (name.as_str(), grant.identifiers.as_slice()))
+    }
+
+    /// The search index over every granted method, built once.
+    pub(crate) fn discovery(&self) -> &Discovery {
+        self.discovery.get_or_init(|| {
+            Discovery::build(self.by_name.iter().map(|(name, grant)| {
+                (
+                    name.as_str(),
+                    grant.identifiers.as_slice(),
+                    &grant.connector,
+                )
+            }))
+        })
     }
 }
 

@@ -24,6 +24,7 @@ use tokio::task::{Id, JoinSet};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
+use crate::bindings::codemode::sandbox::catalog;
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 use crate::grants::Grants;
 use crate::limits::Limits;
@@ -170,12 +171,12 @@ impl Calls {
                 format!("connector `{connector}` is not granted to this run"),
             )));
         };
-        if !grant.has_method(method) {
+        let Some(original) = grant.method(method) else {
             return CallStart::Ready(Err(call_error(
                 "unknown-method",
                 format!("connector `{connector}` has no method `{method}`"),
             )));
-        }
+        };
         if args.len() > self.argument_bytes {
             return CallStart::Ready(Err(call_error(
                 "arguments-too-large",
@@ -197,7 +198,7 @@ impl Calls {
         };
 
         let connector = Arc::clone(grant.connector());
-        let method = method.to_owned();
+        let method = original.to_owned();
         let reply_bytes = self.reply_bytes;
         let permit = Arc::clone(&self.slots).try_acquire_owned();
         let slots = Arc::clone(&self.slots);
@@ -336,6 +337,19 @@ impl Console {
             text: marker,
         });
         false
+    }
+}
+
+/// `codemode.search` and `codemode.describe`, over the index the grants
+/// build once.
+impl catalog::Host for RunState {
+    fn search(&mut self, query: String, limit: u32) -> wasmtime::Result<String> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self.calls.grants.discovery().search(&query, limit))
+    }
+
+    fn describe(&mut self, name: String) -> wasmtime::Result<Result<String, String>> {
+        Ok(self.calls.grants.discovery().describe(&name))
     }
 }
 

@@ -65,6 +65,7 @@
 
 mod bindings;
 mod connector;
+mod discovery;
 mod engine_config;
 mod error;
 mod grants;

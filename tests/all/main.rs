@@ -3,7 +3,9 @@
 
 mod behaviour;
 mod cli;
+mod discovery;
 mod escape;
+mod github;
 mod mutation;
 mod support;
 mod typescript;

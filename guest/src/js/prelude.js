@@ -12,6 +12,7 @@
   const { stringify, parse } = JSON;
   const { keys, entries, freeze, create, defineProperty } = Object;
   const { isArray } = Array;
+  const { isInteger } = Number;
   const regexpExec = RegExp.prototype.exec;
   const toWellFormed = String.prototype.toWellFormed;
   const exec = (pattern, text) => apply(regexpExec, pattern, [text]);
@@ -181,6 +182,36 @@
         return value;
     }
   };
+
+  // Discovery: `codemode.search(query, { limit })` ranks the granted
+  // connectors' methods; `codemode.describe(name)` gives one method's
+  // TypeScript declaration and schemas. The host keeps the index.
+  const codemode = create(null);
+  define(codemode, 'search', function search(query, options) {
+    if (typeof query !== 'string') {
+      throw new TypeError('codemode.search(query, { limit }): `query` must be a string, got ' + internal.inspect(query));
+    }
+    let limit = 10;
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') {
+        throw new TypeError('codemode.search(query, { limit }): the options must be an object, got ' + internal.inspect(options));
+      }
+      if (options.limit !== undefined) {
+        limit = options.limit;
+        if (!isInteger(limit) || limit < 1 || limit > 50) {
+          throw new RangeError('codemode.search(query, { limit }): `limit` must be an integer from 1 to 50, got ' + internal.inspect(limit));
+        }
+      }
+    }
+    return parse(native.search(query, limit));
+  });
+  define(codemode, 'describe', function describe(name) {
+    if (typeof name !== 'string') {
+      throw new TypeError('codemode.describe(name): `name` must be a string such as "github.repos_get", got ' + internal.inspect(name));
+    }
+    return parse(native.describe(name));
+  });
+  define(g, 'codemode', freeze(codemode));
 
   return {
     // Each method is the native `call` bound to the connector's and the
