@@ -106,6 +106,97 @@ fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
     Ok(())
 }
 
+const GITHUB: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json"
+);
+
+#[test]
+fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
+    let github = format!("github={GITHUB}");
+    let output = codemode(
+        &["types", "--openapi", &github, "--filter", "repos/get"],
+        "",
+    )?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let typescript = text(&output.stdout);
+    assert!(
+        typescript.starts_with("declare namespace github {"),
+        "{typescript}"
+    );
+    assert!(
+        typescript.contains("function repos_get(args: {"),
+        "{typescript}"
+    );
+    assert!(
+        !typescript.contains("function pulls_merge("),
+        "the filter applies"
+    );
+
+    let output = codemode(
+        &[
+            "types",
+            "--openapi",
+            &github,
+            "--format",
+            "summary",
+            "--filter",
+            "pulls/merge",
+        ],
+        "",
+    )?;
+    let summary = text(&output.stdout);
+    assert!(
+        summary.contains("- `github.pulls_merge({ owner, repo, pull_number, … })` — `PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge` — Merge a pull request"),
+        "{summary}"
+    );
+
+    let output = codemode(
+        &[
+            "types",
+            "--openapi",
+            &github,
+            "--format",
+            "json",
+            "--filter",
+            "pulls/merge",
+        ],
+        "",
+    )?;
+    let listing: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(listing["namespaces"][0]["name"], "github");
+    Ok(())
+}
+
+#[test]
+fn types_refuses_bad_descriptions_naming_the_file() -> Result<()> {
+    let swagger = TempFile::new("swagger.json", r#"{"swagger": "2.0", "paths": {}}"#)?;
+    let output = codemode(&["types", "--openapi", swagger.path()], "")?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(swagger.path()) && stderr.contains("Swagger 2.0"),
+        "{stderr}"
+    );
+
+    let broken = TempFile::new(
+        "broken.json",
+        "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": [\n",
+    )?;
+    let output = codemode(&["types", "--openapi", broken.path()], "")?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(broken.path()) && stderr.contains("line 4"),
+        "{stderr}"
+    );
+
+    let output = codemode(&["types", "--openapi", "bad-name=x.json"], "")?;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("must be a JavaScript identifier"));
+    Ok(())
+}
+
 #[test]
 fn run_reads_standard_input() -> Result<()> {
     let output = codemode(&["run"], "6 * 7")?;

@@ -1,11 +1,13 @@
 //! The `codemode` command line: `codemode run` executes a script in a fresh
-//! sandbox and reports its outcome.
+//! sandbox and reports its outcome; `codemode types` prints the typed API an
+//! agent would see.
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
 //! exception, rejected promise); 2 usage or configuration error; 3 a limit
 //! stopped it (timeout, fuel, memory, output, calls, stack).
 
 mod config;
+mod types;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ struct Cli {
 enum Command {
     /// Run a script (a file, or `-` for standard input) in a fresh sandbox.
     Run(RunArgs),
+    /// Print the typed API of OpenAPI descriptions, as an agent sees it.
+    Types(types::TypesArgs),
 }
 
 #[derive(Parser)]
@@ -92,15 +96,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    match cli.command {
-        Command::Run(args) => match run(args) {
-            Ok(code) => code,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
-    }
+    let ran = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Types(args) => types::types(args),
+    };
+    ran.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::from(EXIT_USAGE)
+    })
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {

@@ -1,0 +1,152 @@
+//! The TypeScript targets, measured.
+//!
+//! - `openapi_to_typescript`: GitHub's description (1,223 operations) parsed
+//!   and rendered as TypeScript declarations (target: at most 1 s).
+//! - `search_in_run`: one `codemode.search` over GitHub's operations inside
+//!   a run, the whole run timed (target: at most 5 ms median).
+//! - `strip_200_lines`: a 200-line TypeScript program run, beside the same
+//!   program as JavaScript; the difference is the type stripping, which
+//!   runs inside the sandbox (target: at most 1 ms).
+
+// `criterion_group!` defines a public function it cannot document.
+#![allow(missing_docs)]
+
+#[path = "../tests/all/github.rs"]
+mod github;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codemode_runtime::{Connector, Execution, Grants, Language, Runtime};
+use codemode_typescript::openapi::Spec;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+use crate::github::GithubCatalog;
+
+fn openapi_to_typescript(c: &mut Criterion) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json"
+    );
+    let text = std::fs::read_to_string(path).expect("run scripts/setup to install the description");
+    let mut group = c.benchmark_group("openapi_to_typescript");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("github", |b| {
+        b.iter(|| {
+            let spec = Spec::parse(&text).expect("parses");
+            assert_eq!(spec.operations().len(), 1223);
+            spec.typescript("github")
+        })
+    });
+    group.finish();
+}
+
+fn runner() -> (Runtime, tokio::runtime::Runtime) {
+    let runtime = Runtime::new().expect("runtime");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    (runtime, tokio)
+}
+
+fn search_in_run(c: &mut Criterion) {
+    let (runtime, tokio) = runner();
+    let connector: Arc<dyn Connector> = GithubCatalog::load();
+    let grants = Arc::new(
+        Grants::new()
+            .grant("github", connector)
+            .expect("a valid name"),
+    );
+    let code = "codemode.search('list issues of a repository', { limit: 5 })";
+    let run = || {
+        let execution = Execution::new(code).grants(Arc::clone(&grants));
+        let outcome = tokio.block_on(runtime.execute(execution)).expect("runs");
+        assert!(outcome.ok(), "{outcome:?}");
+    };
+    // The first search builds the index; the benchmark measures the runs
+    // after it, as a server sees them.
+    run();
+    c.bench_function("search_in_run", |b| b.iter(run));
+}
+
+/// A 200-line program, with its types or without them (the same
+/// JavaScript either way); its result is 39.
+fn program(typed: bool) -> String {
+    let t = |text: &'static str| if typed { text } else { "" };
+    let mut lines = Vec::new();
+    for i in 0..40 {
+        let item = if typed {
+            format!("Item{i}")
+        } else {
+            String::new()
+        };
+        lines.push(if typed {
+            format!("interface Item{i} {{ id: number; name: string; tags?: string[] }}")
+        } else {
+            String::new()
+        });
+        lines.push(format!(
+            "function make{i}{}(x{}, extra{}){} {{ return {{ ...x, id: x.id + (extra ?? 0) }}{}; }}",
+            if typed { format!("<T extends {item}>") } else { String::new() },
+            t(": T"),
+            t("?: number"),
+            t(": T"),
+            t(" as T"),
+        ));
+        lines.push(format!(
+            "const v{i}{} = make{i}({{ id: {i}, name: \"n{i}\" }}{});",
+            if typed {
+                format!(": {item}")
+            } else {
+                String::new()
+            },
+            if typed {
+                format!(" satisfies {item}")
+            } else {
+                String::new()
+            },
+        ));
+        lines.push(if typed {
+            format!("type Alias{i} = {item} | null;")
+        } else {
+            String::new()
+        });
+        lines.push(format!(
+            "let total{i}{} = v{i}.id{};",
+            t(": number"),
+            t("!")
+        ));
+    }
+    lines.push("total39".into());
+    lines.join("\n")
+}
+
+fn strip_200_lines(c: &mut Criterion) {
+    let (runtime, tokio) = runner();
+    let mut group = c.benchmark_group("strip_200_lines");
+    for (name, code, language) in [
+        ("typescript", program(true), Language::TypeScript),
+        ("javascript", program(false), Language::JavaScript),
+    ] {
+        let execution = Execution::new(code.clone()).language(language);
+        let outcome = tokio.block_on(runtime.execute(execution)).expect("runs");
+        assert_eq!(outcome.result, Some(serde_json::json!(39)), "{outcome:?}");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let execution = Execution::new(code.clone()).language(language);
+                tokio.block_on(runtime.execute(execution)).expect("runs")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = openapi_to_typescript, search_in_run, strip_200_lines
+}
+criterion_main!(benches);
