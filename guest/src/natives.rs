@@ -103,10 +103,13 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     // An unknown name throws a TypeError naming close matches.
     natives.set(
         "describe",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| -> Result<String> {
-            catalog::describe(&name)
-                .map_err(|message| javy::quickjs::Exception::throw_type(&ctx, &message))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, name: String| -> Result<String> {
+                catalog::describe(&name)
+                    .map_err(|message| javy::quickjs::Exception::throw_type(&ctx, &message))
+            },
+        )?,
     )?;
     natives.set("random", Function::new(ctx.clone(), next_random)?)?;
     natives.set("now", Function::new(ctx.clone(), now_ms)?)?;
