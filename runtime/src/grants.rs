@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use codemode_typescript::names::Names;
+use codemode_typescript::names::{Names, is_identifier};
 
 use crate::connector::Connector;
 use crate::discovery::Discovery;
@@ -99,56 +99,6 @@ const RESERVED_GLOBALS: &[&str] = &[
     "codemode",
 ];
 
-/// Words JavaScript reserves; a namespace named like one could not be called.
-const RESERVED_WORDS: &[&str] = &[
-    "await",
-    "break",
-    "case",
-    "catch",
-    "class",
-    "const",
-    "continue",
-    "debugger",
-    "default",
-    "delete",
-    "do",
-    "else",
-    "enum",
-    "export",
-    "extends",
-    "false",
-    "finally",
-    "for",
-    "function",
-    "if",
-    "implements",
-    "import",
-    "in",
-    "instanceof",
-    "interface",
-    "let",
-    "new",
-    "null",
-    "package",
-    "private",
-    "protected",
-    "public",
-    "return",
-    "static",
-    "super",
-    "switch",
-    "this",
-    "throw",
-    "true",
-    "try",
-    "typeof",
-    "var",
-    "void",
-    "while",
-    "with",
-    "yield",
-];
-
 /// One granted connector.
 pub(crate) struct Grant {
     connector: Arc<dyn Connector>,
@@ -207,10 +157,8 @@ impl Grants {
     pub fn grant(mut self, name: &str, connector: Arc<dyn Connector>) -> Result<Self> {
         let reason = if !is_identifier(name) {
             Some(
-                "it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit)",
+                "it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit) and not a reserved word",
             )
-        } else if RESERVED_WORDS.contains(&name) {
-            Some("it is a JavaScript reserved word")
         } else if RESERVED_GLOBALS.contains(&name) {
             Some("it would shadow a built-in global")
         } else if self.by_name.contains_key(name) {
@@ -265,25 +213,5 @@ impl Grants {
                 )
             }))
         })
-    }
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_identifier;
-
-    #[test]
-    fn identifiers() {
-        assert!(is_identifier("github"));
-        assert!(is_identifier("_a$1"));
-        assert!(!is_identifier("1a"));
-        assert!(!is_identifier("a-b"));
-        assert!(!is_identifier(""));
     }
 }
