@@ -25,6 +25,11 @@ wit_bindgen::generate!({ world: "guest", path: "../wit" });
 
 use codemode::sandbox::host;
 
+/// Connectors with at most this many methods get a frozen namespace with
+/// every method in place; larger ones a namespace that finds a method on
+/// first use, so that granting 1,223 operations costs a run almost nothing.
+const EAGER_METHODS: usize = 64;
+
 /// The file name agent code is compiled under; stack frames name it.
 const AGENT_FILE: &str = "agent.js";
 
@@ -110,13 +115,17 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
             .restore(&ctx)
             .map_err(|e| internal_error(&ctx, e))?;
         for (index, connector) in request.connectors.iter().enumerate() {
-            let args = (
-                index as u32,
-                connector.name.as_str(),
-                connector.methods.as_slice(),
-            );
-            call_hook::<()>(&hooks, "installConnector", args)
-                .map_err(|e| internal_error(&ctx, e))?;
+            let (index, name) = (index as u32, connector.name.as_str());
+            let installed = if connector.methods.len() <= EAGER_METHODS {
+                call_hook::<()>(
+                    &hooks,
+                    "installConnector",
+                    (index, name, connector.methods.as_slice()),
+                )
+            } else {
+                call_hook::<()>(&hooks, "installLazyConnector", (index, name))
+            };
+            installed.map_err(|e| internal_error(&ctx, e))?;
         }
         natives::set_connectors(
             request

@@ -94,6 +94,8 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
             host::log(level, &text)
         })?,
     )?;
+    natives.set("methodIndex", Function::new(ctx.clone(), method_index)?)?;
+    natives.set("methodNames", Function::new(ctx.clone(), method_names)?)?;
     natives.set(
         "search",
         Function::new(ctx.clone(), |query: String, limit: u32| {
@@ -155,6 +157,28 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
 /// call passes two numbers instead of two strings.
 pub(crate) fn set_connectors(connectors: Vec<(String, Vec<String>)>) {
     CONNECTORS.with(|c| *c.borrow_mut() = connectors);
+}
+
+/// The index of `connector`'s method `name`, or -1 when it has none: how a
+/// large connector's namespace finds a method the first time it is used.
+fn method_index(connector: u32, name: String) -> i32 {
+    CONNECTORS.with(|c| {
+        c.borrow()
+            .get(connector as usize)
+            .and_then(|(_, methods)| methods.iter().position(|m| *m == name))
+            .and_then(|index| i32::try_from(index).ok())
+            .unwrap_or(-1)
+    })
+}
+
+/// Every method name of `connector`, for enumerating its namespace.
+fn method_names(connector: u32) -> Vec<String> {
+    CONNECTORS.with(|c| {
+        c.borrow()
+            .get(connector as usize)
+            .map(|(_, methods)| methods.clone())
+            .unwrap_or_default()
+    })
 }
 
 /// Run `f` with the names of a connector and one of its methods, by index

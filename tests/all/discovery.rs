@@ -264,3 +264,67 @@ async fn search_finds_github_operations_and_describe_gives_their_types() {
     assert!(declaration.contains("FullRepository"), "{declaration}");
     assert_eq!(found["described"]["path"], "GET /repos/{owner}/{repo}");
 }
+
+/// A connector with many methods (`op-0` … `op-99`), whose namespace
+/// finds methods on first use; it replies with the method name it got.
+struct Many(Vec<MethodDescription>);
+
+#[async_trait]
+impl Connector for Many {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.0
+    }
+
+    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+        Ok(json!({ "method": method, "args": args }))
+    }
+}
+
+#[tokio::test]
+async fn a_large_connector_namespace_behaves_like_a_small_one() {
+    let methods = (0..100)
+        .map(|i| MethodDescription::new(format!("op-{i}"), format!("Operation {i}.")))
+        .collect();
+    let connector: Arc<dyn Connector> = Arc::new(Many(methods));
+    let grants = Arc::new(
+        Grants::new()
+            .grant("many", connector)
+            .expect("a valid name"),
+    );
+    let code = "'use strict';
+        let leaked;
+        const bind = Function.prototype.bind;
+        Function.prototype.bind = function () { leaked = this; return () => 'fake'; };
+        const early = many.op_3;
+        const writes = [];
+        for (const write of [() => { many.op_1 = 1 }, () => { delete many.op_2 }, () => { many.extra = 1 }]) {
+          try { write(); writes.push('allowed') } catch (error) { writes.push(error.name) }
+        }
+        Function.prototype.bind = bind;
+        ({
+          reply: await many.op_42({ x: 1 }),
+          early: await early(),
+          same: many.op_5 === many.op_5,
+          has: ['op_7' in many, 'nope' in many, 'op-7' in many],
+          types: [typeof many.nope, typeof many.constructor, typeof many.op_99],
+          keys: [Object.keys(many).length, Object.keys(many)[0], Object.keys(many)[99]],
+          proto: Object.getPrototypeOf(many),
+          leaked: leaked === undefined,
+          writes,
+        })";
+    let found = run(code, &grants).await;
+    assert_eq!(
+        found,
+        json!({
+            "reply": { "method": "op-42", "args": { "x": 1 } },
+            "early": { "method": "op-3", "args": {} },
+            "same": true,
+            "has": [true, false, false],
+            "types": ["undefined", "undefined", "function"],
+            "keys": [100, "op_0", "op_99"],
+            "proto": null,
+            "leaked": true,
+            "writes": ["TypeError", "TypeError", "TypeError"],
+        })
+    );
+}

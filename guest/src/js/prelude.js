@@ -97,6 +97,8 @@
       new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
   });
   const call = native.call;
+  const bind = Function.prototype.bind;
+  const ProxyConstructor = Proxy;
   const connectorNames = [];
 
   // The state of the run the loop drives.
@@ -222,6 +224,41 @@
         namespace[methods[method]] = call.bind(undefined, index, method);
       }
       define(g, name, freeze(namespace));
+      connectorNames[connectorNames.length] = name;
+    },
+    // A large connector's namespace is a proxy that looks a method up (in
+    // the natives' list) the first time the script uses it, and keeps it.
+    // It behaves like the frozen namespace of a small connector, except
+    // that `Object.isFrozen` says false: unknown names are `undefined`,
+    // writes fail, enumeration lists every method.
+    installLazyConnector(index, name) {
+      const found = create(null);
+      const method = (key) => {
+        if (typeof key !== 'string') return undefined;
+        const known = found[key];
+        if (known !== undefined) return known;
+        const at = native.methodIndex(index, key);
+        if (at < 0) return undefined;
+        // `bind` was taken before any script ran: a script's own
+        // Function.prototype.bind never sees the native.
+        return (found[key] = apply(bind, call, [undefined, index, at]));
+      };
+      const refuse = () => false;
+      const namespace = new ProxyConstructor(create(null), {
+        get: (target, key) => method(key),
+        has: (target, key) => method(key) !== undefined,
+        ownKeys: () => native.methodNames(index),
+        getOwnPropertyDescriptor(target, key) {
+          const value = method(key);
+          return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+        },
+        set: refuse,
+        defineProperty: refuse,
+        deleteProperty: refuse,
+        setPrototypeOf: refuse,
+        preventExtensions: refuse,
+      });
+      define(g, name, namespace);
       connectorNames[connectorNames.length] = name;
     },
     // `promise` is the script's evaluation, resolving to `{ value }` (its
