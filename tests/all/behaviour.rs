@@ -535,6 +535,7 @@ fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
     );
     let allowed = [
         "codemode:sandbox/host@",
+        "codemode:sandbox/catalog@",
         "wasi:clocks/",
         "wasi:random/",
         "wasi:io/",
