@@ -151,6 +151,26 @@ fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
         "{summary}"
     );
 
+    // The config file's `openapi` entries, with paths relative to the file.
+    let config = TempFile::new(
+        "types-config.json",
+        r#"{"openapi": {"pets": {"spec": "pets.json"}}}"#,
+    )?;
+    let pets = r#"{"openapi": "3.1.0", "info": {"title": "Pets", "version": "1"},
+        "paths": {"/pets": {"get": {"operationId": "listPets", "summary": "List the pets",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}}}}}}"#;
+    std::fs::write(config.dir.join("pets.json"), pets)?;
+    let output = codemode(
+        &["types", "--config", config.path(), "--format", "summary"],
+        "",
+    )?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let summary = text(&output.stdout);
+    assert!(
+        summary.contains("`pets.listPets()`") && summary.contains("`GET /pets` — List the pets"),
+        "{summary}"
+    );
+
     let output = codemode(
         &[
             "types",

@@ -111,6 +111,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    if !config.openapi.is_empty() {
+        let names: Vec<&str> = config.openapi.keys().map(String::as_str).collect();
+        eprintln!(
+            "warning: `codemode run` does not call OpenAPI APIs yet; the config's `openapi` entries ({}) are read by `codemode types` only",
+            names.join(", ")
+        );
+    }
     let mut limits = config.limits();
     if let Some(ms) = args.timeout_ms {
         limits.timeout = Duration::from_millis(ms);

@@ -1,8 +1,9 @@
 //! `codemode types`: the typed API an agent sees, rendered from OpenAPI
-//! descriptions as TypeScript declarations, a JSON listing or a compact
-//! markdown summary, optionally filtered.
+//! descriptions (given on the command line or as the config file's `openapi`
+//! entries) as TypeScript declarations, a JSON listing or a compact markdown
+//! summary, optionally filtered.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
@@ -12,12 +13,17 @@ use codemode_typescript::catalog::{Catalog, Format};
 use codemode_typescript::names::{is_identifier, sanitize};
 use codemode_typescript::openapi::Spec;
 
+use crate::config::Config;
+
 #[derive(Parser)]
 pub(crate) struct TypesArgs {
     /// An OpenAPI 3.0 or 3.1 description (JSON or YAML), as `NAME=PATH` to
     /// name its namespace, or `PATH` to name it after the file. Repeatable.
-    #[arg(long, value_name = "[NAME=]SPEC", required = true)]
+    #[arg(long, value_name = "[NAME=]SPEC", required_unless_present = "config")]
     openapi: Vec<String>,
+    /// A configuration file whose `openapi` entries are rendered too.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// `typescript`, `json` or `summary`.
     #[arg(long, default_value = "typescript", value_parser = Format::from_str)]
     format: Format,
@@ -28,10 +34,26 @@ pub(crate) struct TypesArgs {
 }
 
 pub(crate) fn types(args: TypesArgs) -> Result<ExitCode> {
-    let mut catalog = Catalog::new();
+    let mut descriptions = Vec::new();
+    if let Some(path) = &args.config {
+        for (namespace, entry) in Config::load(path)?.openapi {
+            if !is_identifier(&namespace) {
+                bail!(
+                    "in the config file `{}`: the `openapi` entry `{namespace}` must be named with a JavaScript identifier",
+                    path.display()
+                );
+            }
+            descriptions.push((namespace, entry.spec));
+        }
+    }
     for entry in &args.openapi {
         let (namespace, path) = namespace_and_path(entry)?;
-        let text = std::fs::read_to_string(path)
+        descriptions.push((namespace, PathBuf::from(path)));
+    }
+    let mut catalog = Catalog::new();
+    for (namespace, path) in descriptions {
+        let path = path.display();
+        let text = std::fs::read_to_string(path.to_string())
             .with_context(|| format!("reading the OpenAPI description `{path}`"))?;
         let spec = Spec::parse(&text).with_context(|| format!("in `{path}`"))?;
         catalog.add_openapi(&namespace, spec);
