@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use codemode_typescript::catalog::first_sentence;
 use codemode_typescript::declare::{Method, method_declaration};
 use serde_json::{Value, json};
 
@@ -33,8 +34,9 @@ use crate::connector::{Connector, MethodDescription};
 
 /// The most results one search returns.
 pub const MAX_SEARCH_RESULTS: usize = 50;
-/// Descriptions in search results are cut to this many characters.
-const SUMMARY_CHARS: usize = 240;
+/// Descriptions in search results keep their first sentence, cut to at most
+/// this many characters, the ellipsis included.
+const SUMMARY_CHARS: usize = 241;
 /// Only this much of a query is read.
 const MAX_QUERY_CHARS: usize = 1000;
 
@@ -201,7 +203,7 @@ impl Discovery {
                 let method = entry.method()?;
                 let mut result = json!({
                     "name": entry.qualified_name(),
-                    "description": summary(&method.description),
+                    "description": first_sentence(&method.description, SUMMARY_CHARS),
                 });
                 if let Some(path) = &method.path {
                     result["path"] = json!(path);
@@ -281,21 +283,6 @@ impl Discovery {
             _ => Some(first),
         }
     }
-}
-
-/// The first sentence (or line) of a description, cut to a few hundred
-/// characters.
-fn summary(description: &str) -> String {
-    let line = description.trim().lines().next().unwrap_or_default();
-    let sentence = match line.find(". ") {
-        Some(end) => &line[..=end],
-        None => line,
-    };
-    let mut summary: String = sentence.chars().take(SUMMARY_CHARS).collect();
-    if summary.len() < sentence.len() {
-        summary.push('…');
-    }
-    summary
 }
 
 /// Lowercased words, split at anything not a letter or digit and at
@@ -436,8 +423,9 @@ mod tests {
 
     #[test]
     fn summaries_keep_the_first_sentence() {
+        let summary = |text: &str| first_sentence(text, SUMMARY_CHARS);
         assert_eq!(summary("Gets a thing. More text."), "Gets a thing.");
         assert_eq!(summary("Line one\nline two"), "Line one");
-        assert_eq!(summary(&"x".repeat(300)).chars().count(), SUMMARY_CHARS + 1);
+        assert_eq!(summary(&"x".repeat(300)).chars().count(), SUMMARY_CHARS);
     }
 }

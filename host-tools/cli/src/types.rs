@@ -52,10 +52,9 @@ pub(crate) fn types(args: TypesArgs) -> Result<ExitCode> {
     }
     let mut catalog = Catalog::new();
     for (namespace, path) in descriptions {
-        let path = path.display();
-        let text = std::fs::read_to_string(path.to_string())
-            .with_context(|| format!("reading the OpenAPI description `{path}`"))?;
-        let spec = Spec::parse(&text).with_context(|| format!("in `{path}`"))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the OpenAPI description `{}`", path.display()))?;
+        let spec = Spec::parse(&text).with_context(|| format!("in `{}`", path.display()))?;
         catalog.add_openapi(&namespace, spec);
     }
     print!("{}", catalog.render(args.format, args.filter.as_deref()));

@@ -175,7 +175,7 @@ impl Catalog {
                 if let Some(op) = entry.operation {
                     let _ = write!(out, " — `{} {}`", op.method, op.path);
                 }
-                let sentence = first_sentence(entry.description);
+                let sentence = first_sentence(entry.description, SUMMARY_CHARS);
                 if !sentence.is_empty() {
                     let _ = write!(out, " — {sentence}");
                 }
@@ -371,13 +371,23 @@ fn arguments(schema: &Value) -> String {
     }
 }
 
-/// The first sentence of `text`'s first line, at most 160 characters.
-fn first_sentence(text: &str) -> String {
+/// Summary lines keep at most this many characters of a description.
+const SUMMARY_CHARS: usize = 160;
+
+/// The first sentence of `text`'s first line, cut to at most `max_chars`
+/// characters (an ellipsis included) for a one-line listing.
+///
+/// ```
+/// use codemode_typescript::catalog::first_sentence;
+/// assert_eq!(first_sentence("Gets a repo. Needs a token.", 80), "Gets a repo.");
+/// assert_eq!(first_sentence("abcdef", 4), "abc…");
+/// ```
+pub fn first_sentence(text: &str, max_chars: usize) -> String {
     let line = text.trim().lines().next().unwrap_or_default().trim();
     let end = line.find(". ").map_or(line.len(), |i| i + 1);
     let sentence = &line[..end];
-    if sentence.chars().count() > 160 {
-        let cut: String = sentence.chars().take(159).collect();
+    if sentence.chars().count() > max_chars {
+        let cut: String = sentence.chars().take(max_chars.saturating_sub(1)).collect();
         format!("{}…", cut.trim_end())
     } else {
         sentence.to_owned()
@@ -501,8 +511,16 @@ mod tests {
 
     #[test]
     fn sentences() {
-        assert_eq!(first_sentence("One. Two."), "One.");
-        assert_eq!(first_sentence("  First line\nnext"), "First line");
-        assert_eq!(first_sentence(&"x".repeat(200)).chars().count(), 160);
+        assert_eq!(first_sentence("One. Two.", SUMMARY_CHARS), "One.");
+        assert_eq!(
+            first_sentence("  First line\nnext", SUMMARY_CHARS),
+            "First line"
+        );
+        assert_eq!(
+            first_sentence(&"x".repeat(200), SUMMARY_CHARS)
+                .chars()
+                .count(),
+            160
+        );
     }
 }
