@@ -127,6 +127,20 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
             };
             installed.map_err(|e| internal_error(&ctx, e))?;
         }
+        for data in &request.globals {
+            let value = match json::parse(&ctx, &data.json) {
+                Ok(Some(value)) => value,
+                Ok(None) => {
+                    return Err(internal_message(format!(
+                        "the host's value for the global `{}` is not JSON or is nested too deeply",
+                        data.name
+                    )));
+                }
+                Err(error) => return Err(internal_error(&ctx, error)),
+            };
+            call_hook::<()>(&hooks, "installGlobal", (data.name.as_str(), value))
+                .map_err(|e| internal_error(&ctx, e))?;
+        }
         natives::set_connectors(
             request
                 .connectors
@@ -310,7 +324,11 @@ fn describe_failure(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
 
 /// A failure of the guest's own machinery, not of the script.
 fn internal_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> ScriptError {
-    let detail = describe_failure(ctx, error);
+    internal_message(describe_failure(ctx, error))
+}
+
+/// A failure of the sandbox itself, not of the script.
+fn internal_message(detail: String) -> ScriptError {
     ScriptError {
         failure: Failure::Exception,
         name: "InternalError".into(),

@@ -16,6 +16,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A global value was given under a name a script cannot use.
+    #[error("global name `{name}` is not usable: {reason}")]
+    GlobalName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A limit is beyond what this runtime was built for.
     #[error("limit `{limit}` is {value}, above this runtime's maximum of {max}")]
     LimitTooHigh {

@@ -155,18 +155,7 @@ impl Grants {
     /// [`Error::ConnectorName`] when `name` is not a JavaScript identifier,
     /// is a reserved word, shadows a built-in global, or is already granted.
     pub fn grant(mut self, name: &str, connector: Arc<dyn Connector>) -> Result<Self> {
-        let reason = if !is_identifier(name) {
-            Some(
-                "it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit) and not a reserved word",
-            )
-        } else if RESERVED_GLOBALS.contains(&name) {
-            Some("it would shadow a built-in global")
-        } else if self.by_name.contains_key(name) {
-            Some("it is already granted")
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
+        if let Some(reason) = self.unusable_name(name) {
             return Err(Error::ConnectorName {
                 name: name.to_owned(),
                 reason,
@@ -188,6 +177,22 @@ impl Grants {
         );
         self.discovery = OnceLock::new();
         Ok(self)
+    }
+
+    /// Why `name` cannot be a new global of a run with these grants, if it
+    /// cannot.
+    pub(crate) fn unusable_name(&self, name: &str) -> Option<&'static str> {
+        if !is_identifier(name) {
+            Some(
+                "it must be a JavaScript identifier (letters, digits, `_` or `$`, not starting with a digit) and not a reserved word",
+            )
+        } else if RESERVED_GLOBALS.contains(&name) {
+            Some("it would shadow a built-in global")
+        } else if self.by_name.contains_key(name) {
+            Some("a connector is already granted under it")
+        } else {
+            None
+        }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Grant> {

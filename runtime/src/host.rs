@@ -33,6 +33,21 @@ use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
 /// Receives each console line as the script writes it.
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
 
+/// Receives each connector call as it starts.
+pub type CallSink = Arc<dyn Fn(&ConnectorCall<'_>) + Send + Sync>;
+
+/// A connector call the runtime has checked and is starting.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ConnectorCall<'a> {
+    /// The connector's global name.
+    pub connector: &'a str,
+    /// The method, by the connector's own name for it.
+    pub method: &'a str,
+    /// The arguments.
+    pub arguments: &'a Value,
+}
+
 type Reply = Result<String, CallError>;
 
 /// How much of the guest's stderr (a panic message) is kept.
@@ -52,7 +67,12 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    pub(crate) fn new(grants: Arc<Grants>, limits: &Limits, sink: Option<LogSink>) -> Self {
+    pub(crate) fn new(
+        grants: Arc<Grants>,
+        limits: &Limits,
+        sink: Option<LogSink>,
+        on_call: Option<CallSink>,
+    ) -> Self {
         let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
         Self {
             // Nothing granted: no arguments, environment, preopens or sockets;
@@ -77,6 +97,7 @@ impl RunState {
                 in_flight: JoinSet::new(),
                 handles: HashMap::new(),
                 next_handle: 0,
+                on_call,
             },
             console: Console {
                 entries: Vec::new(),
@@ -154,6 +175,7 @@ pub(crate) struct Calls {
     in_flight: JoinSet<Reply>,
     handles: HashMap<Id, u32>,
     next_handle: u32,
+    on_call: Option<CallSink>,
 }
 
 fn call_error(code: &str, message: String) -> CallError {
@@ -197,6 +219,13 @@ impl Calls {
             }
         };
 
+        if let Some(on_call) = &self.on_call {
+            on_call(&ConnectorCall {
+                connector,
+                method: original,
+                arguments: &args,
+            });
+        }
         let connector = Arc::clone(grant.connector());
         let method = original.to_owned();
         let reply_bytes = self.reply_bytes;

@@ -77,7 +77,7 @@ mod runtime;
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use error::{Error, Result};
 pub use grants::Grants;
-pub use host::LogSink;
+pub use host::{CallSink, ConnectorCall, LogSink};
 pub use limits::Limits;
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
 pub use runtime::{Execution, Language, Runtime, RuntimeConfig};

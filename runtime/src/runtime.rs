@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -24,7 +25,7 @@ use wasmtime::{
 use crate::bindings::{self, Failure, SandboxPre};
 use crate::error::{Error, Result};
 use crate::grants::Grants;
-use crate::host::{LogSink, RunState};
+use crate::host::{CallSink, ConnectorCall, LogSink, RunState};
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, Outcome, Stats};
 
@@ -162,7 +163,9 @@ impl Runtime {
             language,
             grants,
             limits,
+            globals,
             on_log,
+            on_call,
         } = execution;
         if limits.memory_bytes > self.max_memory_bytes {
             return Err(Error::LimitTooHigh {
@@ -171,10 +174,22 @@ impl Runtime {
                 max: self.max_memory_bytes,
             });
         }
+        let mut names = std::collections::HashSet::new();
+        for (name, _) in &globals {
+            let reason = grants
+                .unusable_name(name)
+                .or_else(|| (!names.insert(name.as_str())).then_some("it is given twice"));
+            if let Some(reason) = reason {
+                return Err(Error::GlobalName {
+                    name: name.clone(),
+                    reason,
+                });
+            }
+        }
         let started = Instant::now();
         let mut store = Store::new(
             &self.engine,
-            RunState::new(Arc::clone(&grants), &limits, on_log),
+            RunState::new(Arc::clone(&grants), &limits, on_log, on_call),
         );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
@@ -202,6 +217,13 @@ impl Runtime {
                 .map(|(name, methods)| bindings::Connector {
                     name: name.to_owned(),
                     methods: methods.to_vec(),
+                })
+                .collect(),
+            globals: globals
+                .iter()
+                .map(|(name, value)| bindings::Data {
+                    name: name.clone(),
+                    json: value.get().to_owned(),
                 })
                 .collect(),
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
@@ -287,7 +309,9 @@ pub struct Execution {
     language: Language,
     grants: Arc<Grants>,
     limits: Limits,
+    globals: Vec<(String, Arc<RawValue>)>,
     on_log: Option<LogSink>,
+    on_call: Option<CallSink>,
 }
 
 impl Execution {
@@ -299,7 +323,9 @@ impl Execution {
             language: Language::default(),
             grants: Arc::new(Grants::new()),
             limits: Limits::default(),
+            globals: Vec::new(),
             on_log: None,
+            on_call: None,
         }
     }
 
@@ -325,6 +351,31 @@ impl Execution {
     /// in [`Outcome::logs`]).
     pub fn on_log(mut self, sink: impl Fn(&LogEntry) + Send + Sync + 'static) -> Self {
         self.on_log = Some(Arc::new(sink));
+        self
+    }
+
+    /// Call `sink` as each connector call starts, once the runtime has
+    /// checked it (granted, known method, arguments within their cap).
+    pub fn on_call(mut self, sink: impl Fn(&ConnectorCall<'_>) + Send + Sync + 'static) -> Self {
+        self.on_call = Some(Arc::new(sink));
+        self
+    }
+
+    /// Give the script a read-only global `name` holding `value` (deeply
+    /// frozen). The name must be a JavaScript identifier that neither a
+    /// built-in global nor a granted connector uses; [`Runtime::execute`]
+    /// refuses it with [`Error::GlobalName`] otherwise. The value is shared,
+    /// so handing the same large value to many runs copies it only into
+    /// each sandbox.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use codemode_runtime::Execution;
+    /// let cities = serde_json::value::to_raw_value(&["Oslo", "Lima"]).unwrap();
+    /// let execution = Execution::new("cities.length").global("cities", Arc::from(cities));
+    /// ```
+    pub fn global(mut self, name: impl Into<String>, value: Arc<RawValue>) -> Self {
+        self.globals.push((name.into(), value));
         self
     }
 }

@@ -555,3 +555,92 @@ fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
     }
     Ok(())
 }
+
+fn raw(value: serde_json::Value) -> Arc<serde_json::value::RawValue> {
+    Arc::from(serde_json::value::to_raw_value(&value).expect("serializable"))
+}
+
+#[tokio::test]
+async fn a_global_value_is_readable_and_frozen_all_the_way_down() {
+    let code = r#"
+        "use strict";
+        const changes = [];
+        for (const attempt of [
+            () => { catalog.tools[0].name = "changed"; },
+            () => { catalog.tools.push({}); },
+            () => { catalog = 1; },
+            () => { delete globalThis.catalog; },
+        ]) {
+            try { attempt(); changes.push("allowed"); } catch (e) { changes.push(e.name); }
+        }
+        ({ names: catalog.tools.map((t) => t.name), count: catalog.count, changes })
+    "#;
+    let value = json!({ "tools": [{ "name": "a" }, { "name": "b" }], "count": 2 });
+    let outcome = run_with(Execution::new(code).global("catalog", raw(value))).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!({
+            "names": ["a", "b"],
+            "count": 2,
+            "changes": ["TypeError", "TypeError", "TypeError", "TypeError"]
+        }))
+    );
+}
+
+#[tokio::test]
+async fn a_global_cannot_take_a_used_or_invalid_name() {
+    let connector = TestConnector::new();
+    for (name, reason) in [
+        ("test", "a connector is already granted under it"),
+        ("JSON", "it would shadow a built-in global"),
+        ("codemode", "it would shadow a built-in global"),
+        ("not-a-name", "it must be a JavaScript identifier"),
+        ("twice", "it is given twice"),
+    ] {
+        let mut execution = Execution::new("1")
+            .grants(test_grants(&connector))
+            .global(name, raw(json!(1)));
+        if name == "twice" {
+            execution = execution.global("twice", raw(json!(2)));
+        }
+        match crate::support::RUNTIME.execute(execution).await {
+            Err(Error::GlobalName {
+                name: refused,
+                reason: why,
+            }) => {
+                assert_eq!(refused, name);
+                assert!(why.starts_with(reason), "{name}: {why}");
+            }
+            other => panic!("{name} was not refused: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_connector_call_is_reported_as_it_starts() {
+    let connector = TestConnector::new();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let code = r#"
+        await test.echo({ n: 1 });
+        await test.echo({ n: 2 }).then(() => test.unknown?.());
+        try { await test.echo({ big: "x".repeat(2_000_000) }); } catch {}
+        "done"
+    "#;
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .on_call(move |call| {
+            sink.lock().expect("not poisoned").push(format!(
+                "{}.{} {}",
+                call.connector, call.method, call.arguments
+            ));
+        });
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    // The oversized call was refused before it started, so it is not reported.
+    assert_eq!(
+        *seen.lock().expect("not poisoned"),
+        [r#"test.echo {"n":1}"#, r#"test.echo {"n":2}"#]
+    );
+}

@@ -10,7 +10,7 @@
   // replaces JSON.stringify or Array.prototype.push breaks only its own code.
   const { apply } = Reflect;
   const { stringify, parse } = JSON;
-  const { keys, entries, freeze, create, defineProperty } = Object;
+  const { keys, values, entries, freeze, create, defineProperty } = Object;
   const { isArray } = Array;
   const { isInteger } = Number;
   const regexpExec = RegExp.prototype.exec;
@@ -225,6 +225,21 @@
       }
       define(g, name, freeze(namespace));
       connectorNames[connectorNames.length] = name;
+    },
+    // A value the host hands the script: frozen all the way down, and
+    // neither writable nor deletable.
+    installGlobal(name, value) {
+      const pending = [value];
+      while (pending.length > 0) {
+        const next = pending[pending.length - 1];
+        pending.length -= 1;
+        if (next !== null && typeof next === 'object') {
+          freeze(next);
+          const children = values(next);
+          for (let i = 0; i < children.length; i++) pending[pending.length] = children[i];
+        }
+      }
+      defineProperty(g, name, { value, writable: false, configurable: false, enumerable: false });
     },
     // A large connector's namespace is a proxy that looks a method up (in
     // the natives' list) the first time the script uses it, and keeps it.
