@@ -234,33 +234,16 @@ impl Discovery {
             message.push_str(" (`codemode.search(query)` finds methods)");
             message
         })?;
-        let own = entry.connector.declaration(&entry.namespace, &method.name);
-        let declaration = own.unwrap_or_else(|| {
-            let typed = Method::new(
-                entry.identifier.as_str(),
-                method.description.as_str(),
-                method.input_schema.clone(),
-                method.output_schema.clone(),
-            );
-            method_declaration(&entry.namespace, &typed)
-        });
-        let mut described = json!({
-            "name": entry.qualified_name(),
-            "description": method.description,
-            "declaration": declaration,
-            "inputSchema": method.input_schema,
-            "outputSchema": method.output_schema,
-        });
-        if method.name != entry.identifier {
-            described["originalName"] = json!(method.name);
-        }
-        if let Some(path) = &method.path {
-            described["path"] = json!(path);
-        }
-        if !method.tags.is_empty() {
-            described["tags"] = json!(method.tags);
-        }
-        Ok(described.to_string())
+        Ok(described(entry, method).to_string())
+    }
+
+    /// Every method, described as [`Discovery::describe`] describes one, in
+    /// namespace order.
+    pub(crate) fn catalog(&self) -> Vec<Value> {
+        self.entries
+            .iter()
+            .filter_map(|entry| Some(described(entry, entry.method()?)))
+            .collect()
     }
 
     fn find(&self, name: &str) -> Option<(&Entry, &MethodDescription)> {
@@ -283,6 +266,39 @@ impl Discovery {
             _ => Some(first),
         }
     }
+}
+
+/// One method as JSON: its qualified name, description, TypeScript
+/// declaration (the connector's own, or generated from its schemas) and
+/// schemas, with its original name, path and tags where it has them.
+fn described(entry: &Entry, method: &MethodDescription) -> Value {
+    let own = entry.connector.declaration(&entry.namespace, &method.name);
+    let declaration = own.unwrap_or_else(|| {
+        let typed = Method::new(
+            entry.identifier.as_str(),
+            method.description.as_str(),
+            method.input_schema.clone(),
+            method.output_schema.clone(),
+        );
+        method_declaration(&entry.namespace, &typed)
+    });
+    let mut described = json!({
+        "name": entry.qualified_name(),
+        "description": method.description,
+        "declaration": declaration,
+        "inputSchema": method.input_schema,
+        "outputSchema": method.output_schema,
+    });
+    if method.name != entry.identifier {
+        described["originalName"] = json!(method.name);
+    }
+    if let Some(path) = &method.path {
+        described["path"] = json!(path);
+    }
+    if !method.tags.is_empty() {
+        described["tags"] = json!(method.tags);
+    }
+    described
 }
 
 /// Lowercased words, split at anything not a letter or digit and at

@@ -207,6 +207,15 @@ impl Grants {
             .map(|(name, grant)| (name.as_str(), grant.identifiers.as_slice()))
     }
 
+    /// Every granted method as `codemode.describe` describes it: a JSON
+    /// object with `name` (`namespace.method`), `description`,
+    /// `declaration` (TypeScript), `inputSchema` and `outputSchema`, plus
+    /// `originalName`, `path` and `tags` where the method has them. In
+    /// namespace order, each connector's methods in its own order.
+    pub fn catalog(&self) -> Vec<serde_json::Value> {
+        self.discovery().catalog()
+    }
+
     /// The search index over every granted method, built once.
     pub(crate) fn discovery(&self) -> &Discovery {
         self.discovery.get_or_init(|| {

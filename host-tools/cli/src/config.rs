@@ -1,11 +1,24 @@
-//! The configuration file: JSON, with the limits under `codemode.limits`
-//! and OpenAPI descriptions under `openapi`, by namespace (a `spec` path is
-//! relative to the file).
+//! The configuration file: JSON, with upstream MCP servers under
+//! `mcpServers` (the shape Claude Desktop, Cursor and VS Code use), OpenAPI
+//! descriptions under `openapi`, by namespace (a `spec` path is relative to
+//! the file), and codemode's own settings under `codemode`.
 //!
 //! ```json
-//! { "codemode": { "limits": { "timeoutMs": 5000, "memoryBytes": 33554432 } },
+//! { "mcpServers": {
+//!     "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"] },
+//!     "docs": { "url": "https://example.com/mcp",
+//!               "headers": { "Authorization": "Bearer ${DOCS_TOKEN}" } } },
+//!   "codemode": { "limits": { "timeoutMs": 5000, "memoryBytes": 33554432 },
+//!                 "upstream": { "startupMs": 30000, "callMs": 60000 },
+//!                 "maxOutputTokens": 6000 },
 //!   "openapi": { "github": { "spec": "specs/api.github.com.json" } } }
 //! ```
+//!
+//! A stdio server's `cwd`, like a `spec` path, is relative to the file.
+//!
+//! Secrets stay out of the file: `${VAR}` in any string under `mcpServers`
+//! is replaced by the host's environment variable `VAR` (an error when it is
+//! unset), `${VAR:-default}` by `default` when it is unset or empty.
 //!
 //! Unknown fields are errors, and every error names the file, the field and
 //! what was expected there.
@@ -13,14 +26,19 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use codemode_mcp_client::{Timeouts, UpstreamConfig};
 use codemode_runtime::Limits;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Config {
+    /// Upstream MCP servers, by the namespace they get.
+    #[serde(default, rename = "mcpServers")]
+    pub(crate) mcp_servers: BTreeMap<String, UpstreamConfig>,
     #[serde(default)]
     codemode: Section,
     /// OpenAPI descriptions, by the namespace they get.
@@ -38,11 +56,22 @@ pub(crate) struct OpenApiEntry {
 }
 
 /// The `codemode` section.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct Section {
-    #[serde(default)]
     limits: Limits,
+    upstream: Timeouts,
+    max_output_tokens: usize,
+}
+
+impl Default for Section {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            upstream: Timeouts::default(),
+            max_output_tokens: codemode_mcp_server::DEFAULT_MAX_OUTPUT_TOKENS,
+        }
+    }
 }
 
 impl Config {
@@ -56,12 +85,27 @@ impl Config {
         for entry in config.openapi.values_mut() {
             entry.spec = base.join(&entry.spec);
         }
+        for server in config.mcp_servers.values_mut() {
+            if let UpstreamConfig::Stdio(stdio) = server
+                && let Some(cwd) = &mut stdio.cwd
+            {
+                *cwd = base.join(&*cwd);
+            }
+        }
         Ok(config)
     }
 
     fn parse(text: &str) -> Result<Self> {
-        let deserializer = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        Self::parse_with(text, &|name| std::env::var(name).ok())
+    }
+
+    /// Parse `text`, taking `${VAR}`s from `environment`.
+    fn parse_with(text: &str, environment: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut value: Value = serde_json::from_str(text).context("the file is not JSON")?;
+        if let Some(servers) = value.get_mut("mcpServers") {
+            expand(servers, "mcpServers", environment)?;
+        }
+        serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
             anyhow::anyhow!("at `{path}`: {}", error.into_inner())
         })
@@ -71,11 +115,136 @@ impl Config {
     pub(crate) fn limits(&self) -> Limits {
         self.codemode.limits.clone()
     }
+
+    /// How long to wait on upstream servers.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.codemode.upstream
+    }
+
+    /// The most tokens one tool result may take.
+    pub(crate) fn max_output_tokens(&self) -> usize {
+        self.codemode.max_output_tokens
+    }
+}
+
+/// Replace the `${VAR}`s of every string in `value`, whose place in the
+/// file is `path`.
+fn expand(
+    value: &mut Value,
+    path: &str,
+    environment: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    match value {
+        Value::String(text) if text.contains("${") => {
+            *text = expand_text(text, environment).with_context(|| format!("at `{path}`"))?;
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                expand(item, &format!("{path}[{index}]"), environment)?;
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields.iter_mut() {
+                expand(item, &format!("{path}.{key}"), environment)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `text` with each `${VAR}` and `${VAR:-default}` replaced.
+fn expand_text(text: &str, environment: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            bail!("`${{` without a closing `}}` in {text:?}");
+        };
+        let reference = &after[..end];
+        let (name, default) = match reference.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (reference, None),
+        };
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            bail!(
+                "`${{{reference}}}` does not name an environment variable (letters, digits and `_`)"
+            );
+        }
+        match (
+            environment(name).filter(|v| !v.is_empty() || default.is_none()),
+            default,
+        ) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => bail!(
+                "the environment variable `{name}` is not set (write `${{{name}:-default}}` to give a default)"
+            ),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::Config;
+    use codemode_mcp_client::UpstreamConfig;
+
+    #[test]
+    fn reads_servers_and_fills_in_the_environment() {
+        let environment = |name: &str| match name {
+            "TOKEN" => Some("s3cret".to_owned()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let text = r#"{"mcpServers": {
+            "memory": {"command": "node", "args": ["m.js", "${HOME_DIR:-/tmp}"], "env": {"K": "${EMPTY:-x}"}},
+            "docs": {"type": "http", "url": "http://h/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}
+        }}"#;
+        let config = Config::parse_with(text, &environment).expect("valid config");
+        let UpstreamConfig::Stdio(memory) = &config.mcp_servers["memory"] else {
+            panic!("memory is not stdio")
+        };
+        assert_eq!(memory.args, ["m.js", "/tmp"]);
+        assert_eq!(memory.env["K"], "x");
+        let UpstreamConfig::Http(docs) = &config.mcp_servers["docs"] else {
+            panic!("docs is not http")
+        };
+        assert_eq!(docs.headers["Authorization"], "Bearer s3cret");
+
+        for (text, expected) in [
+            (
+                r#"{"mcpServers": {"a": {"url": "http://h", "headers": {"X": "${MISSING}"}}}}"#,
+                "at `mcpServers.a.headers.X`: the environment variable `MISSING` is not set",
+            ),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "args": ["${OPEN"]}}}"#,
+                "at `mcpServers.a.args[0]`: `${` without a closing `}`",
+            ),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "args": ["${1X}"]}}}"#,
+                "does not name an environment variable",
+            ),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#,
+                "at `mcpServers.a`: unknown field `argz`",
+            ),
+            (r#"{"mcpServers": [1]}"#, "at `mcpServers`: invalid type"),
+        ] {
+            let error = Config::parse_with(text, &environment).expect_err(text);
+            let error = format!("{error:#}");
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
 
     #[test]
     fn reads_limits_and_names_bad_fields() {

@@ -1,22 +1,26 @@
 //! The `codemode` command line: `codemode run` executes a script in a fresh
-//! sandbox and reports its outcome; `codemode types` prints the typed API an
-//! agent would see.
+//! sandbox and reports its outcome; `codemode serve` is the Code Mode MCP
+//! server in front of upstream MCP servers; `codemode tokens` compares its
+//! tool list with theirs; `codemode types` prints the typed API an agent
+//! would see.
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
 //! exception, rejected promise); 2 usage or configuration error; 3 a limit
 //! stopped it (timeout, fuel, memory, output, calls, stack).
 
 mod config;
+mod serve;
 mod types;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use codemode_runtime::{Execution, Language, LogLevel, Outcome, Runtime};
+use codemode_runtime::{Execution, Grants, Language, LogLevel, Outcome, Runtime};
 
 use crate::config::Config;
 
@@ -33,6 +37,12 @@ struct Cli {
 enum Command {
     /// Run a script (a file, or `-` for standard input) in a fresh sandbox.
     Run(RunArgs),
+    /// Serve the Code Mode MCP server (tools `search` and `execute`) in
+    /// front of the configured upstream MCP servers.
+    Serve(serve::ServeArgs),
+    /// Count the tokens of this server's tool list beside the upstream
+    /// servers' own.
+    Tokens(serve::TokensArgs),
     /// Print the typed API of OpenAPI descriptions, as an agent sees it.
     Types(types::TypesArgs),
 }
@@ -58,7 +68,8 @@ struct RunArgs {
     /// Memory cap, in MiB.
     #[arg(long, value_name = "N")]
     memory_mib: Option<u64>,
-    /// A JSON configuration file; flags override its limits.
+    /// A JSON configuration file: its `mcpServers` become namespaces, and
+    /// flags override its limits.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -98,6 +109,8 @@ pub fn main() -> ExitCode {
     };
     let ran = match cli.command {
         Command::Run(args) => run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Tokens(args) => serve::tokens(args),
         Command::Types(args) => types::types(args),
     };
     ran.unwrap_or_else(|error| {
@@ -146,7 +159,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let outcome = tokio.block_on(runtime.execute(execution))?;
+    let outcome = tokio.block_on(async {
+        let mut grants = Grants::new();
+        for (name, connector) in serve::connect_upstreams(&config).await? {
+            grants = grants.grant(&name, connector)?;
+        }
+        anyhow::Ok(runtime.execute(execution.grants(Arc::new(grants))).await?)
+    })?;
 
     if args.json {
         println!("{}", serde_json::to_string(&outcome)?);

@@ -1,0 +1,264 @@
+//! [`McpConnector`]: one upstream server as a codemode connector, with its
+//! tools as methods, its calls bounded in time, and a fresh session started
+//! whenever the last one ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use rmcp::ServiceError;
+use rmcp::model::{CallToolRequestParams, Tool};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::config::{Timeouts, UpstreamConfig};
+use crate::reply::reply_value;
+use crate::session::{Session, StartFailure, stderr_clause};
+
+/// Why an upstream server could not be started or listed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// Its process could not be spawned.
+    #[error("upstream MCP server `{server}`: could not start `{command}`: {source}")]
+    Spawn {
+        /// The server's name in the configuration.
+        server: String,
+        /// The command that failed.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration holds a header that cannot be sent.
+    #[error("upstream MCP server `{server}`: {reason}")]
+    Header {
+        /// The server's name in the configuration.
+        server: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The handshake or the tool list failed.
+    #[error("upstream MCP server `{server}`: {detail}{stderr}", stderr = stderr_clause(stderr))]
+    Protocol {
+        /// The server's name in the configuration.
+        server: String,
+        /// What failed.
+        detail: String,
+        /// The end of its stderr, for a server on stdio.
+        stderr: String,
+    },
+    /// It did not get as far as its tool list in time.
+    #[error(
+        "upstream MCP server `{server}` did not list its tools within {} ms of starting",
+        after.as_millis()
+    )]
+    Timeout {
+        /// The server's name in the configuration.
+        server: String,
+        /// The startup timeout.
+        after: Duration,
+    },
+}
+
+/// An upstream MCP server whose tools a script calls as methods.
+///
+/// Calls run concurrently over one session. A call that times out, or finds
+/// the session gone (the server exited or the connection dropped), fails
+/// with a message saying so, and the next call starts a fresh session.
+pub struct McpConnector {
+    server: String,
+    config: UpstreamConfig,
+    timeouts: Timeouts,
+    tools: Vec<Tool>,
+    methods: Vec<MethodDescription>,
+    /// The live session, if any: replaced when it ends.
+    session: Mutex<Option<Arc<Session>>>,
+}
+
+impl McpConnector {
+    /// Start (or reach) the server named `server` in the configuration,
+    /// and read its tools, all within `timeouts.startup`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError`], naming the server, when it cannot be started, does
+    /// not complete the handshake or list its tools, or takes too long.
+    pub async fn connect(
+        server: &str,
+        config: UpstreamConfig,
+        timeouts: Timeouts,
+    ) -> Result<Self, ConnectError> {
+        let (session, tools) = start(server, &config, timeouts.startup).await?;
+        let methods = tools.iter().map(method_description).collect();
+        Ok(Self {
+            server: server.to_owned(),
+            config,
+            timeouts,
+            tools,
+            methods,
+            session: Mutex::new(Some(Arc::new(session))),
+        })
+    }
+
+    /// The server's tools as it listed them (`tools/list`), for comparing
+    /// its tool list with codemode's.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// End the current session (the process of a server on stdio is
+    /// killed); the next call starts a fresh one.
+    pub async fn disconnect(&self) {
+        self.session.lock().await.take();
+    }
+
+    /// The live session, started afresh when there is none or it ended.
+    async fn session(&self) -> Result<Arc<Session>, ConnectorError> {
+        let mut current = self.session.lock().await;
+        if let Some(session) = current.as_ref().filter(|s| !s.is_closed()) {
+            return Ok(Arc::clone(session));
+        }
+        current.take();
+        let (session, _) = start(&self.server, &self.config, self.timeouts.startup)
+            .await
+            .map_err(|error| {
+                ConnectorError::new(format!("{error}; it will be tried again on the next call"))
+            })?;
+        let session = Arc::new(session);
+        *current = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Forget `session` if it is still the current one.
+    async fn end(&self, session: &Arc<Session>) {
+        let mut current = self.session.lock().await;
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, session)) {
+            current.take();
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for McpConnector {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.methods
+    }
+
+    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+        let session = self.session().await?;
+        let mut request = CallToolRequestParams::new(method.to_owned());
+        match args {
+            Value::Object(arguments) => request = request.with_arguments(arguments),
+            Value::Null => {}
+            other => {
+                return Err(ConnectorError::new(format!(
+                    "the arguments of an MCP tool are an object, not {}",
+                    kind(&other)
+                )));
+            }
+        }
+        let call = session.peer().call_tool(request);
+        let outcome = tokio::time::timeout(self.timeouts.call, call).await;
+        let server = &self.server;
+        match outcome {
+            Ok(Ok(result)) => reply_value(result),
+            Ok(Err(ServiceError::McpError(error))) => Err(ConnectorError::new(format!(
+                "the upstream server `{server}` refused the call: {} (JSON-RPC error {})",
+                error.message, error.code.0
+            ))),
+            Ok(Err(error)) => {
+                // The session is unusable: start a fresh one next time.
+                self.end(&session).await;
+                let detail = match error {
+                    ServiceError::TransportClosed => "closed the connection".to_owned(),
+                    other => format!("could not be reached ({other})"),
+                };
+                Err(ConnectorError::new(format!(
+                    "the upstream server `{server}` {detail} during `{method}`{}; it will be restarted on the next call",
+                    session.epitaph()
+                )))
+            }
+            Err(_elapsed) => {
+                self.end(&session).await;
+                Err(ConnectorError::new(format!(
+                    "the upstream server `{server}` did not answer `{method}` within {} ms; it will be restarted on the next call",
+                    self.timeouts.call.as_millis()
+                )))
+            }
+        }
+    }
+}
+
+/// Start a session and list its tools within `limit`.
+async fn start(
+    server: &str,
+    config: &UpstreamConfig,
+    limit: Duration,
+) -> Result<(Session, Vec<Tool>), ConnectError> {
+    let started = tokio::time::timeout(limit, async {
+        let session = Session::start(config).await?;
+        match session.peer().list_all_tools().await {
+            Ok(tools) => Ok((session, tools)),
+            Err(error) => {
+                let stderr = session.epitaph();
+                Err((
+                    StartFailure::Handshake(format!("listing its tools failed: {error}")),
+                    stderr,
+                ))
+            }
+        }
+    })
+    .await;
+    let server = server.to_owned();
+    match started {
+        Ok(Ok(started)) => Ok(started),
+        Ok(Err((StartFailure::Spawn(source), _))) => Err(ConnectError::Spawn {
+            server,
+            command: match config {
+                UpstreamConfig::Stdio(stdio) => stdio.command.clone(),
+                UpstreamConfig::Http(http) => http.url.clone(),
+            },
+            source,
+        }),
+        Ok(Err((StartFailure::Header(reason), _))) => Err(ConnectError::Header { server, reason }),
+        Ok(Err((StartFailure::Handshake(detail), stderr))) => Err(ConnectError::Protocol {
+            server,
+            detail,
+            stderr,
+        }),
+        Err(_elapsed) => Err(ConnectError::Timeout {
+            server,
+            after: limit,
+        }),
+    }
+}
+
+/// A tool as a method: its name, description and schemas.
+fn method_description(tool: &Tool) -> MethodDescription {
+    let mut description = tool.description.as_deref().unwrap_or_default().to_owned();
+    if description.is_empty()
+        && let Some(title) = &tool.title
+    {
+        description = title.clone();
+    }
+    let method = MethodDescription::new(tool.name.as_ref(), description)
+        .input_schema(Value::Object((*tool.input_schema).clone()));
+    match &tool.output_schema {
+        Some(schema) => method.output_schema(Value::Object((**schema).clone())),
+        None => method,
+    }
+}
+
+/// The JSON type of `value`, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,42 @@
+//! What `search` code runs against: the connectors' methods as data, and
+//! the connectors themselves wrapped so that they can be described but not
+//! called.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use serde_json::Value;
+
+/// A connector that `search` code can find and describe but not call.
+pub(crate) struct CatalogOnly {
+    namespace: String,
+    inner: Arc<dyn Connector>,
+}
+
+impl CatalogOnly {
+    pub(crate) fn new(namespace: &str, inner: Arc<dyn Connector>) -> Self {
+        Self {
+            namespace: namespace.to_owned(),
+            inner,
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for CatalogOnly {
+    fn methods(&self) -> &[MethodDescription] {
+        self.inner.methods()
+    }
+
+    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        self.inner.declaration(namespace, method)
+    }
+
+    async fn call(&self, method: &str, _args: Value) -> Result<Value, ConnectorError> {
+        Err(ConnectorError::new(format!(
+            "`search` code finds operations but cannot call them: call `{}.{method}` from the `execute` tool",
+            self.namespace
+        )))
+    }
+}

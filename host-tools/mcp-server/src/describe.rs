@@ -1,0 +1,177 @@
+//! The two tools as a client lists them. Their descriptions teach the
+//! workflow (search, then execute) and name the namespaces; they are fitted
+//! to [`TOOL_LIST_BUDGET`](crate::TOOL_LIST_BUDGET) tokens whatever the
+//! number of connectors and operations behind them.
+
+use std::sync::Arc;
+
+use codemode_runtime::Limits;
+use rmcp::model::{JsonObject, Tool};
+use serde_json::json;
+
+use crate::output::TokenCounter;
+
+/// One namespace, as the descriptions name it.
+pub(crate) struct Namespace {
+    pub(crate) name: String,
+    pub(crate) methods: usize,
+}
+
+/// The tools' names.
+pub(crate) const SEARCH: &str = "search";
+pub(crate) const EXECUTE: &str = "execute";
+
+/// `search` and `execute`, with the namespaces listed in full when that
+/// fits the budget, else as many as fit and a count of the rest.
+pub(crate) fn tools(
+    namespaces: &[Namespace],
+    limits: &Limits,
+    max_output_tokens: usize,
+    budget: usize,
+    counter: &TokenCounter,
+) -> Vec<Tool> {
+    let mut listed = namespaces.len();
+    loop {
+        let tools = [
+            Tool::new(
+                SEARCH,
+                search_description(namespaces, listed),
+                code_schema(SEARCH),
+            ),
+            Tool::new(
+                EXECUTE,
+                execute_description(namespaces, listed, limits, max_output_tokens),
+                code_schema(EXECUTE),
+            ),
+        ];
+        let text = serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default();
+        if listed == 0 || counter.count(&text) <= budget {
+            return tools.into();
+        }
+        listed = listed.saturating_sub(listed.div_ceil(4).max(1));
+    }
+}
+
+/// `{ code: string }`, described for `tool`.
+fn code_schema(tool: &str) -> Arc<JsonObject> {
+    let description = if tool == SEARCH {
+        "TypeScript or JavaScript that looks through `tools` and returns what you need"
+    } else {
+        "TypeScript or JavaScript that calls the namespaces and returns the result"
+    };
+    let schema = json!({
+        "type": "object",
+        "properties": { "code": { "type": "string", "description": description } },
+        "required": ["code"],
+        "additionalProperties": false,
+    });
+    match schema {
+        serde_json::Value::Object(object) => Arc::new(object),
+        _ => Arc::default(),
+    }
+}
+
+/// `memory (9 operations), files (14 operations)`, the first `listed` of
+/// them, then how many more there are.
+fn namespace_list(namespaces: &[Namespace], listed: usize) -> String {
+    if namespaces.is_empty() {
+        return "none (no connectors are configured)".into();
+    }
+    let mut text = namespaces
+        .iter()
+        .take(listed)
+        .map(|n| {
+            let plural = if n.methods == 1 { "" } else { "s" };
+            format!("`{}` ({} operation{plural})", n.name, n.methods)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rest = namespaces.len() - listed.min(namespaces.len());
+    if rest > 0 {
+        if !text.is_empty() {
+            text.push_str(", and ");
+        }
+        text.push_str(&format!(
+            "{rest} more (list them with `[...new Set(tools.map((t) => t.name.split('.')[0]))]`)"
+        ));
+    }
+    text
+}
+
+fn search_description(namespaces: &[Namespace], listed: usize) -> String {
+    let total: usize = namespaces.iter().map(|n| n.methods).sum();
+    format!(
+        "Find the operations to use before writing `execute` code. Your code (TypeScript or \
+JavaScript: an async arrow function, or statements whose last expression is the result) runs in a \
+sandbox holding a catalog of all {total} operations, and returns what you pick from it:
+- `tools`: an array of `{{ name, description, declaration, inputSchema, outputSchema }}`, where \
+`name` is `namespace.method` and `declaration` is its TypeScript signature with the types it uses.
+- `codemode.search(query, {{ limit }})`: the operations that best match some words, best first \
+(`[{{ name, description }}]`, at most 50).
+- `codemode.describe(name)`: one operation, with its declaration and schemas.
+Return only what you need, e.g. the declarations of a few operations:
+`async () => codemode.search(\"create issue\").map((t) => codemode.describe(t.name).declaration)`
+Namespaces: {}.",
+        namespace_list(namespaces, listed)
+    )
+}
+
+fn execute_description(
+    namespaces: &[Namespace],
+    listed: usize,
+    limits: &Limits,
+    max_output_tokens: usize,
+) -> String {
+    format!(
+        "Run code that calls the operations `search` found. Each namespace is a global object \
+whose methods take one argument object and return a promise: \
+`const graph = await memory.read_graph({{}})`. Write the whole task as one program (TypeScript or \
+JavaScript; an async arrow function or statements with top-level await): loop, branch, run \
+independent calls together with `Promise.all`, and return only what is needed, filtered and \
+summarized in code. A failed call throws an Error with the server's message; catch it to carry on. \
+`console.log` output comes back with the result. Each run starts fresh (nothing persists between \
+runs), may take {} s, and its output is cut beyond about {max_output_tokens} tokens.
+Namespaces: {}.",
+        limits.timeout.as_secs(),
+        namespace_list(namespaces, listed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn namespaces(count: usize) -> Vec<Namespace> {
+        (0..count)
+            .map(|i| Namespace {
+                name: format!("server_number_{i}"),
+                methods: 10 + i,
+            })
+            .collect()
+    }
+
+    fn tokens(tools: &[Tool], counter: &TokenCounter) -> usize {
+        counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
+    }
+
+    #[test]
+    fn the_tool_list_fits_its_budget_for_any_number_of_namespaces() {
+        let counter = TokenCounter::o200k();
+        let limits = Limits::default();
+        for count in [0, 1, 3, 30, 300, 3_000] {
+            let tools = tools(&namespaces(count), &limits, 6_000, 1_000, &counter);
+            let used = tokens(&tools, &counter);
+            assert!(used <= 1_000, "{count} namespaces: {used} tokens");
+            let execute = tools[1].description.as_deref().unwrap_or_default();
+            if count == 3 {
+                assert!(
+                    execute.contains("`server_number_2` (12 operations)"),
+                    "{execute}"
+                );
+            }
+            if count == 3_000 {
+                assert!(execute.contains("more (list them with"), "{execute}");
+            }
+        }
+    }
+}

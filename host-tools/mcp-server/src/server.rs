@@ -1,0 +1,264 @@
+//! [`CodeModeServer`]: the MCP server's handler. It lists `search` and
+//! `execute`, runs each call's code in a fresh sandbox, streams console
+//! lines and connector calls as progress notifications when the client
+//! asked for them, and stops the run when the client cancels the request or
+//! goes away.
+
+use std::sync::Arc;
+
+use codemode_runtime::{Connector, Execution, Grants, Limits, Runtime};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
+    ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+
+use crate::catalog::CatalogOnly;
+use crate::describe::{self, EXECUTE, Namespace, SEARCH};
+use crate::output::TokenCounter;
+use crate::reply::tool_result;
+
+/// Why the server could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A connector's name is not usable as a namespace.
+    #[error(transparent)]
+    Namespace(#[from] codemode_runtime::Error),
+    /// The catalog could not be serialized (a schema JSON cannot hold).
+    #[error("the catalog of operations could not be built: {0}")]
+    Catalog(#[source] serde_json::Error),
+}
+
+/// How the server runs code and answers.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// The limits of each run.
+    pub limits: Limits,
+    /// The most tokens one tool result may take (o200k); longer results
+    /// are cut, staying valid JSON. Default
+    /// [`DEFAULT_MAX_OUTPUT_TOKENS`](crate::DEFAULT_MAX_OUTPUT_TOKENS).
+    pub max_output_tokens: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            max_output_tokens: crate::DEFAULT_MAX_OUTPUT_TOKENS,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Set the limits of each run.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Set the token budget of one tool result.
+    pub fn max_output_tokens(mut self, tokens: usize) -> Self {
+        self.max_output_tokens = tokens;
+        self
+    }
+}
+
+/// The Code Mode MCP server. Cheap to clone: clones share everything.
+#[derive(Clone)]
+pub struct CodeModeServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Arc<Runtime>,
+    /// The connectors, callable: for `execute`.
+    execute: Arc<Grants>,
+    /// The same connectors, described but not callable: for `search`.
+    search: Arc<Grants>,
+    /// Every operation, for `search` code's `tools` global.
+    catalog: Arc<RawValue>,
+    tools: Vec<Tool>,
+    options: ServerOptions,
+    counter: TokenCounter,
+}
+
+impl CodeModeServer {
+    /// A server whose scripts reach `connectors`, each under its name.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::Namespace`] when a name cannot be a JavaScript global
+    /// (or is taken twice).
+    pub fn new(
+        runtime: Arc<Runtime>,
+        connectors: Vec<(String, Arc<dyn Connector>)>,
+        options: ServerOptions,
+    ) -> Result<Self, ServerError> {
+        let mut execute = Grants::new();
+        let mut search = Grants::new();
+        let mut namespaces = Vec::new();
+        for (name, connector) in connectors {
+            namespaces.push(Namespace {
+                name: name.clone(),
+                methods: connector.methods().len(),
+            });
+            let described: Arc<dyn Connector> =
+                Arc::new(CatalogOnly::new(&name, Arc::clone(&connector)));
+            search = search.grant(&name, described)?;
+            execute = execute.grant(&name, connector)?;
+        }
+        let catalog =
+            serde_json::value::to_raw_value(&execute.catalog()).map_err(ServerError::Catalog)?;
+        let counter = TokenCounter::o200k();
+        let tools = describe::tools(
+            &namespaces,
+            &options.limits,
+            options.max_output_tokens,
+            crate::TOOL_LIST_BUDGET,
+            &counter,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                runtime,
+                execute: Arc::new(execute),
+                search: Arc::new(search),
+                catalog: Arc::from(catalog),
+                tools,
+                options,
+                counter,
+            }),
+        })
+    }
+
+    /// The tools this server lists: `search` and `execute`.
+    pub fn tools(&self) -> &[Tool] {
+        &self.inner.tools
+    }
+
+    /// Run `code` as the tool `tool` would, reporting progress through
+    /// `progress` (console lines and connector calls, in order).
+    async fn run(
+        &self,
+        tool: &str,
+        code: String,
+        progress: Option<mpsc::UnboundedSender<String>>,
+    ) -> CallToolResult {
+        let inner = &self.inner;
+        let mut execution = Execution::new(code).limits(inner.options.limits.clone());
+        execution = if tool == SEARCH {
+            execution
+                .grants(Arc::clone(&inner.search))
+                .global("tools", Arc::clone(&inner.catalog))
+        } else {
+            execution.grants(Arc::clone(&inner.execute))
+        };
+        if let Some(progress) = progress {
+            let lines = progress.clone();
+            execution = execution
+                .on_log(move |entry| {
+                    let _ = lines.send(format!("{}: {}", entry.level.as_str(), entry.text));
+                })
+                .on_call(move |call| {
+                    let _ = progress.send(format!("call {}.{}", call.connector, call.method));
+                });
+        }
+        match inner.runtime.execute(execution).await {
+            Ok(outcome) => tool_result(&outcome, inner.options.max_output_tokens, &inner.counter),
+            Err(error) => CallToolResult::error(vec![ContentBlock::text(format!(
+                "The code did not run: {error}. Try again in a moment."
+            ))]),
+        }
+    }
+}
+
+impl ServerHandler for CodeModeServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Call `search` with code that finds the operations you need in `tools`, then \
+                 `execute` with code that calls them: one program can do a whole task.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let tool = request.name.as_ref();
+        if tool != SEARCH && tool != EXECUTE {
+            return Err(ErrorData::invalid_params(
+                format!("there is no tool `{tool}`: call `{SEARCH}` or `{EXECUTE}`"),
+                None,
+            ));
+        }
+        let code = match request.arguments.as_ref().and_then(|a| a.get("code")) {
+            Some(serde_json::Value::String(code)) => code.clone(),
+            Some(other) => {
+                return Err(ErrorData::invalid_params(
+                    format!("`code` must be a string of TypeScript or JavaScript, not {other}"),
+                    None,
+                ));
+            }
+            None => {
+                return Err(ErrorData::invalid_params(
+                    format!("`{tool}` takes `{{ \"code\": string }}`: the code is missing"),
+                    None,
+                ));
+            }
+        };
+
+        // Progress goes out in order from one task, while the code runs.
+        let (progress, forwarder) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
+                let peer = context.peer.clone();
+                let forwarder = tokio::spawn(async move {
+                    let mut step = 0.0;
+                    while let Some(message) = receiver.recv().await {
+                        step += 1.0;
+                        let note = ProgressNotificationParam::new(token.clone(), step)
+                            .with_message(message);
+                        if peer.notify_progress(note).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                (Some(sender), Some(forwarder))
+            }
+            None => (None, None),
+        };
+
+        let result = tokio::select! {
+            result = self.run(tool, code, progress) => result,
+            // The client cancelled the request or went away: dropping the
+            // run stops it and its connector calls.
+            () = context.ct.cancelled() => {
+                return Err(ErrorData::internal_error("the request was cancelled", None));
+            }
+        };
+        if let Some(forwarder) = forwarder {
+            let _ = forwarder.await;
+        }
+        Ok(result.into())
+    }
+}
