@@ -6,6 +6,7 @@ mod cli;
 mod discovery;
 mod escape;
 mod github;
+mod mcp;
 mod mutation;
 mod support;
 mod typescript;

@@ -1,0 +1,846 @@
+//! The Code Mode MCP server and its upstream connectors, end to end with real
+//! components from npm (pinned in `tests/npm`): the reference servers
+//! `server-memory`, `server-filesystem` and `server-everything` as
+//! upstreams (stdio, and streamable HTTP), our server driven by
+//! `@modelcontextprotocol/inspector-cli` and by an rmcp client in-process,
+//! and misbehaving upstreams (`tests/npm/fixtures`) for the failure paths.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use codemode_mcp_client::{McpConnector, Timeouts, UpstreamConfig};
+use codemode_mcp_server::{CodeModeServer, HttpServer, ServerOptions, TokenCounter};
+use codemode_runtime::{Connector, Execution, Grants, Limits, Outcome};
+use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+use crate::support::RUNTIME;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
+
+/// A path under `tests/npm`.
+fn npm(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/npm")
+        .join(path)
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("codemode-mcp-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// A server on stdio: `node <script> <args>`.
+fn node(script: &str, args: &[&str], env: Value) -> UpstreamConfig {
+    let mut argv = vec![npm(script).display().to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    serde_json::from_value(json!({ "command": "node", "args": argv, "env": env }))
+        .expect("a stdio server")
+}
+
+fn memory(dir: &Path) -> UpstreamConfig {
+    let file = dir.join("memory.jsonl").display().to_string();
+    node(
+        "node_modules/@modelcontextprotocol/server-memory/dist/index.js",
+        &[],
+        json!({ "MEMORY_FILE_PATH": file }),
+    )
+}
+
+fn everything(args: &[&str]) -> UpstreamConfig {
+    node(
+        "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+        args,
+        json!({}),
+    )
+}
+
+async fn connect(name: &str, config: UpstreamConfig) -> Arc<McpConnector> {
+    connect_with(name, config, Timeouts::default())
+        .await
+        .unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+async fn connect_with(
+    name: &str,
+    config: UpstreamConfig,
+    timeouts: Timeouts,
+) -> Result<Arc<McpConnector>, codemode_mcp_client::ConnectError> {
+    McpConnector::connect(name, config, timeouts)
+        .await
+        .map(Arc::new)
+}
+
+fn timeouts(startup_ms: u64, call_ms: u64) -> Timeouts {
+    Timeouts {
+        startup: Duration::from_millis(startup_ms),
+        call: Duration::from_millis(call_ms),
+    }
+}
+
+async fn run(code: &str, connectors: &[(&str, Arc<McpConnector>)]) -> Outcome {
+    let mut grants = Grants::new();
+    for (name, connector) in connectors {
+        grants = grants
+            .grant(name, Arc::clone(connector) as Arc<dyn Connector>)
+            .expect("a valid name");
+    }
+    RUNTIME
+        .execute(Execution::new(code).grants(Arc::new(grants)))
+        .await
+        .expect("the run starts")
+}
+
+fn result(outcome: &Outcome) -> &Value {
+    assert!(outcome.ok(), "the run failed: {outcome:#?}");
+    outcome.result.as_ref().expect("a result")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_tools_are_methods_with_json_replies() {
+    let dir = scratch("upstreams");
+    std::fs::write(dir.join("notes.txt"), "first line\nsecond line\n").expect("a file");
+    let files = node(
+        "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js",
+        &[&dir.display().to_string()],
+        json!({}),
+    );
+    let (memory, files, everything) = tokio::join!(
+        connect("memory", memory(&dir)),
+        connect("files", files),
+        connect("everything", everything(&["stdio"])),
+    );
+    // Tool names that are not identifiers are sanitized (`get-sum`).
+    assert!(everything.methods().iter().any(|m| m.name == "get-sum"));
+    let code = format!(
+        r#"
+        const created = await memory.create_entities({{ entities: [{{ name: "Ada", entityType: "person", observations: ["wrote the first program"] }}] }});
+        const notes = await files.read_text_file({{ path: {notes:?} }});
+        const sum = await everything.get_sum({{ a: 2, b: 40 }});
+        const echo = await everything.echo({{ message: "hi" }});
+        let denied;
+        try {{ await files.read_text_file({{ path: "/etc/hostname" }}); }} catch (e) {{ denied = `${{e.name}}: ${{e.message}}`; }}
+        ({{ created, notes, sum, echo, denied }})
+        "#,
+        notes = dir.join("notes.txt").display().to_string()
+    );
+    let outcome = run(
+        &code,
+        &[
+            ("memory", memory),
+            ("files", files),
+            ("everything", everything),
+        ],
+    )
+    .await;
+    let value = result(&outcome);
+    // server-memory answers with structuredContent.
+    assert_eq!(value["created"]["entities"][0]["name"], "Ada", "{value}");
+    assert_eq!(
+        value["notes"]["content"], "first line\nsecond line\n",
+        "{value}"
+    );
+    // A text reply that is not JSON stays text.
+    assert_eq!(value["echo"], "Echo: hi", "{value}");
+    assert!(value["sum"].to_string().contains("42"), "{value}");
+    // An `isError` result is thrown with the server's own message.
+    let denied = value["denied"].as_str().unwrap_or_default();
+    assert!(
+        denied.starts_with("ConnectorError") && denied.contains("Access denied"),
+        "{denied}"
+    );
+}
+
+/// A free local port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_over_streamable_http() {
+    let port = free_port();
+    let _server = Child(
+        Command::new("node")
+            .arg(npm(
+                "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+            ))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server-everything starts"),
+    );
+    let config: UpstreamConfig = serde_json::from_value(json!({
+        "type": "http",
+        "url": format!("http://127.0.0.1:{port}/mcp"),
+        "headers": { "X-Test": "yes" },
+    }))
+    .expect("an HTTP server");
+    // It takes a moment to listen.
+    let started = Instant::now();
+    let everything = loop {
+        match connect_with("everything", config.clone(), timeouts(5_000, 10_000)).await {
+            Ok(connector) => break connector,
+            Err(error) if started.elapsed() < Duration::from_secs(20) => {
+                let _ = error;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => panic!("server-everything over HTTP: {error}"),
+        }
+    };
+    let outcome = run(
+        r#"const [echo, sum] = await Promise.all([everything.echo({ message: "over http" }), everything.get_sum({ a: 1, b: 2 })]); ({ echo, sum })"#,
+        &[("everything", everything)],
+    )
+    .await;
+    let value = result(&outcome);
+    assert_eq!(value["echo"], "Echo: over http");
+    assert!(value["sum"].to_string().contains('3'), "{value}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_killed_mid_call_is_an_error_and_restarts_on_the_next_call() {
+    let marker = format!("codemode-test-{}", std::process::id());
+    let everything = connect("everything", everything(&["stdio", &marker])).await;
+    let killer = tokio::spawn({
+        let marker = marker.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Command::new("pkill").args(["-9", "-f", &marker]).status()
+        }
+    });
+    let started = Instant::now();
+    let outcome = run(
+        r#"
+        let failed;
+        try { await everything.trigger_long_running_operation({ duration: 20, steps: 4 }); }
+        catch (e) { failed = e.message; }
+        const after = await everything.echo({ message: "back again" });
+        ({ failed, after })
+        "#,
+        &[("everything", everything)],
+    )
+    .await;
+    assert!(killer.await.expect("joined").expect("pkill ran").success());
+    let value = result(&outcome);
+    let failed = value["failed"].as_str().unwrap_or_default();
+    assert!(
+        failed.contains("closed the connection") && failed.contains("restarted on the next call"),
+        "{failed}"
+    );
+    assert_eq!(value["after"], "Echo: back again");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstreams_that_never_answer_or_break_the_protocol_give_bounded_errors() {
+    let misbehaving = |mode: &str| node("fixtures/misbehaving.mjs", &[mode], json!({}));
+
+    // Never answers the handshake: the startup timeout.
+    let started = Instant::now();
+    let error = connect_with("silent", misbehaving("silent"), timeouts(500, 500))
+        .await
+        .err()
+        .expect("a server that never answers cannot connect");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        error
+            .to_string()
+            .contains("`silent` did not list its tools within 500 ms"),
+        "{error}"
+    );
+
+    // Answers the handshake, never a call; a non-JSON line and a reply
+    // that is not a tool result; exits mid-call.
+    let hang = connect_with("hang", misbehaving("hang"), timeouts(10_000, 300)).await;
+    let malformed =
+        connect_with("malformed", misbehaving("malformed"), timeouts(10_000, 300)).await;
+    let crash = connect_with("crash", misbehaving("crash"), timeouts(10_000, 5_000)).await;
+    let started = Instant::now();
+    let outcome = run(
+        r#"
+        const attempt = (f) => f().then(() => "answered", (e) => e.message);
+        ({
+          hang: [await attempt(() => hang.work({})), await attempt(() => hang.work({}))],
+          malformed: await attempt(() => malformed.work({})),
+          crash: await attempt(() => crash.work({})),
+        })
+        "#,
+        &[
+            ("hang", hang.expect("hang connects")),
+            ("malformed", malformed.expect("malformed connects")),
+            ("crash", crash.expect("crash connects")),
+        ],
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let value = result(&outcome);
+    for attempt in value["hang"].as_array().expect("two attempts") {
+        assert!(
+            attempt
+                .as_str()
+                .unwrap_or_default()
+                .contains("did not answer `work` within 300 ms"),
+            "{value}"
+        );
+    }
+    let malformed = value["malformed"].as_str().unwrap_or_default();
+    assert!(
+        malformed.contains("`malformed`") && malformed != "answered",
+        "{value}"
+    );
+    let crash = value["crash"].as_str().unwrap_or_default();
+    assert!(
+        crash.contains("closed the connection") && crash.contains("crashing on purpose"),
+        "{value}"
+    );
+}
+
+/// Collects progress messages.
+#[derive(Clone, Default)]
+struct Progress(Arc<Mutex<Vec<String>>>);
+
+impl ClientHandler for Progress {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let (Ok(mut seen), Some(message)) = (self.0.lock(), params.message) {
+            seen.push(message);
+        }
+    }
+}
+
+/// Our server on HTTP in this process, with `connectors`.
+async fn http_server(
+    connectors: Vec<(&str, Arc<McpConnector>)>,
+    options: ServerOptions,
+) -> (HttpServer, String) {
+    let connectors = connectors
+        .into_iter()
+        .map(|(name, c)| (name.to_owned(), c as Arc<dyn Connector>))
+        .collect();
+    let runtime = Arc::new(codemode_runtime::Runtime::new().expect("runtime"));
+    let server = CodeModeServer::new(runtime, connectors, options).expect("a server");
+    let http = HttpServer::start(server, "127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("binds");
+    let url = format!("http://{}/mcp", http.address());
+    (http, url)
+}
+
+async fn client(url: &str, handler: Progress) -> RunningService<RoleClient, Progress> {
+    handler
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("the client connects")
+}
+
+async fn call(
+    client: &RunningService<RoleClient, Progress>,
+    tool: &'static str,
+    code: &str,
+) -> (bool, Value) {
+    let arguments = json!({ "code": code });
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+        .await
+        .expect("the call is answered");
+    let text = result.content[0]
+        .as_text()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (result.is_error == Some(true), value)
+}
+
+/// The workflow: 15 entities and 14 relations, one native call each, then
+/// the graph read back.
+pub const KNOWLEDGE_GRAPH: &str = r#"
+const names = ["Ada", "Alan", "Barbara", "Claude", "Donald", "Edsger", "Frances", "Grace",
+               "John", "Ken", "Leslie", "Margaret", "Niklaus", "Radia", "Tony"];
+for (const [i, name] of names.entries()) {
+  await memory.create_entities({ entities: [{ name, entityType: "scientist", observations: [`pioneer number ${i + 1}`] }] });
+}
+for (let i = 1; i < names.length; i++) {
+  await memory.create_relations({ relations: [{ from: names[i], to: names[i - 1], relationType: "learned from" }] });
+}
+const graph = await memory.read_graph({});
+console.log(`read ${graph.entities.length} entities`);
+({ entities: graph.entities.length, relations: graph.relations.length,
+   last: graph.relations.at(-1) })
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_execute_builds_and_reads_a_knowledge_graph_with_live_progress() {
+    let dir = scratch("workflow");
+    let memory = connect("memory", memory(&dir)).await;
+    let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
+    let progress = Progress::default();
+    let client = client(&url, progress.clone()).await;
+
+    let tools = client.list_all_tools().await.expect("tools");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["search", "execute"]);
+
+    let (failed, value) = call(&client, "execute", KNOWLEDGE_GRAPH).await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"]["entities"], 15, "{value}");
+    assert_eq!(value["result"]["relations"], 14, "{value}");
+    assert_eq!(value["result"]["last"]["from"], "Tony", "{value}");
+    assert_eq!(value["logs"], json!(["read 15 entities"]));
+
+    // Every call and the console line went out as progress, in order.
+    let seen = progress.0.lock().expect("not poisoned").clone();
+    let calls = seen
+        .iter()
+        .filter(|m| m.starts_with("call memory."))
+        .count();
+    assert_eq!(calls, 30, "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("call memory.create_entities")
+    );
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("log: read 15 entities")
+    );
+
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() {
+    let dir = scratch("search");
+    let (many, memory) = tokio::join!(
+        connect("many", node("fixtures/many-tools.mjs", &["500"], json!({}))),
+        connect("memory", memory(&dir)),
+    );
+    let upstream_tokens = {
+        let counter = TokenCounter::o200k();
+        counter.count(&json!({ "tools": many.tools() }).to_string())
+    };
+    let (http, url) = http_server(
+        vec![("many", many), ("memory", memory)],
+        ServerOptions::default(),
+    )
+    .await;
+    let client = client(&url, Progress::default()).await;
+
+    let tools = client.list_all_tools().await.expect("tools");
+    let tokens = TokenCounter::o200k().count(&json!({ "tools": tools }).to_string());
+    assert!(tokens <= 1_000, "the tool list is {tokens} tokens");
+    assert!(
+        upstream_tokens > 40 * tokens,
+        "{upstream_tokens} against {tokens}"
+    );
+
+    let (failed, value) = call(
+        &client,
+        "search",
+        r#"async () => {
+          const hits = codemode.search("area 3 operation 7", { limit: 3 });
+          const listed = tools.filter((t) => t.name.startsWith("many.area_3_")).length;
+          return { first: hits[0].name, declaration: codemode.describe(hits[0].name).declaration, listed, total: tools.length };
+        }"#,
+    )
+    .await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"]["first"], "many.area_3_op_7", "{value}");
+    assert_eq!(value["result"]["listed"], 10);
+    assert_eq!(value["result"]["total"], 509);
+    let declaration = value["result"]["declaration"].as_str().unwrap_or_default();
+    assert!(
+        declaration.contains("function area_3_op_7(args: {"),
+        "{declaration}"
+    );
+
+    // Search code cannot call; execute can.
+    let (failed, value) = call(&client, "search", "await memory.read_graph({})").await;
+    assert!(failed, "{value}");
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("from the `execute` tool"),
+        "{value}"
+    );
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "(await many.area_3_op_7({ a: 2, b: 3 })).sum",
+    )
+    .await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"], 5);
+
+    // An unknown global names the namespaces; a big result is cut, still JSON.
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "const x = 1;\nawait github.repos_get({})",
+    )
+    .await;
+    assert!(failed);
+    let error = &value["error"];
+    assert_eq!(
+        (error["line"].as_u64(), error["name"].as_str()),
+        (Some(2), Some("ReferenceError")),
+        "{value}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("many, memory"),
+        "{value}"
+    );
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "Array.from({ length: 20000 }, (_, i) => ({ i, text: `item ${i}` }))",
+    )
+    .await;
+    assert!(!failed);
+    assert!(
+        value["truncated"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("This output was cut"),
+        "{value}"
+    );
+    assert!(
+        value["result"]
+            .as_array()
+            .is_some_and(|items| items.len() > 10),
+        "{value}"
+    );
+
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_mid_execute_does_not_hold_the_server() {
+    let dir = scratch("disconnect");
+    let memory = connect("memory", memory(&dir)).await;
+    let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
+
+    // Over HTTP: one client leaves in the middle of a long run ...
+    let leaving = client(&url, Progress::default()).await;
+    let long = tokio::spawn(async move {
+        let running = call(
+            &leaving,
+            "execute",
+            "await new Promise((r) => setTimeout(r, 25000)); 1",
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(300), running).await;
+        let _ = leaving.cancel().await;
+    });
+    long.await.expect("joined");
+    // ... and another is served at once.
+    let staying = client(&url, Progress::default()).await;
+    let started = Instant::now();
+    let (failed, value) = call(
+        &staying,
+        "execute",
+        "(await memory.read_graph({})).entities.length",
+    )
+    .await;
+    assert!(!failed && value["result"] == 0, "{value}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let _ = staying.cancel().await;
+    http.stop().await.expect("stops");
+
+    // Over stdio: the server process ends soon after its client closes the
+    // connection mid-run, instead of running on for 25 s.
+    let mut process = tokio::process::Command::new(BINARY)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("codemode serve starts");
+    let (stdin, stdout) = (
+        process.stdin.take().expect("stdin"),
+        process.stdout.take().expect("stdout"),
+    );
+    let client = Progress::default()
+        .serve((stdout, stdin))
+        .await
+        .expect("initialized");
+    let running = call(
+        &client,
+        "execute",
+        "await new Promise((r) => setTimeout(r, 25000)); 1",
+    );
+    let _ = tokio::time::timeout(Duration::from_millis(300), running).await;
+    let started = Instant::now();
+    let _ = client.cancel().await;
+    let status = tokio::time::timeout(Duration::from_secs(10), process.wait()).await;
+    assert!(
+        status.is_ok(),
+        "codemode serve still runs {:?} after its client left",
+        started.elapsed()
+    );
+}
+
+/// Run the inspector's CLI (from its own directory, which it needs) with
+/// `args`; its stdout as JSON.
+fn inspector(args: &[&str]) -> Result<Value> {
+    let dir = npm("node_modules/@modelcontextprotocol/inspector-cli/build");
+    let output = Command::new("node")
+        .current_dir(&dir)
+        .arg("index.js")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running the inspector")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "the inspector failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// The `text` of a tool result the inspector printed, as JSON.
+fn inspector_text(result: &Value) -> Value {
+    let text = result["content"][0]["text"].as_str().unwrap_or_default();
+    serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))
+}
+
+#[test]
+fn the_inspector_drives_codemode_serve_over_stdio_and_http() -> Result<()> {
+    let dir = scratch("inspector");
+    let config = dir.join("servers.json");
+    let memory_file = dir.join("memory.jsonl").display().to_string();
+    let server_memory = npm("node_modules/@modelcontextprotocol/server-memory/dist/index.js");
+    std::fs::write(
+        &config,
+        json!({ "mcpServers": { "memory": {
+            "command": "node",
+            "args": [server_memory.display().to_string()],
+            "env": { "MEMORY_FILE_PATH": "${CODEMODE_TEST_MEMORY}" },
+        } } })
+        .to_string(),
+    )?;
+    // SAFETY: no other thread of this test reads the environment; the
+    // child processes inherit it.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("CODEMODE_TEST_MEMORY", &memory_file)
+    };
+    let config = config.display().to_string();
+
+    // stdio: the inspector starts `codemode serve` itself.
+    let listed = inspector(&[
+        BINARY,
+        "serve",
+        "--config",
+        &config,
+        "--method",
+        "tools/list",
+    ])?;
+    let names: Vec<&str> = listed["tools"]
+        .as_array()
+        .context("tools")?
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["search", "execute"]);
+    let code = "code=await memory.create_entities({ entities: [{ name: 'Inspector', entityType: 'tool', observations: [] }] }); (await memory.read_graph({})).entities.map((e) => e.name)";
+    let called = inspector(&[
+        BINARY,
+        "serve",
+        "--config",
+        &config,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "execute",
+        "--tool-arg",
+        code,
+    ])?;
+    assert_eq!(called["isError"], false, "{called}");
+    assert_eq!(
+        inspector_text(&called)["result"],
+        json!(["Inspector"]),
+        "{called}"
+    );
+
+    // HTTP: `codemode serve --http` on a free port.
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let _server = Child(
+        Command::new(BINARY)
+            .args(["serve", "--config", &config, "--http", &address])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let url = format!("http://{address}/mcp");
+    let started = Instant::now();
+    let searched = loop {
+        match inspector(&[
+            &url,
+            "--transport",
+            "http",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "search",
+            "--tool-arg",
+            "code=codemode.search('read graph', { limit: 1 })[0].name",
+        ]) {
+            Ok(result) => break result,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(300))
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    assert_eq!(
+        inspector_text(&searched)["result"],
+        "memory.read_graph",
+        "{searched}"
+    );
+    // The entity the stdio run made persisted in server-memory's file.
+    let called = inspector(&[
+        &url,
+        "--transport",
+        "http",
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "execute",
+        "--tool-arg",
+        "code=(await memory.open_nodes({ names: ['Inspector'] })).entities.length",
+    ])?;
+    assert_eq!(inspector_text(&called)["result"], 1, "{called}");
+    Ok(())
+}
+
+#[test]
+fn bad_configs_are_named_by_file_and_field() -> Result<()> {
+    let dir = scratch("configs");
+    for (name, config, expected) in [
+        (
+            "typo",
+            json!({ "mcpServers": { "m": { "command": "node", "argz": [] } } }),
+            "at `mcpServers.m`: unknown field `argz`",
+        ),
+        (
+            "secret",
+            json!({ "mcpServers": { "m": { "url": "http://h/mcp", "headers": { "Authorization": "Bearer ${CODEMODE_TEST_UNSET}" } } } }),
+            "at `mcpServers.m.headers.Authorization`: the environment variable `CODEMODE_TEST_UNSET` is not set",
+        ),
+        (
+            "missing",
+            json!({ "mcpServers": { "m": { "command": "/nonexistent/server" } } }),
+            "upstream MCP server `m`: could not start `/nonexistent/server`",
+        ),
+    ] {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, config.to_string())?;
+        let output = Command::new(BINARY)
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        if name != "missing" {
+            assert!(
+                stderr.contains(&path.display().to_string()),
+                "{name}: {stderr}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
+    let dir = scratch("tokens");
+    let config = dir.join("many.json");
+    let script = npm("fixtures/many-tools.mjs").display().to_string();
+    std::fs::write(
+        &config,
+        json!({ "mcpServers": { "many": { "command": "node", "args": [script, "200"] } } })
+            .to_string(),
+    )?;
+    let output = Command::new(BINARY)
+        .args(["tokens", "--config"])
+        .arg(&config)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = |label: &str| -> Option<(u64, u64)> {
+        let line = stdout.lines().find(|l| l.starts_with(label))?;
+        let numbers: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        Some((*numbers.first()?, *numbers.last()?))
+    };
+    let (tools, upstream) = row("many").context("the upstream row")?;
+    let (ours, tokens) = row("codemode").context("codemode's row")?;
+    assert_eq!((tools, ours), (200, 2), "{stdout}");
+    assert!(tokens <= 1_000 && upstream > 10 * tokens, "{stdout}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_from_the_server_options_apply_to_each_run() {
+    let mut limits = Limits::default();
+    limits.timeout = Duration::from_millis(200);
+    let (http, url) = http_server(vec![], ServerOptions::default().limits(limits)).await;
+    let client = client(&url, Progress::default()).await;
+    let (failed, value) = call(&client, "execute", "while (true) {}").await;
+    assert!(failed);
+    assert_eq!(value["error"]["kind"], "timeout", "{value}");
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
