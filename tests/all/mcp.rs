@@ -844,3 +844,28 @@ async fn limits_from_the_server_options_apply_to_each_run() {
     let _ = client.cancel().await;
     http.stop().await.expect("stops");
 }
+
+#[test]
+fn the_bundled_example_runs_against_the_bundled_servers() -> Result<()> {
+    let dir = scratch("example");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new(BINARY)
+        .current_dir(root)
+        .args([
+            "run",
+            "--json",
+            "--config",
+            "examples/servers.json",
+            "examples/knowledge-graph.ts",
+        ])
+        .env("CODEMODE_MEMORY_FILE", dir.join("memory.jsonl"))
+        .stdin(Stdio::null())
+        .output()?;
+    let outcome: Value = serde_json::from_slice(&output.stdout)
+        .with_context(|| String::from_utf8_lossy(&output.stderr).into_owned())?;
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["result"]["entities"], 15, "{outcome}");
+    assert_eq!(outcome["result"]["relations"], 14, "{outcome}");
+    assert_eq!(outcome["stats"]["connectorCalls"], 30, "{outcome}");
+    Ok(())
+}
