@@ -21,9 +21,15 @@ use std::cell::OnceCell;
 use javy::quickjs::context::EvalOptions;
 use javy::quickjs::{Ctx, Function, Module, Object, Persistent, Value};
 
-wit_bindgen::generate!({ world: "guest", path: "../wit" });
+/// The bindings of `wit/`. The generated export glue passes the `request`
+/// record's fields as separate parameters, more than clippy allows.
+#[allow(clippy::too_many_arguments)]
+mod bindings {
+    wit_bindgen::generate!({ world: "guest", path: "../wit" });
+}
 
-use codemode::sandbox::host;
+use bindings::codemode::sandbox::host;
+use bindings::{Failure, Guest, Language, Request, ScriptError};
 
 /// Connectors with at most this many methods get a frozen namespace with
 /// every method in place; larger ones a namespace that finds a method on
@@ -46,7 +52,7 @@ thread_local! {
 
 struct Sandbox;
 
-export!(Sandbox);
+bindings::export!(Sandbox with_types_in bindings);
 
 impl Guest for Sandbox {
     fn initialize() {

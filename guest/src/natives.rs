@@ -17,8 +17,8 @@ use javy::quickjs::{
     ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value,
 };
 
-use crate::codemode::sandbox::catalog;
-use crate::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
+use crate::bindings::codemode::sandbox::catalog;
+use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
 
 thread_local! {
     static PENDING: RefCell<HashMap<u32, PendingCall>> = RefCell::new(HashMap::new());

@@ -717,18 +717,26 @@ fn the_inspector_drives_codemode_serve_over_stdio_and_http() -> Result<()> {
     );
     let url = format!("http://{address}/mcp");
     let started = Instant::now();
-    let searched = loop {
-        match inspector(&[
-            &url,
+    let call_over_http = |tool: &str, code: &str| {
+        let code = format!("code={code}");
+        let args = [
             "--transport",
             "http",
             "--method",
             "tools/call",
             "--tool-name",
+            tool,
+        ];
+        let mut argv = vec![url.as_str()];
+        argv.extend(args);
+        argv.extend(["--tool-arg", code.as_str()]);
+        inspector(&argv)
+    };
+    let searched = loop {
+        match call_over_http(
             "search",
-            "--tool-arg",
-            "code=codemode.search('read graph', { limit: 1 })[0].name",
-        ]) {
+            "codemode.search('read graph', { limit: 1 })[0].name",
+        ) {
             Ok(result) => break result,
             Err(_) if started.elapsed() < Duration::from_secs(30) => {
                 std::thread::sleep(Duration::from_millis(300))
@@ -742,17 +750,10 @@ fn the_inspector_drives_codemode_serve_over_stdio_and_http() -> Result<()> {
         "{searched}"
     );
     // The entity the stdio run made persisted in server-memory's file.
-    let called = inspector(&[
-        &url,
-        "--transport",
-        "http",
-        "--method",
-        "tools/call",
-        "--tool-name",
+    let called = call_over_http(
         "execute",
-        "--tool-arg",
-        "code=(await memory.open_nodes({ names: ['Inspector'] })).entities.length",
-    ])?;
+        "(await memory.open_nodes({ names: ['Inspector'] })).entities.length",
+    )?;
     assert_eq!(inspector_text(&called)["result"], 1, "{called}");
     Ok(())
 }

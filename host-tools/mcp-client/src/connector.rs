@@ -152,11 +152,10 @@ impl Connector for McpConnector {
         match args {
             Value::Object(arguments) => request = request.with_arguments(arguments),
             Value::Null => {}
-            other => {
-                return Err(ConnectorError::new(format!(
-                    "the arguments of an MCP tool are an object, not {}",
-                    kind(&other)
-                )));
+            _ => {
+                return Err(ConnectorError::new(
+                    "the arguments of an MCP tool are one object: `{ name: value, ... }`",
+                ));
             }
         }
         let call = session.peer().call_tool(request);
@@ -248,17 +247,5 @@ fn method_description(tool: &Tool) -> MethodDescription {
     match &tool.output_schema {
         Some(schema) => method.output_schema(Value::Object((**schema).clone())),
         None => method,
-    }
-}
-
-/// The JSON type of `value`, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
