@@ -172,7 +172,11 @@ impl Connector for McpConnector {
                 self.end(&session).await;
                 let detail = match error {
                     ServiceError::TransportClosed => "closed the connection".to_owned(),
-                    other => format!("could not be reached ({other})"),
+                    ServiceError::UnexpectedResponse => {
+                        "answered with something that is not a tool result".to_owned()
+                    }
+                    ServiceError::TransportSend(error) => format!("could not be reached ({error})"),
+                    other => format!("failed ({other})"),
                 };
                 Err(ConnectorError::new(format!(
                     "the upstream server `{server}` {detail} during `{method}`{}; it will be restarted on the next call",
