@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use codemode_mcp_client::{McpConnector, Timeouts, UpstreamConfig};
-use codemode_mcp_server::{CodeModeServer, HttpServer, ServerOptions, TokenCounter};
+use codemode_mcp_server::{
+    CodeModeServer, HttpServer, ServerOptions, TokenCounter, tool_list_tokens,
+};
 use codemode_runtime::{Connector, Execution, Grants, Limits, Outcome};
 use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
 use rmcp::service::{NotificationContext, RunningService};
@@ -450,10 +452,8 @@ async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() 
         connect("many", node("fixtures/many-tools.mjs", &["500"], json!({}))),
         connect("memory", memory(&dir)),
     );
-    let upstream_tokens = {
-        let counter = TokenCounter::o200k();
-        counter.count(&json!({ "tools": many.tools() }).to_string())
-    };
+    let counter = TokenCounter::o200k();
+    let upstream_tokens = tool_list_tokens(&counter, many.tools());
     let (http, url) = http_server(
         vec![("many", many), ("memory", memory)],
         ServerOptions::default(),
@@ -462,7 +462,7 @@ async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() 
     let client = client(&url, Progress::default()).await;
 
     let tools = client.list_all_tools().await.expect("tools");
-    let tokens = TokenCounter::o200k().count(&json!({ "tools": tools }).to_string());
+    let tokens = tool_list_tokens(&counter, &tools);
     assert!(tokens <= 1_000, "the tool list is {tokens} tokens");
     assert!(
         upstream_tokens > 40 * tokens,

@@ -95,6 +95,11 @@ impl Config {
         Ok(config)
     }
 
+    /// The file at `path`, or the defaults when there is none.
+    pub(crate) fn load_or_default(path: Option<&Path>) -> Result<Self> {
+        path.map_or_else(|| Ok(Self::default()), Self::load)
+    }
+
     fn parse(text: &str) -> Result<Self> {
         Self::parse_with(text, &|name| std::env::var(name).ok())
     }

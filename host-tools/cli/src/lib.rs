@@ -120,10 +120,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let config = Config::load_or_default(args.config.as_deref())?;
     if !config.openapi.is_empty() {
         let names: Vec<&str> = config.openapi.keys().map(String::as_str).collect();
         eprintln!(
@@ -154,12 +151,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if !args.json {
         execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
     }
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let outcome = tokio.block_on(async {
+    let outcome = tokio_runtime()?.block_on(async {
         let mut grants = Grants::new();
         for (name, connector) in serve::connect_upstreams(&config).await? {
             grants = grants.grant(&name, connector)?;
@@ -173,6 +165,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print_outcome(&outcome);
     }
     Ok(ExitCode::from(exit_status(&outcome)))
+}
+
+/// The async runtime the commands run on.
+fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn read_code(file: &str) -> Result<String> {

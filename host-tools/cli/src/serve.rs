@@ -10,9 +10,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use codemode_mcp_client::McpConnector;
-use codemode_mcp_server::{CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio};
+use codemode_mcp_server::{
+    CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
+};
 use codemode_runtime::{Connector, Runtime};
-use serde_json::json;
 
 use crate::config::Config;
 
@@ -58,22 +59,6 @@ pub(crate) async fn connect_upstreams(config: &Config) -> Result<Vec<(String, Ar
         .collect())
 }
 
-/// The tokens of a `tools/list` result holding `tools`.
-fn list_tokens<T: serde::Serialize>(counter: &TokenCounter, tools: &[T]) -> usize {
-    counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
-}
-
-fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
-fn load(path: Option<&PathBuf>) -> Result<Config> {
-    path.map_or_else(|| Ok(Config::default()), |path| Config::load(path))
-}
-
 async fn build_server(
     config: &Config,
 ) -> Result<(CodeModeServer, Vec<(String, Arc<McpConnector>)>)> {
@@ -91,8 +76,8 @@ async fn build_server(
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let config = load(args.config.as_ref())?;
-    tokio_runtime()?.block_on(async {
+    let config = Config::load_or_default(args.config.as_deref())?;
+    crate::tokio_runtime()?.block_on(async {
         let (server, upstreams) = build_server(&config).await?;
         let names: Vec<String> = upstreams
             .iter()
@@ -128,7 +113,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
 
 pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
     let config = Config::load(&args.config)?;
-    tokio_runtime()?.block_on(async {
+    crate::tokio_runtime()?.block_on(async {
         let (server, upstreams) = build_server(&config).await?;
         let counter = TokenCounter::o200k();
         let mut rows: Vec<(String, usize, usize)> = upstreams
@@ -137,7 +122,7 @@ pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
                 (
                     name.clone(),
                     c.tools().len(),
-                    list_tokens(&counter, c.tools()),
+                    tool_list_tokens(&counter, c.tools()),
                 )
             })
             .collect();
@@ -148,7 +133,7 @@ pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
         rows.push((
             "codemode (search + execute)".into(),
             server.tools().len(),
-            list_tokens(&counter, server.tools()),
+            tool_list_tokens(&counter, server.tools()),
         ));
         let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
         println!("{:<width$}  {:>6}  {:>9}", "server", "tools", "tokens");

@@ -102,7 +102,7 @@ impl<'de> Deserialize<'de> for UpstreamConfig {
 
 /// How long the host waits on an upstream server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
     /// From starting the server to its tool list, in milliseconds. Default
     /// 30,000.

@@ -108,12 +108,6 @@ impl McpConnector {
         &self.tools
     }
 
-    /// End the current session (the process of a server on stdio is
-    /// killed); the next call starts a fresh one.
-    pub async fn disconnect(&self) {
-        self.session.lock().await.take();
-    }
-
     /// The live session, started afresh when there is none or it ended.
     async fn session(&self) -> Result<Arc<Session>, ConnectorError> {
         let mut current = self.session.lock().await;
@@ -204,20 +198,17 @@ async fn start(
         let session = Session::start(config).await?;
         match session.peer().list_all_tools().await {
             Ok(tools) => Ok((session, tools)),
-            Err(error) => {
-                let stderr = session.epitaph();
-                Err((
-                    StartFailure::Handshake(format!("listing its tools failed: {error}")),
-                    stderr,
-                ))
-            }
+            Err(error) => Err(StartFailure::Handshake {
+                detail: format!("listing its tools failed: {error}"),
+                stderr: session.stderr(),
+            }),
         }
     })
     .await;
     let server = server.to_owned();
     match started {
         Ok(Ok(started)) => Ok(started),
-        Ok(Err((StartFailure::Spawn(source), _))) => Err(ConnectError::Spawn {
+        Ok(Err(StartFailure::Spawn(source))) => Err(ConnectError::Spawn {
             server,
             command: match config {
                 UpstreamConfig::Stdio(stdio) => stdio.command.clone(),
@@ -225,8 +216,8 @@ async fn start(
             },
             source,
         }),
-        Ok(Err((StartFailure::Header(reason), _))) => Err(ConnectError::Header { server, reason }),
-        Ok(Err((StartFailure::Handshake(detail), stderr))) => Err(ConnectError::Protocol {
+        Ok(Err(StartFailure::Header(reason))) => Err(ConnectError::Header { server, reason }),
+        Ok(Err(StartFailure::Handshake { detail, stderr })) => Err(ConnectError::Protocol {
             server,
             detail,
             stderr,

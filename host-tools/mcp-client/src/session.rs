@@ -29,8 +29,13 @@ pub(crate) enum StartFailure {
     Spawn(std::io::Error),
     /// A header in the configuration cannot be sent.
     Header(String),
-    /// The MCP handshake failed.
-    Handshake(String),
+    /// The MCP handshake (or the tool list) failed.
+    Handshake {
+        /// What failed.
+        detail: String,
+        /// The end of the server's stderr (empty over HTTP).
+        stderr: String,
+    },
 }
 
 /// A live connection.
@@ -44,16 +49,14 @@ pub(crate) struct Session {
 impl Session {
     /// Start the server (or connect to it) and complete the handshake. The
     /// caller bounds the time this takes.
-    pub(crate) async fn start(config: &UpstreamConfig) -> Result<Self, (StartFailure, String)> {
+    pub(crate) async fn start(config: &UpstreamConfig) -> Result<Self, StartFailure> {
         match config {
             UpstreamConfig::Stdio(server) => Self::start_stdio(server).await,
-            UpstreamConfig::Http(server) => Self::start_http(server)
-                .await
-                .map_err(|failure| (failure, String::new())),
+            UpstreamConfig::Http(server) => Self::start_http(server).await,
         }
     }
 
-    async fn start_stdio(server: &StdioServer) -> Result<Self, (StartFailure, String)> {
+    async fn start_stdio(server: &StdioServer) -> Result<Self, StartFailure> {
         let mut command = Command::new(&server.command);
         command
             .args(&server.args)
@@ -71,18 +74,15 @@ impl Session {
         if let Some(cwd) = &server.cwd {
             command.current_dir(cwd);
         }
-        let mut child = command
-            .spawn()
-            .map_err(|error| (StartFailure::Spawn(error), String::new()))?;
+        let mut child = command.spawn().map_err(StartFailure::Spawn)?;
         let stderr = StderrTail::default();
         if let Some(pipe) = child.stderr.take() {
             stderr.follow(pipe);
         }
         let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
-            return Err((
-                StartFailure::Spawn(std::io::Error::other("no pipes to the process")),
-                String::new(),
-            ));
+            return Err(StartFailure::Spawn(std::io::Error::other(
+                "no pipes to the process",
+            )));
         };
         match ().serve((stdout, stdin)).await {
             Ok(client) => Ok(Self {
@@ -94,7 +94,10 @@ impl Session {
                 // Give the process a moment to finish writing why it failed.
                 let _ =
                     tokio::time::timeout(std::time::Duration::from_millis(200), child.wait()).await;
-                Err((StartFailure::Handshake(error.to_string()), stderr.text()))
+                Err(StartFailure::Handshake {
+                    detail: error.to_string(),
+                    stderr: stderr.text(),
+                })
             }
         }
     }
@@ -105,10 +108,13 @@ impl Session {
             StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
                 .custom_headers(headers),
         );
-        let client = ()
-            .serve(transport)
-            .await
-            .map_err(|error| StartFailure::Handshake(error.to_string()))?;
+        let client =
+            ().serve(transport)
+                .await
+                .map_err(|error| StartFailure::Handshake {
+                    detail: error.to_string(),
+                    stderr: String::new(),
+                })?;
         Ok(Self {
             client,
             child: None,
@@ -127,6 +133,11 @@ impl Session {
         self.client.peer().is_transport_closed()
     }
 
+    /// The end of the server's stderr (empty over HTTP).
+    pub(crate) fn stderr(&self) -> String {
+        self.stderr.text()
+    }
+
     /// What is known of why the server went away: its exit status and the
     /// end of its stderr, as a clause to append to a message (or empty).
     pub(crate) fn epitaph(&self) -> String {
@@ -136,7 +147,7 @@ impl Session {
             .and_then(|child| child.lock().ok()?.try_wait().ok().flatten())
             .map(|status| format!(" (the process {status})"));
         let mut text = status.unwrap_or_default();
-        text.push_str(&stderr_clause(&self.stderr.text()));
+        text.push_str(&stderr_clause(&self.stderr()));
         text
     }
 }

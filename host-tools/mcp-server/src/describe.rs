@@ -44,12 +44,17 @@ pub(crate) fn tools(
                 code_schema(EXECUTE),
             ),
         ];
-        let text = serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default();
-        if listed == 0 || counter.count(&text) <= budget {
+        if listed == 0 || tool_list_tokens(counter, &tools) <= budget {
             return tools.into();
         }
         listed = listed.saturating_sub(listed.div_ceil(4).max(1));
     }
+}
+
+/// The o200k tokens of a `tools/list` result holding `tools`, as a client
+/// receives it: what a tool list costs an agent's context.
+pub fn tool_list_tokens(counter: &TokenCounter, tools: &[Tool]) -> usize {
+    counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
 }
 
 /// `{ code: string }`, described for `tool`.
@@ -150,17 +155,13 @@ mod tests {
             .collect()
     }
 
-    fn tokens(tools: &[Tool], counter: &TokenCounter) -> usize {
-        counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
-    }
-
     #[test]
     fn the_tool_list_fits_its_budget_for_any_number_of_namespaces() {
         let counter = TokenCounter::o200k();
         let limits = Limits::default();
         for count in [0, 1, 3, 30, 300, 3_000] {
             let tools = tools(&namespaces(count), &limits, 6_000, 1_000, &counter);
-            let used = tokens(&tools, &counter);
+            let used = tool_list_tokens(&counter, &tools);
             assert!(used <= 1_000, "{count} namespaces: {used} tokens");
             let execute = tools[1].description.as_deref().unwrap_or_default();
             if count == 3 {

@@ -22,6 +22,7 @@ mod reply;
 mod server;
 mod transport;
 
+pub use describe::tool_list_tokens;
 pub use output::{Fitted, TokenCounter, fit};
 pub use server::{CodeModeServer, ServerError, ServerOptions};
 pub use transport::{HttpServer, serve_stdio};
