@@ -5,6 +5,8 @@
 //! connector; the guest only ever sends JSON arguments and receives JSON
 //! replies, after the runtime has checked their sizes.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
@@ -131,6 +133,15 @@ pub trait Connector: Send + Sync + 'static {
     /// describes the method.
     fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
         let _ = (namespace, method);
+        None
+    }
+
+    /// The connector one run calls, for a connector with state that lasts
+    /// one run (a budget of requests, say): the runtime asks once per run,
+    /// at the run's first call to it, and sends that run's calls to what
+    /// this returns. `None`, the default, sends every run's calls to
+    /// `self`.
+    fn for_run(&self) -> Option<Arc<dyn Connector>> {
         None
     }
 }

@@ -26,6 +26,7 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::codemode::sandbox::catalog;
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
+use crate::connector::Connector;
 use crate::grants::Grants;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
@@ -98,6 +99,7 @@ impl RunState {
                 handles: HashMap::new(),
                 next_handle: 0,
                 on_call,
+                for_run: HashMap::new(),
             },
             console: Console {
                 entries: Vec::new(),
@@ -176,6 +178,8 @@ pub(crate) struct Calls {
     handles: HashMap<Id, u32>,
     next_handle: u32,
     on_call: Option<CallSink>,
+    /// What [`Connector::for_run`] gave for this run, by connector name.
+    for_run: HashMap<String, Arc<dyn Connector>>,
 }
 
 fn call_error(code: &str, message: String) -> CallError {
@@ -226,7 +230,16 @@ impl Calls {
                 arguments: &args,
             });
         }
-        let connector = Arc::clone(grant.connector());
+        let connector = match self.for_run.get(connector) {
+            Some(scoped) => Arc::clone(scoped),
+            None => {
+                let granted = grant.connector();
+                let scoped = granted.for_run().unwrap_or_else(|| Arc::clone(granted));
+                self.for_run
+                    .insert(connector.to_owned(), Arc::clone(&scoped));
+                scoped
+            }
+        };
         let method = original.to_owned();
         let reply_bytes = self.reply_bytes;
         let permit = Arc::clone(&self.slots).try_acquire_owned();
