@@ -36,7 +36,7 @@ use serde_json::{Map, Value, json};
 
 use crate::declare::{Method, declare_methods, wrap};
 use crate::names::{Names, sanitize};
-use crate::openapi::{Operation, Spec};
+use crate::openapi::{Operation, REQUEST, Spec};
 
 /// How to render a catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,11 +263,17 @@ impl Namespace {
             }
             Source::OpenApi(spec) => {
                 let chosen = self.operations(spec, filter);
-                if chosen.is_empty() {
+                let request = filter.is_none_or(|f| self.qualified(REQUEST).contains(f));
+                if chosen.is_empty() && !request {
                     return None;
                 }
                 let (types, functions) = spec.declare_operations(&chosen, filter.is_some());
-                types + &functions.concat()
+                let request = if request {
+                    Spec::request_declarations()
+                } else {
+                    String::new()
+                };
+                request + &types + &functions.concat()
             }
         };
         Some(wrap(&self.name, &body))
@@ -459,10 +465,18 @@ mod tests {
         assert!(all.contains("type Unused = string;"), "{all}");
         let some = catalog.render(Format::Typescript, Some("repos"));
         assert!(
-            some.starts_with("declare namespace github {\n    type Repo = {"),
+            some.starts_with("declare namespace github {\n    /**\n     * What a call resolves to"),
             "{some}"
         );
+        assert!(some.contains("    type Repo = {"), "{some}");
         assert!(!some.contains("Unused"), "{some}");
+        assert!(!some.contains("function request("), "{some}");
+        let request = catalog.render(Format::Typescript, Some("github.request"));
+        assert!(
+            request.contains("function request(args: HttpRequest)"),
+            "{request}"
+        );
+        assert!(!request.contains("type Repo"), "{request}");
         assert!(
             catalog
                 .typescript(Some("set"))

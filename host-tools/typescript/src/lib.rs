@@ -25,7 +25,7 @@
 //! assert_eq!(spec.operations()[0].name, "notes_get");
 //! let ts = spec.typescript("notes");
 //! assert!(ts.contains("type Note = {\n        text: string;\n    };"));
-//! assert!(ts.contains("function notes_get(args: {\n        id: string;\n    }): Promise<Note>;"));
+//! assert!(ts.contains("function notes_get(args: {\n        id: string;\n    }): Promise<HttpResponse<Note>>;"));
 //! # Ok::<(), codemode_typescript::Error>(())
 //! ```
 //!

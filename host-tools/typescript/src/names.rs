@@ -72,7 +72,7 @@ const RESERVED: &[&str] = &[
 
 /// Type names the generated declarations use themselves, so a schema must not
 /// shadow them inside the namespace.
-const RESERVED_TYPES: &[&str] = &["Promise"];
+const RESERVED_TYPES: &[&str] = &["Promise", "HttpResponse", "HttpRequest"];
 
 /// Whether `name` is an ASCII JavaScript identifier that is not a reserved
 /// word, so it can name a function in a `declare namespace` block.
@@ -206,7 +206,24 @@ impl Names {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Self::build(originals, sanitize)
+        Self::build(&[], originals, sanitize)
+    }
+
+    /// Like [`new`](Self::new), but no original gets an identifier in
+    /// `reserved` (names the caller declares itself).
+    ///
+    /// ```
+    /// use codemode_typescript::names::Names;
+    /// let names = Names::avoiding(&["request"], ["request", "get"]);
+    /// assert_eq!(names.identifier("request"), Some("request_2"));
+    /// assert_eq!(names.original("request_2"), Some("request"));
+    /// ```
+    pub fn avoiding<I, S>(reserved: &[&str], originals: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::build(reserved, originals, sanitize)
     }
 
     /// PascalCase type names for schema keys ([`pascal_case`]), in input order.
@@ -215,10 +232,10 @@ impl Names {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Self::build(originals, pascal_case)
+        Self::build(&[], originals, pascal_case)
     }
 
-    fn build<I, S>(originals: I, convert: fn(&str) -> String) -> Self
+    fn build<I, S>(reserved: &[&str], originals: I, convert: fn(&str) -> String) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -233,6 +250,9 @@ impl Names {
         }
         let converted: Vec<String> = unique.iter().map(|o| convert(o)).collect();
         let mut taken = Taken::default();
+        for name in reserved {
+            taken.claim_exact(name);
+        }
         let mut identifiers: Vec<Option<String>> = vec![None; unique.len()];
         // Originals that need no change win over sanitized ones.
         for (i, (original, ident)) in unique.iter().zip(&converted).enumerate() {

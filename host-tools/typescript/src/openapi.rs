@@ -2,9 +2,12 @@
 //!
 //! An HTTP API described with OpenAPI becomes one function per operation,
 //! taking one object: the path, query and header parameters as properties and
-//! the request body as `body`. Every `components.schemas` entry becomes a named
-//! type, and `$ref`s to them stay names, so a description as large as GitHub's
-//! (about 1,200 operations and 900 schemas) converts in well under a second.
+//! the request body as `body`, and resolving to an `HttpResponse` whose `body`
+//! has the success response's type; a `request` function sends anything
+//! else. That is the API of the OpenAPI connector (`codemode-openapi`). Every
+//! `components.schemas` entry becomes a named type, and `$ref`s to them stay
+//! names, so a description as large as GitHub's (about 1,200 operations and
+//! 900 schemas) converts in well under a second.
 //!
 //! The description is read as a `serde_json::Value` and walked leniently: an
 //! odd part (a path item that is not an object, an unknown parameter
@@ -21,6 +24,53 @@ use crate::declare::{function, requires_value, wrap};
 use crate::names::{Names, Taken};
 use crate::schema::{Scope, pointer};
 use crate::{Error, Result};
+
+/// The function every namespace has besides its operations: any request
+/// to the API, described by [`HTTP_REQUEST`]. No operation takes its name.
+pub const REQUEST: &str = "request";
+
+/// What every call of an HTTP API resolves to.
+const HTTP_RESPONSE: &str = r#"    /**
+     * What a call resolves to: the response's status, its headers (names in
+     * lower case) and its body, parsed when it is JSON. An operation rejects
+     * with a `ConnectorError` when the status is 400 or more; `request`
+     * resolves whatever the status.
+     */
+    interface HttpResponse<T> {
+        status: number;
+        headers: {
+            [name: string]: string;
+        };
+        body: T;
+        /** `"base64"` when the body is not text: `body` is then its base64. */
+        encoding?: "base64";
+    }
+"#;
+
+/// The argument of [`REQUEST`].
+const HTTP_REQUEST: &str = r#"    /** A request to any operation of the API. */
+    interface HttpRequest {
+        /** `GET`, `POST`, ... */
+        method: string;
+        /**
+         * The path under the API's base URL, with `{name}` placeholders
+         * filled from `pathParams`; or an absolute URL on an origin the
+         * connector may reach (a `Link` header's, say).
+         */
+        path: string;
+        pathParams?: {
+            [name: string]: string | number | boolean;
+        };
+        query?: {
+            [name: string]: string | number | boolean | (string | number | boolean)[];
+        };
+        headers?: {
+            [name: string]: string;
+        };
+        /** Sent as JSON. */
+        body?: unknown;
+    }
+"#;
 
 /// HTTP methods that can hold an operation in a path item.
 const METHODS: &[&str] = &[
@@ -379,14 +429,40 @@ impl Spec {
     /// function.
     pub fn typescript(&self, namespace: &str) -> String {
         let operations: Vec<&Operation> = self.operations.iter().collect();
-        self.declaration(namespace, &operations, false)
+        let (types, functions) = self.declare_operations(&operations, false);
+        wrap(
+            namespace,
+            &(Self::request_declarations() + &types + &functions.concat()),
+        )
+    }
+
+    /// [`REQUEST`], in its own `declare namespace` block with the types it
+    /// needs, as a `describe` tool shows it.
+    pub fn request_declaration(namespace: &str) -> String {
+        wrap(namespace, &(HTTP_RESPONSE.to_owned() + &Self::request_declarations()))
+    }
+
+    /// `HttpRequest` and the [`REQUEST`] function.
+    pub(crate) fn request_declarations() -> String {
+        let doc = [
+            "Sends any request to the API: for what no typed function covers.".to_owned(),
+            "Credentials are added by the host.".to_owned(),
+        ];
+        HTTP_REQUEST.to_owned()
+            + &function(
+                &doc,
+                REQUEST,
+                Some(("HttpRequest", true)),
+                "HttpResponse<unknown>",
+            )
     }
 
     /// One operation in its own `declare namespace` block, with the named
     /// types it needs (directly or through other types), as a `describe` tool
     /// shows it.
     pub fn operation_declaration(&self, namespace: &str, operation: &Operation) -> String {
-        self.declaration(namespace, &[operation], true)
+        let (types, functions) = self.declare_operations(&[operation], true);
+        wrap(namespace, &(types + &functions.concat()))
     }
 
     /// The `components.schemas` entries that `operations` need (directly or
@@ -410,15 +486,8 @@ impl Spec {
             .collect()
     }
 
-    /// `declare namespace` for `operations`, with all named types or only
-    /// those the operations need (`closure`).
-    fn declaration(&self, namespace: &str, operations: &[&Operation], closure: bool) -> String {
-        let (types, functions) = self.declare_operations(operations, closure);
-        wrap(namespace, &(types + &functions.concat()))
-    }
-
-    /// The named types (all of them, or those `operations` need) and the
-    /// function of each operation.
+    /// `HttpResponse` and the named types (all of them, or those
+    /// `operations` need), and the function of each operation.
     pub(crate) fn declare_operations(
         &self,
         operations: &[&Operation],
@@ -438,7 +507,7 @@ impl Spec {
             .iter()
             .filter(|(reference, _)| needed.as_ref().is_none_or(|n| n.contains(reference)))
             .filter_map(|(reference, _)| scope.declaration(reference, 1))
-            .collect();
+            .fold(HTTP_RESPONSE.to_owned(), |all, one| all + &one);
         let functions = operations
             .iter()
             .zip(&inputs)
@@ -449,10 +518,11 @@ impl Spec {
                     Some(scope.type_expression(input, 1))
                 };
                 let required = requires_value(&scope, input);
-                let output = match operation.output_schema() {
+                let body = match operation.output_schema() {
                     Some(schema) => scope.type_expression(schema, 1),
-                    None => "void".to_owned(),
+                    None => "null".to_owned(),
                 };
+                let output = format!("HttpResponse<{body}>");
                 let args = args.as_deref().map(|a| (a, required));
                 function(&operation.doc(), &operation.name, args, &output)
             })
@@ -574,7 +644,7 @@ fn read_operations(document: &Value) -> Vec<Operation> {
                 .unwrap_or_else(|| fallback_name(&op.method, &op.path))
         })
         .collect();
-    let names = Names::new(&originals);
+    let names = Names::avoiding(&[REQUEST], &originals);
     for (operation, original) in operations.iter_mut().zip(&originals) {
         operation.name = names.identifier(original).unwrap_or(original).to_owned();
     }
@@ -800,23 +870,31 @@ components:
         let spec = Spec::parse(PETS)?;
         let ts = spec.typescript("pets");
         assert!(
-            ts.starts_with("declare namespace pets {\n    type Pet = {\n"),
+            ts.starts_with("declare namespace pets {\n    /** A request to any operation of the API. */\n    interface HttpRequest {"),
             "{ts}"
         );
+        assert!(
+            ts.contains("function request(args: HttpRequest): Promise<HttpResponse<unknown>>;"),
+            "{ts}"
+        );
+        assert!(ts.contains("    interface HttpResponse<T> {"), "{ts}");
+        assert!(ts.contains("    type Pet = {\n"), "{ts}");
         assert!(ts.contains("friends?: Pet[];"), "{ts}");
         assert!(ts.contains("Sent as the `id` query parameter."), "{ts}");
         assert!(
-            ts.contains("    function get_health(): Promise<void>;"),
+            ts.contains("    function get_health(): Promise<HttpResponse<null>>;"),
             "{ts}"
         );
         assert!(
             ts.contains("@see DELETE /pets/{id}\n     * @deprecated"),
             "{ts}"
         );
-        assert!(ts.contains("}): Promise<string | null>;"), "{ts}");
+        assert!(ts.contains("}): Promise<HttpResponse<string | null>>;"), "{ts}");
         assert!(ts.contains("\"X-Trace\": string;"), "{ts}");
         let one = spec.operation_declaration("pets", &spec.operations()[3]);
         assert!(!one.contains("type Pet"), "{one}");
+        assert!(one.contains("interface HttpResponse<T>"), "{one}");
+        assert!(!one.contains("interface HttpRequest"), "{one}");
         let one = spec.operation_declaration("pets", &spec.operations()[2]);
         assert!(one.contains("type Pet"), "{one}");
         Ok(())

@@ -28,7 +28,8 @@ fn converts_and_type_checks() -> Result<()> {
 async function usage(): Promise<string> {
     const repo = await github.repos_get({ owner: "octocat", repo: "hello-world" });
     const issues = await github.issues_list_for_repo({ owner: "octocat", repo: "hello-world", state: "open" });
-    return repo.full_name + issues.length;
+    const all = await github.request({ method: "GET", path: "/repos/{owner}/{repo}", pathParams: { owner: "o", repo: "r" } });
+    return repo.body.full_name + issues.body.length + repo.status + all.status;
 }
 "#;
     tsc::check(

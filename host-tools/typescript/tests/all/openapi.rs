@@ -91,8 +91,8 @@ components:
     assert!(ts.contains("type Node = {"), "{ts}");
     assert!(ts.contains("children?: Node[];"), "{ts}");
     assert!(ts.contains("function put_node(args: {"), "{ts}");
-    assert!(ts.contains("}): Promise<void>;"), "{ts}");
-    let usage = "async function usage() { const n = await cycles.get_node({ id: \"x\" }); return n.children?.[0]?.owner?.manager?.nodes; }\n";
+    assert!(ts.contains("}): Promise<HttpResponse<null>>;"), "{ts}");
+    let usage = "async function usage() { const n = (await cycles.get_node({ id: \"x\" })).body; return n.children?.[0]?.owner?.manager?.nodes; }\n";
     tsc::check(
         "cycles",
         &[
