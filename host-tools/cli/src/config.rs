@@ -11,23 +11,30 @@
 //!   "codemode": { "limits": { "timeoutMs": 5000, "memoryBytes": 33554432 },
 //!                 "upstream": { "startupMs": 30000, "callMs": 60000 },
 //!                 "maxOutputTokens": 6000 },
-//!   "openapi": { "github": { "spec": "specs/api.github.com.json" } } }
+//!   "openapi": { "github": { "spec": "specs/api.github.com.json",
+//!                            "auth": { "type": "bearer", "token": "${GITHUB_TOKEN}" },
+//!                            "methods": ["GET", "HEAD"] } } }
 //! ```
 //!
-//! A stdio server's `cwd`, like a `spec` path, is relative to the file.
+//! An `openapi` entry's other fields (base URL, allowed origins, timeouts,
+//! caps) are `codemode_openapi::ApiConfig`'s. A stdio server's `cwd`, like a
+//! `spec` path, is relative to the file.
 //!
 //! Secrets stay out of the file: `${VAR}` in any string under `mcpServers`
-//! is replaced by the host's environment variable `VAR` (an error when it is
-//! unset), `${VAR:-default}` by `default` when it is unset or empty.
+//! or `openapi` is replaced by the host's environment variable `VAR` (an
+//! error when it is unset), `${VAR:-default}` by `default` when it is unset
+//! or empty. Only an API's `auth` is kept from the sandbox: credentials
+//! belong there, not in its `headers`.
 //!
 //! Unknown fields are errors, and every error names the file, the field and
 //! what was expected there.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
+use codemode_openapi::ApiConfig;
 use codemode_runtime::Limits;
 use serde::Deserialize;
 use serde_json::Value;
@@ -41,18 +48,10 @@ pub(crate) struct Config {
     pub(crate) mcp_servers: BTreeMap<String, UpstreamConfig>,
     #[serde(default)]
     codemode: Section,
-    /// OpenAPI descriptions, by the namespace they get.
+    /// HTTP APIs described with OpenAPI, by the namespace they get; each
+    /// `spec` is relative to the config file once loaded.
     #[serde(default)]
-    pub(crate) openapi: BTreeMap<String, OpenApiEntry>,
-}
-
-/// One `openapi` entry.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct OpenApiEntry {
-    /// The description (JSON or YAML); relative to the config file once
-    /// loaded.
-    pub(crate) spec: PathBuf,
+    pub(crate) openapi: BTreeMap<String, ApiConfig>,
 }
 
 /// The `codemode` section.
@@ -107,8 +106,10 @@ impl Config {
     /// Parse `text`, taking `${VAR}`s from `environment`.
     fn parse_with(text: &str, environment: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let mut value: Value = serde_json::from_str(text).context("the file is not JSON")?;
-        if let Some(servers) = value.get_mut("mcpServers") {
-            expand(servers, "mcpServers", environment)?;
+        for section in ["mcpServers", "openapi"] {
+            if let Some(entries) = value.get_mut(section) {
+                expand(entries, section, environment)?;
+            }
         }
         serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();

@@ -68,8 +68,8 @@ struct RunArgs {
     /// Memory cap, in MiB.
     #[arg(long, value_name = "N")]
     memory_mib: Option<u64>,
-    /// A JSON configuration file: its `mcpServers` become namespaces, and
-    /// flags override its limits.
+    /// A JSON configuration file: its `mcpServers` and `openapi` APIs
+    /// become namespaces, and flags override its limits.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -121,13 +121,6 @@ pub fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<ExitCode> {
     let config = Config::load_or_default(args.config.as_deref())?;
-    if !config.openapi.is_empty() {
-        let names: Vec<&str> = config.openapi.keys().map(String::as_str).collect();
-        eprintln!(
-            "warning: `codemode run` does not call OpenAPI APIs yet; the config's `openapi` entries ({}) are read by `codemode types` only",
-            names.join(", ")
-        );
-    }
     let mut limits = config.limits();
     if let Some(ms) = args.timeout_ms {
         limits.timeout = Duration::from_millis(ms);
@@ -153,7 +146,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let outcome = tokio_runtime()?.block_on(async {
         let mut grants = Grants::new();
-        for (name, connector) in serve::connect_upstreams(&config).await? {
+        for (name, connector) in serve::Connectors::connect(&config).await?.all() {
             grants = grants.grant(&name, connector)?;
         }
         anyhow::Ok(runtime.execute(execution.grants(Arc::new(grants))).await?)

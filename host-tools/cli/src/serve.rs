@@ -1,6 +1,7 @@
 //! `codemode serve`: the Code Mode MCP server in front of the configured
-//! upstream MCP servers, on stdio or streamable HTTP; `codemode tokens`:
-//! what its tool list costs an agent beside theirs.
+//! upstream MCP servers and HTTP APIs, on stdio or streamable HTTP;
+//! `codemode tokens`: what its tool list costs an agent beside theirs (for
+//! an API, beside one native tool per operation).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,14 +14,15 @@ use codemode_mcp_client::McpConnector;
 use codemode_mcp_server::{
     CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
 };
+use codemode_openapi::OpenApiConnector;
 use codemode_runtime::{Connector, Runtime};
 
 use crate::config::Config;
 
 #[derive(Parser)]
 pub(crate) struct ServeArgs {
-    /// A JSON configuration file with `mcpServers` (and `codemode`
-    /// settings); without one, the server has no connectors.
+    /// A JSON configuration file with `mcpServers`, `openapi` APIs (and
+    /// `codemode` settings); without one, the server has no connectors.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Serve streamable HTTP at `http://ADDR:PORT/mcp` instead of stdio.
@@ -30,67 +32,103 @@ pub(crate) struct ServeArgs {
 
 #[derive(Parser)]
 pub(crate) struct TokensArgs {
-    /// The JSON configuration file whose `mcpServers` to measure.
+    /// The JSON configuration file whose `mcpServers` and `openapi` APIs
+    /// to measure.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
 }
 
-/// Start every configured upstream server at once; they come back in name
-/// order.
-pub(crate) async fn connect_upstreams(config: &Config) -> Result<Vec<(String, Arc<McpConnector>)>> {
-    let timeouts = config.timeouts();
-    let mut starting = tokio::task::JoinSet::new();
-    for (index, (name, upstream)) in config.mcp_servers.iter().enumerate() {
-        let (name, upstream) = (name.clone(), upstream.clone());
-        starting.spawn(async move {
-            let connected = McpConnector::connect(&name, upstream, timeouts).await;
-            (index, name, connected)
-        });
-    }
-    let mut connected = Vec::new();
-    while let Some(started) = starting.join_next().await {
-        let (index, name, connector) = started.context("starting an upstream server")?;
-        connected.push((index, name, Arc::new(connector?)));
-    }
-    connected.sort_by_key(|(index, _, _)| *index);
-    Ok(connected
-        .into_iter()
-        .map(|(_, name, connector)| (name, connector))
-        .collect())
+/// The configured connectors: upstream MCP servers and HTTP APIs.
+pub(crate) struct Connectors {
+    upstreams: Vec<(String, Arc<McpConnector>)>,
+    apis: Vec<(String, Arc<OpenApiConnector>)>,
 }
 
-async fn build_server(
-    config: &Config,
-) -> Result<(CodeModeServer, Vec<(String, Arc<McpConnector>)>)> {
-    let upstreams = connect_upstreams(config).await?;
+impl Connectors {
+    /// Start every configured upstream server at once, and set up every
+    /// API (each description parsed once, here).
+    pub(crate) async fn connect(config: &Config) -> Result<Self> {
+        let mut apis = Vec::new();
+        for (name, api) in &config.openapi {
+            let connector = OpenApiConnector::load(name, api)
+                .with_context(|| format!("setting up the `openapi` entry `{name}`"))?;
+            apis.push((name.clone(), Arc::new(connector)));
+        }
+        let timeouts = config.timeouts();
+        let mut starting = tokio::task::JoinSet::new();
+        for (index, (name, upstream)) in config.mcp_servers.iter().enumerate() {
+            let (name, upstream) = (name.clone(), upstream.clone());
+            starting.spawn(async move {
+                let connected = McpConnector::connect(&name, upstream, timeouts).await;
+                (index, name, connected)
+            });
+        }
+        let mut connected = Vec::new();
+        while let Some(started) = starting.join_next().await {
+            let (index, name, connector) = started.context("starting an upstream server")?;
+            connected.push((index, name, Arc::new(connector?)));
+        }
+        connected.sort_by_key(|(index, _, _)| *index);
+        let upstreams = connected
+            .into_iter()
+            .map(|(_, name, connector)| (name, connector))
+            .collect();
+        Ok(Self { upstreams, apis })
+    }
+
+    /// Every connector under its namespace: upstream servers, then APIs.
+    pub(crate) fn all(&self) -> Vec<(String, Arc<dyn Connector>)> {
+        let upstreams = self
+            .upstreams
+            .iter()
+            .map(|(name, c)| (name.clone(), Arc::clone(c) as Arc<dyn Connector>));
+        let apis = self
+            .apis
+            .iter()
+            .map(|(name, c)| (name.clone(), Arc::clone(c) as Arc<dyn Connector>));
+        upstreams.chain(apis).collect()
+    }
+
+    /// `name (N tools), ...` for the startup line.
+    fn summary(&self) -> String {
+        let upstreams = self
+            .upstreams
+            .iter()
+            .map(|(name, c)| format!("{name} ({} tools)", c.tools().len()));
+        let apis = self.apis.iter().map(|(name, c)| {
+            format!(
+                "{name} ({} operations at {})",
+                c.methods().len() - 1,
+                c.base_url()
+            )
+        });
+        let names: Vec<String> = upstreams.chain(apis).collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
+async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
+    let connectors = Connectors::connect(config).await?;
     let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
-    let connectors = upstreams
-        .iter()
-        .map(|(name, connector)| (name.clone(), Arc::clone(connector) as Arc<dyn Connector>))
-        .collect();
     let options = ServerOptions::default()
         .limits(config.limits())
         .max_output_tokens(config.max_output_tokens());
-    let server = CodeModeServer::new(runtime, connectors, options)?;
-    Ok((server, upstreams))
+    let server = CodeModeServer::new(runtime, connectors.all(), options)?;
+    Ok((server, connectors))
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = Config::load_or_default(args.config.as_deref())?;
     crate::tokio_runtime()?.block_on(async {
-        let (server, upstreams) = build_server(&config).await?;
-        let names: Vec<String> = upstreams
-            .iter()
-            .map(|(name, c)| format!("{name} ({} tools)", c.tools().len()))
-            .collect();
-        let names = if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        };
+        let (server, connectors) = build_server(&config).await?;
+        let names = connectors.summary();
         match args.http {
             None => {
-                eprintln!("codemode: serving MCP on stdio; upstream servers: {names}");
+                eprintln!("codemode: serving MCP on stdio; connectors: {names}");
                 serve_stdio(server).await.context("serving on stdio")?;
             }
             Some(address) => {
@@ -98,7 +136,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
                     .await
                     .with_context(|| format!("binding {address}"))?;
                 eprintln!(
-                    "codemode: serving MCP at http://{}/mcp; upstream servers: {names}",
+                    "codemode: serving MCP at http://{}/mcp; connectors: {names}",
                     http.address()
                 );
                 tokio::select! {
@@ -114,22 +152,28 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
 pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
     let config = Config::load(&args.config)?;
     crate::tokio_runtime()?.block_on(async {
-        let (server, upstreams) = build_server(&config).await?;
+        let (server, connectors) = build_server(&config).await?;
         let counter = TokenCounter::o200k();
-        let mut rows: Vec<(String, usize, usize)> = upstreams
-            .iter()
-            .map(|(name, c)| {
-                (
-                    name.clone(),
-                    c.tools().len(),
-                    tool_list_tokens(&counter, c.tools()),
-                )
-            })
-            .collect();
+        let upstreams = connectors.upstreams.iter().map(|(name, c)| {
+            (
+                name.clone(),
+                c.tools().len(),
+                tool_list_tokens(&counter, c.tools()),
+            )
+        });
+        let apis = connectors.apis.iter().map(|(name, c)| {
+            let tools = c.as_mcp_tools();
+            (
+                format!("{name} (as one tool per operation)"),
+                tools.len(),
+                tool_list_tokens(&counter, &tools),
+            )
+        });
+        let mut rows: Vec<(String, usize, usize)> = upstreams.chain(apis).collect();
         let total = rows
             .iter()
             .fold((0, 0), |(t, k), (_, tools, tokens)| (t + tools, k + tokens));
-        rows.push(("all upstream servers".into(), total.0, total.1));
+        rows.push(("all of them".into(), total.0, total.1));
         rows.push((
             "codemode (search + execute)".into(),
             server.tools().len(),

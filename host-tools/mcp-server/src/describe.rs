@@ -53,7 +53,7 @@ pub(crate) fn tools(
 
 /// The o200k tokens of a `tools/list` result holding `tools`, as a client
 /// receives it: what a tool list costs an agent's context.
-pub fn tool_list_tokens(counter: &TokenCounter, tools: &[Tool]) -> usize {
+pub fn tool_list_tokens(counter: &TokenCounter, tools: &[impl serde::Serialize]) -> usize {
     counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
 }
 

@@ -140,6 +140,10 @@ pub struct Parameter {
     /// then query, then header) or the body already has that name. Cookies
     /// have none.
     pub property: Option<String>,
+    /// Whether an array value is sent as one `name=value` pair per item
+    /// (`explode`, the default for query parameters) rather than as one
+    /// comma-separated value.
+    pub explode: bool,
 }
 
 /// The request body of an operation.
@@ -439,7 +443,10 @@ impl Spec {
     /// [`REQUEST`], in its own `declare namespace` block with the types it
     /// needs, as a `describe` tool shows it.
     pub fn request_declaration(namespace: &str) -> String {
-        wrap(namespace, &(HTTP_RESPONSE.to_owned() + &Self::request_declarations()))
+        wrap(
+            namespace,
+            &(HTTP_RESPONSE.to_owned() + &Self::request_declarations()),
+        )
     }
 
     /// `HttpRequest` and the [`REQUEST`] function.
@@ -687,6 +694,10 @@ fn read_parameters(document: &Value, list: Option<&Value>) -> Vec<Parameter> {
                 description: text(parameter, "description"),
                 deprecated: parameter.get("deprecated") == Some(&Value::Bool(true)),
                 property: None,
+                explode: match parameter.get("explode") {
+                    Some(Value::Bool(explode)) => *explode,
+                    _ => matches!(location, Location::Query | Location::Cookie),
+                },
             })
         })
         .collect()
@@ -889,7 +900,10 @@ components:
             ts.contains("@see DELETE /pets/{id}\n     * @deprecated"),
             "{ts}"
         );
-        assert!(ts.contains("}): Promise<HttpResponse<string | null>>;"), "{ts}");
+        assert!(
+            ts.contains("}): Promise<HttpResponse<string | null>>;"),
+            "{ts}"
+        );
         assert!(ts.contains("\"X-Trace\": string;"), "{ts}");
         let one = spec.operation_declaration("pets", &spec.operations()[3]);
         assert!(!one.contains("type Pet"), "{one}");

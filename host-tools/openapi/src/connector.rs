@@ -1,0 +1,469 @@
+//! [`OpenApiConnector`]: an HTTP API as a namespace of typed functions, one
+//! per operation of its description, plus `request` for anything else.
+//!
+//! The connector is built once per API (the description parsed, the HTTP
+//! client and its limits set up) and shared by every run; each run gets its
+//! own view through [`Connector::for_run`], which counts that run's
+//! requests against `requestsPerRun`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use codemode_typescript::openapi::{REQUEST, Spec};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::{ApiConfig, Auth};
+use crate::http::Http;
+use crate::redact::Redactor;
+use crate::request::Bounds;
+
+/// The deepest JSON `limits.jsonDepth` may allow: what the JSON parser
+/// itself accepts.
+const MAX_JSON_DEPTH: usize = 128;
+
+/// Why an API could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The description could not be read.
+    #[error("reading the OpenAPI description `{path}`: {source}")]
+    ReadSpec {
+        /// Where it was looked for.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The description is not a usable OpenAPI 3 description.
+    #[error("in the OpenAPI description `{path}`: {source}")]
+    Spec {
+        /// Where it is.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: codemode_typescript::Error,
+    },
+    /// Something in the configuration cannot work; the message names the
+    /// field.
+    #[error("{0}")]
+    Config(String),
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// An HTTP API described with OpenAPI, as a connector.
+pub struct OpenApiConnector {
+    api: Arc<Api>,
+    /// Requests made through this view: a run's own, or (called directly,
+    /// outside a runtime) all of them.
+    requests: AtomicU32,
+}
+
+/// What every run shares.
+struct Api {
+    namespace: String,
+    spec: Arc<Spec>,
+    http: Http,
+    methods: Vec<MethodDescription>,
+    /// Operation index in `spec.operations()`, by function name.
+    operations: HashMap<String, usize>,
+}
+
+impl OpenApiConnector {
+    /// Read the description `config.spec` and set up the API, whose
+    /// namespace (for messages) is `namespace`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when the description cannot be read or parsed, or
+    /// the configuration cannot work (no base URL, an origin that is not a
+    /// URL, credentials over plain HTTP to another host, ...).
+    pub fn load(namespace: &str, config: &ApiConfig) -> Result<Self, BuildError> {
+        let text =
+            std::fs::read_to_string(&config.spec).map_err(|source| BuildError::ReadSpec {
+                path: config.spec.clone(),
+                source,
+            })?;
+        let spec = Spec::parse(&text).map_err(|source| BuildError::Spec {
+            path: config.spec.clone(),
+            source,
+        })?;
+        Self::new(namespace, Arc::new(spec), config)
+    }
+
+    /// Set up the API from a description already parsed (`config.spec` is
+    /// not read).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Config`] as for [`load`](Self::load).
+    pub fn new(namespace: &str, spec: Arc<Spec>, config: &ApiConfig) -> Result<Self, BuildError> {
+        let bounds = bounds(&spec, config)?;
+        let http = Http {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config.timeouts.connect)
+                .no_proxy()
+                .build()
+                .map_err(BuildError::Client)?,
+            bounds,
+            auth: config.auth.clone(),
+            redactor: Redactor::new(config.auth.as_ref()),
+            headers: fixed_headers(config)?,
+            limits: config.limits,
+            deadline: config.timeouts.request,
+            slots: Semaphore::new(config.limits.concurrent_requests as usize),
+        };
+        let allowed = |method: &str| {
+            http.bounds
+                .methods
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|m| m == method))
+        };
+        let mut methods = vec![request_method()];
+        let mut operations = HashMap::new();
+        for (index, operation) in spec.operations().iter().enumerate() {
+            if !allowed(&operation.method) {
+                continue;
+            }
+            operations.insert(operation.name.clone(), index);
+            let text = [&operation.summary, &operation.description];
+            let description: Vec<&str> = text.iter().filter_map(|t| t.as_deref()).collect();
+            let body = operation.output_schema().cloned().unwrap_or(Value::Null);
+            methods.push(
+                MethodDescription::new(&operation.name, description.join("\n\n"))
+                    .input_schema(operation.input_schema())
+                    .output_schema(response_schema(body))
+                    .path(format!("{} {}", operation.method, operation.path))
+                    .tags(operation.tags.iter().cloned()),
+            );
+        }
+        Ok(Self {
+            api: Arc::new(Api {
+                namespace: namespace.to_owned(),
+                spec,
+                http,
+                methods,
+                operations,
+            }),
+            requests: AtomicU32::new(0),
+        })
+    }
+
+    /// The description, as parsed.
+    pub fn spec(&self) -> &Arc<Spec> {
+        &self.api.spec
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &Url {
+        &self.api.http.bounds.base
+    }
+
+    /// Each allowed operation as a native MCP tool would list it: `name`,
+    /// `description` and an `inputSchema` carrying the component schemas
+    /// it needs under `$defs`. What serving the API without Code Mode
+    /// would put in an agent's context.
+    pub fn as_mcp_tools(&self) -> Vec<Value> {
+        let spec = &self.api.spec;
+        let mut operations: Vec<usize> = self.api.operations.values().copied().collect();
+        operations.sort_unstable();
+        operations
+            .into_iter()
+            .filter_map(|index| spec.operations().get(index))
+            .map(|operation| {
+                let mut schema = operation.input_schema();
+                let defs: serde_json::Map<String, Value> = spec
+                    .schemas_for(&[operation])
+                    .into_iter()
+                    .map(|(key, schema)| (key.to_owned(), schema.clone()))
+                    .collect();
+                if !defs.is_empty() {
+                    schema["$defs"] = Value::Object(defs);
+                }
+                let schema = schema
+                    .to_string()
+                    .replace("\"#/components/schemas/", "\"#/$defs/");
+                let description = [&operation.summary, &operation.description]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+                json!({
+                    "name": operation.name,
+                    "description": description,
+                    "inputSchema": serde_json::from_str::<Value>(&schema).unwrap_or(Value::Null),
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Connector for OpenApiConnector {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.api.methods
+    }
+
+    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+        let api = &self.api;
+        let fail = |message: String| {
+            ConnectorError::new(format!("`{}.{method}`: {message}", api.namespace))
+        };
+        let cap = api.http.limits.requests_per_run;
+        if self.requests.fetch_add(1, Ordering::SeqCst) >= cap {
+            return Err(fail(format!(
+                "this run has made its {cap} requests to `{}` (the API's `limits.requestsPerRun`)",
+                api.namespace
+            )));
+        }
+        if method == REQUEST {
+            let outgoing = api.http.bounds.request(args).map_err(fail)?;
+            return Ok(api.http.send(outgoing).await.map_err(fail)?.value);
+        }
+        let operation = api
+            .operations
+            .get(method)
+            .and_then(|&index| api.spec.operations().get(index))
+            .ok_or_else(|| fail("no such operation".into()))?;
+        let outgoing = api
+            .http
+            .bounds
+            .operation(api.spec.document(), operation, args)
+            .map_err(fail)?;
+        let shown = format!("{} {}", outgoing.method, outgoing.url.path());
+        let reply = api.http.send(outgoing).await.map_err(fail)?;
+        if reply.status.as_u16() >= 400 {
+            let body = match &reply.value["body"] {
+                Value::Null => String::new(),
+                Value::String(text) => format!(": {}", clip(text)),
+                other => format!(": {}", clip(&other.to_string())),
+            };
+            return Err(fail(format!("{shown} answered {}{body}", reply.status)));
+        }
+        Ok(reply.value)
+    }
+
+    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        if method == REQUEST {
+            return Some(Spec::request_declaration(namespace));
+        }
+        let operation = self.api.spec.operation(method)?;
+        Some(self.api.spec.operation_declaration(namespace, operation))
+    }
+
+    fn for_run(&self) -> Option<Arc<dyn Connector>> {
+        Some(Arc::new(Self {
+            api: Arc::clone(&self.api),
+            requests: AtomicU32::new(0),
+        }))
+    }
+}
+
+/// The first 500 characters of an error body.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(500) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// `request`, as the catalog lists it.
+fn request_method() -> MethodDescription {
+    MethodDescription::new(
+        REQUEST,
+        "Sends any request to the API: for what no typed function covers. Credentials are added by the host.",
+    )
+    .input_schema(json!({
+        "type": "object",
+        "required": ["method", "path"],
+        "additionalProperties": false,
+        "properties": {
+            "method": {"type": "string", "description": "GET, POST, ..."},
+            "path": {"type": "string", "description": "The path under the API's base URL, `{name}`s filled from `pathParams`; or a full URL on an allowed origin."},
+            "pathParams": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+            "query": {"type": "object"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "body": {"description": "Sent as JSON."}
+        }
+    }))
+    .output_schema(response_schema(json!({})))
+}
+
+/// The schema of `{ status, headers, body }` with `body` as given.
+fn response_schema(body: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["status", "headers", "body"],
+        "properties": {
+            "status": {"type": "integer"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "body": body,
+            "encoding": {"const": "base64"}
+        }
+    })
+}
+
+/// Where requests may go, from the configuration and the description.
+fn bounds(spec: &Spec, config: &ApiConfig) -> Result<Bounds, BuildError> {
+    let bad = |message: String| BuildError::Config(message);
+    let base_text = match &config.base_url {
+        Some(url) => url.clone(),
+        None => server_url(spec).ok_or_else(|| {
+            bad("`baseUrl` is not set and the description's `servers` give no absolute http(s) URL: set `baseUrl`".into())
+        })?,
+    };
+    let base = Url::parse(&base_text)
+        .map_err(|e| bad(format!("`baseUrl` `{base_text}` is not a URL: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
+        return Err(bad(format!(
+            "`baseUrl` `{base_text}` must be an http or https URL"
+        )));
+    }
+    if base.query().is_some()
+        || base.fragment().is_some()
+        || !base.username().is_empty()
+        || base.password().is_some()
+    {
+        return Err(bad(format!(
+            "`baseUrl` `{base_text}` must not hold a query, fragment or user info (credentials go in `auth`)"
+        )));
+    }
+    if config.auth.is_some() && base.scheme() == "http" && !is_loopback(&base) {
+        return Err(bad(format!(
+            "`auth` would send credentials in clear text to `{base_text}`: use https (plain http is allowed only on loopback)"
+        )));
+    }
+    let mut origins = vec![base.origin()];
+    for origin in &config.origins {
+        let url = Url::parse(origin)
+            .map_err(|e| bad(format!("`origins`: `{origin}` is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.path() != "/" || url.query().is_some() {
+            return Err(bad(format!(
+                "`origins`: `{origin}` must be a scheme, host and port only (`https://uploads.example.com`)"
+            )));
+        }
+        origins.push(url.origin());
+    }
+    let methods = match &config.methods {
+        None => None,
+        Some(methods) => {
+            let mut upper = Vec::new();
+            for method in methods {
+                let method = method.to_ascii_uppercase();
+                if reqwest::Method::from_bytes(method.as_bytes()).is_err() || method.is_empty() {
+                    return Err(bad(format!("`methods`: `{method}` is not an HTTP method")));
+                }
+                upper.push(method);
+            }
+            Some(upper)
+        }
+    };
+    let (auth_header, auth_query) = match &config.auth {
+        Some(Auth::Header { name, value }) => {
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| bad(format!("`auth.name`: `{name}` is not a header name")))?;
+            non_empty(value.expose(), "auth.value")?;
+            (Some(name.to_ascii_lowercase()), None)
+        }
+        Some(Auth::Query { name, value }) => {
+            if name.is_empty() {
+                return Err(bad("`auth.name` is empty".into()));
+            }
+            non_empty(value.expose(), "auth.value")?;
+            (None, Some(name.clone()))
+        }
+        Some(Auth::Bearer { token }) => {
+            non_empty(token.expose(), "auth.token")?;
+            (None, None)
+        }
+        Some(Auth::Basic { password, .. }) => {
+            non_empty(password.expose(), "auth.password")?;
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let limits = config.limits;
+    if limits.json_depth == 0 || limits.json_depth > MAX_JSON_DEPTH {
+        return Err(bad(format!(
+            "`limits.jsonDepth` must be between 1 and {MAX_JSON_DEPTH}"
+        )));
+    }
+    if limits.concurrent_requests == 0 || limits.response_bytes == 0 {
+        return Err(bad(
+            "`limits.concurrentRequests` and `limits.responseBytes` must be above 0".into(),
+        ));
+    }
+    let mut base = base;
+    let trimmed = base.path().trim_end_matches('/').to_owned();
+    base.set_path(&trimmed);
+    Ok(Bounds {
+        base,
+        origins,
+        methods,
+        auth_header,
+        auth_query,
+    })
+}
+
+fn non_empty(secret: &str, field: &str) -> Result<(), BuildError> {
+    if secret.is_empty() {
+        return Err(BuildError::Config(format!("`{field}` is empty")));
+    }
+    Ok(())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The description's first absolute http(s) server URL, its variables
+/// filled with their defaults.
+fn server_url(spec: &Spec) -> Option<String> {
+    let servers = spec.document().get("servers")?.as_array()?;
+    servers.iter().find_map(|server| {
+        let mut url = server.get("url")?.as_str()?.to_owned();
+        if let Some(variables) = server.get("variables").and_then(Value::as_object) {
+            for (name, variable) in variables {
+                let default = variable.get("default")?.as_str()?;
+                url = url.replace(&format!("{{{name}}}"), default);
+            }
+        }
+        (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+    })
+}
+
+/// The configured headers, and a `User-Agent` unless they set one.
+fn fixed_headers(config: &ApiConfig) -> Result<HeaderMap, BuildError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("codemode/", env!("CARGO_PKG_VERSION"))),
+    );
+    for (name, value) in &config.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| BuildError::Config(format!("`headers`: `{name}` is not a header name")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            BuildError::Config(format!(
+                "`headers.{name}` holds a character HTTP headers cannot carry (CR, LF, ...)"
+            ))
+        })?;
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}

@@ -1,0 +1,32 @@
+//! HTTP APIs described with OpenAPI as codemode connectors, with the
+//! credentials kept in the host.
+//!
+//! A script calls one typed function per operation of the description
+//! (`await github.repos_get({ owner, repo })`) or `request` for anything
+//! else (`await github.request({ method, path, pathParams, query, headers,
+//! body })`); each resolves to `{ status, headers, body }`, the body parsed
+//! when it is JSON. A typed function rejects when the status is 400 or
+//! more; `request` resolves whatever the status.
+//!
+//! What the host guarantees, whatever the script sends:
+//!
+//! - the credentials ([`Auth`]) are added by the host, only to requests to
+//!   the base URL's origin, and removed from every header, body and error
+//!   the script receives;
+//! - requests and redirects reach only the allowed origins; a path stays
+//!   under the base path (path parameters are percent-encoded, `.` and
+//!   `..` refused); header values with CR or LF are refused, and so are
+//!   headers the host sets itself;
+//! - a response larger than `limits.responseBytes` or JSON nested deeper
+//!   than `limits.jsonDepth` fails the call before any of it reaches the
+//!   sandbox; each run makes at most `limits.requestsPerRun` requests, and
+//!   at most `limits.concurrentRequests` are in flight at once.
+
+mod config;
+mod connector;
+mod http;
+mod redact;
+mod request;
+
+pub use config::{ApiConfig, ApiLimits, ApiTimeouts, Auth, Secret};
+pub use connector::{BuildError, OpenApiConnector};

@@ -1,0 +1,586 @@
+//! Turning a script's arguments into an HTTP request, before any
+//! credential is added: the URL (path parameters percent-encoded, no way out
+//! of the base path or onto an origin that is not allowed), the query, the
+//! headers (no CR or LF, none of the names the host keeps for itself) and
+//! the body.
+//!
+//! Arguments of typed operations are checked against the description:
+//! unknown properties, missing required ones and values of the wrong type
+//! are errors that name the property and what was expected.
+
+use codemode_typescript::openapi::{Location, Operation, Parameter};
+use codemode_typescript::schema::Scope;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+/// What a path parameter's value keeps unencoded: RFC 3986's unreserved
+/// characters. Everything else, `/` included, is percent-encoded.
+const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What a literal path from `request` may hold unencoded besides
+/// unreserved characters: sub-delimiters, `:`, `@`, `/` and `%` (it may be
+/// encoded already).
+const PATH_TEXT: &AsciiSet = &PATH_VALUE
+    .remove(b'/')
+    .remove(b'%')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+/// Headers only the host sets: credentials, and what the HTTP client
+/// manages itself.
+const HOST_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// A request as the script asked for it, without credentials.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+/// Where requests may go, and what the host keeps for itself.
+#[derive(Debug)]
+pub(crate) struct Bounds {
+    /// The base URL, without a trailing `/`.
+    pub(crate) base: Url,
+    /// Origins requests may reach: the base URL's first.
+    pub(crate) origins: Vec<url::Origin>,
+    /// Methods a script may use, upper case; `None` for all.
+    pub(crate) methods: Option<Vec<String>>,
+    /// A header only the host sets (header auth), lower case.
+    pub(crate) auth_header: Option<String>,
+    /// A query parameter only the host sets (query auth).
+    pub(crate) auth_query: Option<String>,
+}
+
+/// The arguments of `request`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RequestArgs {
+    method: String,
+    path: String,
+    #[serde(default)]
+    path_params: Map<String, Value>,
+    #[serde(default)]
+    query: Map<String, Value>,
+    #[serde(default)]
+    headers: Map<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+}
+
+impl Bounds {
+    /// The request `request(args)` asks for.
+    pub(crate) fn request(&self, args: Value) -> Result<Outgoing, String> {
+        let args: RequestArgs = serde_json::from_value(args).map_err(|error| {
+            format!("{error}; expected {{ method, path, pathParams?, query?, headers?, body? }}")
+        })?;
+        let method = self.method(&args.method)?;
+        let mut url = if args.path.starts_with("http://") || args.path.starts_with("https://") {
+            if !args.path_params.is_empty() {
+                return Err("`pathParams` fill a path's `{name}`s; this is a full URL".into());
+            }
+            let url = Url::parse(&args.path).map_err(|e| format!("`path` is not a URL: {e}"))?;
+            self.allowed(&url)?;
+            url
+        } else {
+            let path = fill_template(&args.path, |name| {
+                args.path_params
+                    .get(name)
+                    .map(|value| path_value(name, value))
+            })?;
+            if let Some(unused) = args
+                .path_params
+                .keys()
+                .find(|name| !args.path.contains(&format!("{{{name}}}")))
+            {
+                return Err(format!(
+                    "`pathParams.{unused}` has no `{{{unused}}}` in the path `{}`",
+                    args.path
+                ));
+            }
+            self.under_base(&path)?
+        };
+        for (name, value) in &args.query {
+            self.query_name(name)?;
+            append_query(&mut url, name, value, true).map_err(|e| format!("`query.{name}` {e}"))?;
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &args.headers {
+            let text = scalar(value)
+                .ok_or_else(|| format!("`headers.{name}` must be a string, got {}", kind(value)))?;
+            self.header(&mut headers, name, &text)?;
+        }
+        let body = match args.body {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if headers.contains_key(CONTENT_TYPE) => {
+                Some(text.into_bytes())
+            }
+            Some(value) => Some(json_body(&mut headers, &value, "application/json")),
+        };
+        Ok(Outgoing {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// The request `operation(args)` asks for, checking `args` against the
+    /// description (`document`).
+    pub(crate) fn operation(
+        &self,
+        document: &Value,
+        operation: &Operation,
+        args: Value,
+    ) -> Result<Outgoing, String> {
+        let method = self.method(&operation.method)?;
+        let args = match args {
+            Value::Object(args) => args,
+            Value::Null => Map::new(),
+            other => return Err(format!("expects an object, got {}", kind(&other))),
+        };
+        let scope = Scope::new(document);
+        let properties: Vec<&str> = operation
+            .parameters
+            .iter()
+            .filter_map(|p| p.property.as_deref())
+            .chain(operation.request_body.as_ref().map(|_| "body"))
+            .collect();
+        if let Some(unknown) = args.keys().find(|key| !properties.contains(&key.as_str())) {
+            return Err(if properties.is_empty() {
+                format!("takes no arguments, got `{unknown}`")
+            } else {
+                format!(
+                    "has no argument `{unknown}`; it takes {}",
+                    properties
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+        }
+        let given = |parameter: &Parameter| {
+            let property = parameter.property.as_deref()?;
+            args.get(property).filter(|value| !value.is_null())
+        };
+        for parameter in &operation.parameters {
+            let Some(property) = &parameter.property else {
+                continue;
+            };
+            match given(parameter) {
+                None if parameter.required => {
+                    return Err(format!(
+                        "needs `{property}` ({} parameter)",
+                        parameter.location
+                    ));
+                }
+                None => {}
+                Some(value) => {
+                    check_type(&scope, &parameter.schema, value).map_err(|expected| {
+                        format!("`{property}` must be {expected}, got {}", describe(value))
+                    })?
+                }
+            }
+        }
+        let path = fill_template(&operation.path, |name| {
+            let parameter = operation
+                .parameters
+                .iter()
+                .find(|p| p.location == Location::Path && p.name == name)?;
+            let property = parameter.property.as_deref().unwrap_or(name);
+            given(parameter).map(|value| path_value(property, value))
+        })?;
+        let mut url = self.under_base(&path)?;
+        let mut headers = HeaderMap::new();
+        for parameter in &operation.parameters {
+            let (Some(property), Some(value)) = (&parameter.property, given(parameter)) else {
+                continue;
+            };
+            match parameter.location {
+                Location::Query => {
+                    append_query(&mut url, &parameter.name, value, parameter.explode)
+                        .map_err(|e| format!("`{property}` {e}"))?
+                }
+                Location::Header => {
+                    let text = match value {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|item| scalar(item).unwrap_or_default())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        other => scalar(other).unwrap_or_default(),
+                    };
+                    self.header(&mut headers, &parameter.name, &text)?;
+                }
+                _ => {}
+            }
+        }
+        let body = match (&operation.request_body, args.get("body")) {
+            (Some(body), None | Some(Value::Null)) if body.required => {
+                return Err("needs `body` (the request body)".into());
+            }
+            (Some(body), Some(value)) if !value.is_null() => {
+                check_type(&scope, &body.schema, value).map_err(|expected| {
+                    format!("`body` must be {expected}, got {}", describe(value))
+                })?;
+                Some(encode_body(&mut headers, &body.media_type, value))
+            }
+            _ => None,
+        };
+        Ok(Outgoing {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// `method` upper case, if it is allowed.
+    fn method(&self, method: &str) -> Result<Method, String> {
+        let upper = method.to_ascii_uppercase();
+        if let Some(allowed) = &self.methods
+            && !allowed.contains(&upper)
+        {
+            return Err(format!(
+                "this API allows only {}, not {upper}",
+                allowed.join(", ")
+            ));
+        }
+        Method::from_bytes(upper.as_bytes())
+            .map_err(|_| format!("`{method}` is not an HTTP method"))
+    }
+
+    /// Whether `url` is on an allowed origin.
+    pub(crate) fn allowed(&self, url: &Url) -> Result<(), String> {
+        if self.origins.contains(&url.origin()) {
+            return Ok(());
+        }
+        let allowed: Vec<String> = self
+            .origins
+            .iter()
+            .map(|o| o.ascii_serialization())
+            .collect();
+        Err(format!(
+            "{} is not an origin this API may reach (allowed: {})",
+            url.origin().ascii_serialization(),
+            allowed.join(", ")
+        ))
+    }
+
+    /// Whether `url` is on the base URL's origin, where credentials go.
+    pub(crate) fn is_base_origin(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
+    }
+
+    /// The URL of `path` (from `/`, with a query perhaps) under the base
+    /// URL: refused if it would leave the base path.
+    fn under_base(&self, path: &str) -> Result<Url, String> {
+        if !path.starts_with('/') {
+            return Err(format!(
+                "the path `{path}` must start with `/` (or be a full URL)"
+            ));
+        }
+        let (path_part, query) = match path.split_once('?') {
+            Some((path_part, query)) => (path_part, Some(query)),
+            None => (path, None),
+        };
+        if path_part.contains(['\\', '#']) || path_part.chars().any(char::is_control) {
+            return Err(format!(
+                "the path `{}` holds `\\`, `#` or a control character",
+                path_part.escape_default()
+            ));
+        }
+        if path_part.split('/').any(|segment| {
+            let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+            lower == "." || lower == ".."
+        }) {
+            return Err(format!(
+                "the path `{path_part}` holds a `.` or `..` segment"
+            ));
+        }
+        let base_path = self.base.path().trim_end_matches('/');
+        let mut url = self.base.clone();
+        url.set_path(&format!(
+            "{base_path}{}",
+            utf8_percent_encode(path_part, PATH_TEXT)
+        ));
+        url.set_query(query);
+        let inside = url.path() == base_path
+            || url
+                .path()
+                .strip_prefix(base_path)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !inside || url.origin() != self.base.origin() {
+            return Err(format!("the path `{path_part}` leaves the API's base URL"));
+        }
+        Ok(url)
+    }
+
+    /// Refuses a query parameter that the host sets.
+    fn query_name(&self, name: &str) -> Result<(), String> {
+        if self.auth_query.as_deref() == Some(name) {
+            return Err(format!("the query parameter `{name}` is set by the host"));
+        }
+        Ok(())
+    }
+
+    /// Add a header from the script, refusing what the host keeps and what
+    /// HTTP cannot carry.
+    fn header(&self, headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), String> {
+        let lower = name.to_ascii_lowercase();
+        if HOST_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("proxy-")
+            || self.auth_header.as_deref() == Some(lower.as_str())
+        {
+            return Err(format!("the header `{name}` is set by the host"));
+        }
+        if value.contains(['\r', '\n']) {
+            return Err(format!("the header `{name}` holds a CR or LF"));
+        }
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the header `{name}` holds a character HTTP cannot carry"))?;
+        headers.append(header, value);
+        Ok(())
+    }
+}
+
+/// `template` with each `{name}` replaced by `fill(name)`, which is
+/// already encoded.
+fn fill_template(
+    template: &str,
+    fill: impl Fn(&str) -> Option<Result<String, String>>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(length) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 1..start + length];
+        out.push_str(&rest[..start]);
+        match fill(name) {
+            Some(value) => out.push_str(&value?),
+            None => return Err(format!("needs a value for `{{{name}}}` in `{template}`")),
+        }
+        rest = &rest[start + length + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A path parameter's value, percent-encoded; `.` and `..` (also as parts
+/// between slashes) are refused, since a server that decodes `%2F` would
+/// read them as a step up.
+fn path_value(name: &str, value: &Value) -> Result<String, String> {
+    let text = scalar(value).ok_or_else(|| {
+        format!(
+            "the path parameter `{name}` must be a string or number, got {}",
+            kind(value)
+        )
+    })?;
+    if text.is_empty() {
+        return Err(format!("the path parameter `{name}` is empty"));
+    }
+    if text
+        .split(['/', '\\'])
+        .any(|part| part == "." || part == "..")
+    {
+        return Err(format!(
+            "the path parameter `{name}` ({text:?}) would step outside its path segment"
+        ));
+    }
+    Ok(utf8_percent_encode(&text, PATH_VALUE).to_string())
+}
+
+/// Add `name=value` to the query: an array as one pair per item
+/// (`explode`) or one comma-separated value.
+fn append_query(url: &mut Url, name: &str, value: &Value, explode: bool) -> Result<(), String> {
+    let items: Vec<String> = match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| scalar(item).ok_or_else(|| format!("holds {}", kind(item))))
+            .collect::<Result<_, _>>()?,
+        Value::Null => return Ok(()),
+        other => vec![scalar(other).ok_or_else(|| {
+            format!(
+                "must be a string, number, boolean or an array of them, got {}",
+                kind(other)
+            )
+        })?],
+    };
+    let mut pairs = url.query_pairs_mut();
+    if explode || !value.is_array() {
+        for item in &items {
+            pairs.append_pair(name, item);
+        }
+    } else {
+        pairs.append_pair(name, &items.join(","));
+    }
+    Ok(())
+}
+
+/// A string, number or boolean as text.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// A request body in the description's media type: JSON for JSON types,
+/// form encoding for an object sent as a form, a string as it is.
+fn encode_body(headers: &mut HeaderMap, media_type: &str, value: &Value) -> Vec<u8> {
+    let essence = media_type.split(';').next().unwrap_or(media_type).trim();
+    let json = essence.ends_with("/json") || essence.ends_with("+json");
+    match value {
+        Value::Object(fields) if essence == "application/x-www-form-urlencoded" => {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (name, value) in fields {
+                form.append_pair(name, &scalar(value).unwrap_or_else(|| value.to_string()));
+            }
+            set_content_type(headers, essence);
+            form.finish().into_bytes()
+        }
+        Value::String(text) if !json => {
+            set_content_type(headers, media_type);
+            text.clone().into_bytes()
+        }
+        other => json_body(
+            headers,
+            other,
+            if json { media_type } else { "application/json" },
+        ),
+    }
+}
+
+fn json_body(headers: &mut HeaderMap, value: &Value, media_type: &str) -> Vec<u8> {
+    set_content_type(headers, media_type);
+    // A `Value` always serializes.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn set_content_type(headers: &mut HeaderMap, media_type: &str) {
+    if !headers.contains_key(CONTENT_TYPE)
+        && let Ok(value) = HeaderValue::from_str(media_type)
+    {
+        headers.insert(CONTENT_TYPE, value);
+    }
+}
+
+/// Whether `value` has the type `schema` asks for, at the top level (and
+/// for the items of an array of scalars). `Err` says what was expected.
+fn check_type(scope: &Scope<'_>, schema: &Value, value: &Value) -> Result<(), String> {
+    let mut schema = schema;
+    for _ in 0..8 {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => match scope.resolve(reference) {
+                Some(target) => schema = target,
+                None => return Ok(()),
+            },
+            None => break,
+        }
+    }
+    if let Some(Value::Array(allowed)) = schema.get("enum")
+        && !allowed.is_empty()
+        && !allowed.contains(value)
+    {
+        let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        return Err(format!("one of {}", listed.join(", ")));
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(name)) => vec![name.as_str()],
+        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+        _ => return Ok(()),
+    };
+    let fits = |name: &str| match (name, value) {
+        ("string", Value::String(_))
+        | ("number", Value::Number(_))
+        | ("boolean", Value::Bool(_))
+        | ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("null", Value::Null) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    };
+    if !types.iter().any(|name| fits(name)) {
+        let names: Vec<String> = types.iter().map(|name| article(name)).collect();
+        return Err(names.join(" or "));
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
+        for (index, item) in items.iter().enumerate() {
+            check_type(scope, item_schema, item).map_err(|expected| {
+                format!("an array whose items are {expected} (item {index} is not)")
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn article(type_name: &str) -> String {
+    match type_name {
+        "integer" | "object" | "array" => format!("an {type_name}"),
+        "null" => "null".to_owned(),
+        other => format!("a {other}"),
+    }
+}
+
+/// `a string`, `the number 5`, ... for error messages.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(text) if text.len() <= 40 => {
+            format!("the string {value}", value = Value::String(text.clone()))
+        }
+        Value::Number(number) => format!("the number {number}"),
+        Value::Bool(flag) => format!("{flag}"),
+        other => kind(other).to_owned(),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
