@@ -8,5 +8,6 @@ mod escape;
 mod github;
 mod mcp;
 mod mutation;
+mod openapi;
 mod support;
 mod typescript;
