@@ -331,7 +331,7 @@ async fn upstreams_that_never_answer_or_break_the_protocol_give_bounded_errors()
 
 /// Collects progress messages.
 #[derive(Clone, Default)]
-struct Progress(Arc<Mutex<Vec<String>>>);
+pub(crate) struct Progress(Arc<Mutex<Vec<String>>>);
 
 impl ClientHandler for Progress {
     async fn on_progress(
@@ -346,8 +346,8 @@ impl ClientHandler for Progress {
 }
 
 /// Our server on HTTP in this process, with `connectors`.
-async fn http_server(
-    connectors: Vec<(&str, Arc<McpConnector>)>,
+pub(crate) async fn http_server<C: Connector>(
+    connectors: Vec<(&str, Arc<C>)>,
     options: ServerOptions,
 ) -> (HttpServer, String) {
     let connectors = connectors
@@ -363,14 +363,14 @@ async fn http_server(
     (http, url)
 }
 
-async fn client(url: &str, handler: Progress) -> RunningService<RoleClient, Progress> {
+pub(crate) async fn client(url: &str, handler: Progress) -> RunningService<RoleClient, Progress> {
     handler
         .serve(StreamableHttpClientTransport::from_uri(url))
         .await
         .expect("the client connects")
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &RunningService<RoleClient, Progress>,
     tool: &'static str,
     code: &str,
@@ -837,7 +837,8 @@ fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
 async fn limits_from_the_server_options_apply_to_each_run() {
     let mut limits = Limits::default();
     limits.timeout = Duration::from_millis(200);
-    let (http, url) = http_server(vec![], ServerOptions::default().limits(limits)).await;
+    let (http, url) =
+        http_server::<McpConnector>(vec![], ServerOptions::default().limits(limits)).await;
     let client = client(&url, Progress::default()).await;
     let (failed, value) = call(&client, "execute", "while (true) {}").await;
     assert!(failed);

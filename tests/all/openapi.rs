@@ -15,11 +15,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use codemode_mcp_server::{ServerOptions, TokenCounter, tool_list_tokens};
 use codemode_openapi::{ApiConfig, ApiLimits, ApiTimeouts, Auth, OpenApiConnector, Secret};
 use codemode_runtime::{Connector, Execution, Grants, Outcome};
 use codemode_typescript::openapi::Spec;
 use serde_json::{Value, json};
 
+use crate::mcp::{Progress, call, client, http_server};
 use crate::support::RUNTIME;
 
 /// The recording server's description.
@@ -890,5 +892,71 @@ const missing = await github.request({ method: "GET", path: "/repos/octocat/Hell
     assert_eq!(got["invalid"], json!([422, "application/problem+json"]));
     assert_eq!(got["missing"], 404);
     assert!(!serde_json::to_string(&outcome)?.contains("ghp_SECRET_9"));
+
+    // Served: two tools at rest, one `execute` reaching the API.
+    let github = Arc::new(OpenApiConnector::load("github", &config)?);
+    let (http, url) = http_server(vec![("github", github)], ServerOptions::default()).await;
+    let client = client(&url, Progress::default()).await;
+    let tools = client.list_all_tools().await?;
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["search", "execute"]);
+    let tokens = tool_list_tokens(&TokenCounter::o200k(), &tools);
+    assert!(tokens <= 1_000, "{tokens} tokens");
+    let (failed, found) = call(
+        &client,
+        "search",
+        r#"(await codemode.search("get a repository", { limit: 3 })).map(m => m.name)"#,
+    )
+    .await;
+    assert!(!failed, "{found}");
+    assert_eq!(found["result"][0], "github.repos_get", "{found}");
+    let (failed, value) = call(
+        &client,
+        "execute",
+        r#"const r = await github.repos_get({ owner: "octocat", repo: "Hello-World" }); r.body.full_name"#,
+    )
+    .await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"], "octocat/Hello-World");
+    let _ = client.cancel().await;
+    http.stop().await?;
+    Ok(())
+}
+
+#[test]
+fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("codemode-tokens-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("github.json");
+    std::fs::write(
+        &config,
+        json!({ "openapi": { "github": {
+            "spec": github_spec(),
+            "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } })
+        .to_string(),
+    )?;
+    let output = Command::new(env!("CARGO_BIN_EXE_codemode"))
+        .args(["tokens", "--config"])
+        .arg(&config)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = |label: &str| -> Option<(u64, u64)> {
+        let line = stdout.lines().find(|l| l.starts_with(label))?;
+        let numbers: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        Some((*numbers.first()?, *numbers.last()?))
+    };
+    let (operations, native) = row("github").context("the API's row")?;
+    let (tools, tokens) = row("codemode").context("codemode's row")?;
+    assert_eq!((operations, tools), (1223, 2), "{stdout}");
+    assert!(tokens <= 1_000, "{stdout}");
+    assert!(native > 1_000 * tokens, "{stdout}");
     Ok(())
 }

@@ -272,6 +272,38 @@ mod tests {
             .expect_err("a misspelt field");
         assert!(format!("{error:#}").contains("openapi.github"), "{error:#}");
 
+        let environment = |name: &str| (name == "TOKEN").then(|| "s3cret".to_owned());
+        let config = Config::parse_with(
+            r#"{"openapi":{"github":{"spec":"g.json","baseUrl":"https://api.github.com",
+                "auth":{"type":"bearer","token":"${TOKEN}"},"methods":["GET"],
+                "limits":{"requestsPerRun":5},"timeouts":{"requestMs":1000}}}}"#,
+            &environment,
+        )
+        .expect("valid config");
+        let github = &config.openapi["github"];
+        assert!(
+            matches!(&github.auth, Some(codemode_openapi::Auth::Bearer { token }) if token.expose() == "s3cret")
+        );
+        assert_eq!(github.limits.requests_per_run, 5);
+        assert_eq!(github.timeouts.request.as_millis(), 1000);
+        for (text, expected) in [
+            (
+                r#"{"openapi":{"g":{"spec":"g.json","auth":{"type":"oauth"}}}}"#,
+                "at `openapi.g.auth.type`: unknown variant `oauth`, expected one of `bearer`, `header`, `query`, `basic`",
+            ),
+            (
+                r#"{"openapi":{"g":{"spec":"g.json","auth":{"type":"bearer","token":"${NOPE}"}}}}"#,
+                "at `openapi.g.auth.token`: the environment variable `NOPE` is not set",
+            ),
+            (
+                r#"{"openapi":{"g":{"spec":"g.json","limits":{"requestsPerRun":-1}}}}"#,
+                "at `openapi.g.limits.requestsPerRun`",
+            ),
+        ] {
+            let error = Config::parse_with(text, &environment).expect_err(text);
+            assert!(format!("{error:#}").contains(expected), "{text}: {error:#}");
+        }
+
         let error = Config::parse(r#"{"codemode":{"limitz":{}}}"#).expect_err("an unknown field");
         assert!(
             format!("{error:#}").contains("unknown field `limitz`"),
