@@ -15,38 +15,18 @@
 // `criterion_group!` defines a public function it cannot document.
 #![allow(missing_docs)]
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rmcp::model::CallToolRequestParams;
-use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tokio::process::Command;
 
+#[path = "support.rs"]
+mod support;
+use support::{client, object};
+
 const STEPS: usize = 15;
-
-fn object(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap_or_default()
-}
-
-/// A client of `command`, started over stdio.
-async fn client(command: &mut Command) -> (RunningService<RoleClient, ()>, tokio::process::Child) {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server starts (run scripts/setup)");
-    let (stdin, stdout) = (
-        child.stdin.take().expect("stdin"),
-        child.stdout.take().expect("stdout"),
-    );
-    let client = ().serve((stdout, stdin)).await.expect("initialized");
-    (client, child)
-}
 
 fn workflow_15_steps(c: &mut Criterion) {
     let root = env!("CARGO_MANIFEST_DIR");
