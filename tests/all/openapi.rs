@@ -893,6 +893,27 @@ const missing = await github.request({ method: "GET", path: "/repos/octocat/Hell
     assert_eq!(got["missing"], 404);
     assert!(!serde_json::to_string(&outcome)?.contains("ghp_SECRET_9"));
 
+    // The bundled read-only example through the command line.
+    let script = std::env::temp_dir().join(format!("codemode-github-{}.ts", std::process::id()));
+    std::fs::write(
+        &script,
+        r#"const r = await github.repos_get({ owner: "octocat", repo: "Hello-World" });
+           [r.body.full_name, typeof github.issues_create]"#,
+    )?;
+    let output = Command::new(env!("CARGO_BIN_EXE_codemode"))
+        .args(["run", "--json", "--config"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github.json"))
+        .arg(&script)
+        .env("GITHUB_TOKEN", "ghp_SECRET_10")
+        .env("GITHUB_API_URL", format!("http://127.0.0.1:{}", prism.port))
+        .output()?;
+    let printed: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(
+        printed["result"],
+        json!(["octocat/Hello-World", "undefined"]),
+        "{printed}"
+    );
+
     // Served: two tools at rest, one `execute` reaching the API.
     let github = Arc::new(OpenApiConnector::load("github", &config)?);
     let (http, url) = http_server(vec![("github", github)], ServerOptions::default()).await;
