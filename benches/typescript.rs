@@ -12,6 +12,8 @@
 // `criterion_group!` defines a public function it cannot document.
 #![allow(missing_docs)]
 
+#[path = "../tests/all/descriptions.rs"]
+mod descriptions;
 #[path = "../tests/all/github.rs"]
 mod github;
 
@@ -25,11 +27,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crate::github::GithubCatalog;
 
 fn openapi_to_typescript(c: &mut Criterion) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json"
-    );
-    let text = std::fs::read_to_string(path).expect("run scripts/setup to install the description");
+    let text = descriptions::github_text();
     let mut group = c.benchmark_group("openapi_to_typescript");
     group
         .sample_size(10)

@@ -133,8 +133,8 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
         },
     );
 
-    // The initializer must not reach the host: its connector, console and
-    // catalog imports trap here.
+    // The initializer must not reach the host: its connector, console,
+    // catalog and document imports trap here.
     let imports = [
         (
             "codemode:sandbox/host@0.1.0",
@@ -144,6 +144,7 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
             "codemode:sandbox/catalog@0.1.0",
             &["search", "describe"][..],
         ),
+        ("codemode:sandbox/documents@0.1.0", &["read"][..]),
     ];
     for (interface, functions) in imports {
         let mut instance = linker.instance(interface)?;

@@ -8,9 +8,9 @@
 //! nothing a script does is visible to the next one.
 //!
 //! This file holds the parts that must be native: the natives the prelude
-//! captures (host calls, randomness, URL parsing), and the event loop that
-//! drains QuickJS's job queue and waits on the host for connector calls and
-//! timers. Policy (what is granted, how much is allowed) lives in the host.
+//! captures (host calls, document reads, randomness, URL parsing), and the
+//! event loop that drains QuickJS's job queue and waits on the host for
+//! connector calls and timers. Policy (what is granted, how much is allowed) lives in the host.
 
 mod json;
 mod natives;
@@ -145,6 +145,25 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
                 Err(error) => return Err(internal_error(&ctx, error)),
             };
             call_hook::<()>(&hooks, "installGlobal", (data.name.as_str(), value))
+                .map_err(|e| internal_error(&ctx, e))?;
+        }
+        // Documents by global, in the order the request first names each.
+        let mut holders: Vec<(&str, Vec<&str>, Vec<u32>)> = Vec::new();
+        for (index, document) in request.documents.iter().enumerate() {
+            let index = index as u32;
+            match holders
+                .iter_mut()
+                .find(|(name, ..)| *name == document.global)
+            {
+                Some((_, keys, indices)) => {
+                    keys.push(&document.key);
+                    indices.push(index);
+                }
+                None => holders.push((&document.global, vec![&document.key], vec![index])),
+            }
+        }
+        for (name, keys, indices) in holders {
+            call_hook::<()>(&hooks, "installDocuments", (name, keys, indices))
                 .map_err(|e| internal_error(&ctx, e))?;
         }
         natives::set_connectors(

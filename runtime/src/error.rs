@@ -24,6 +24,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Two documents were given under the same key of one global.
+    #[error("document key `{key}` is given twice under the global `{name}`")]
+    DocumentKey {
+        /// The global's name.
+        name: String,
+        /// The key given twice.
+        key: String,
+    },
     /// A limit is beyond what this runtime was built for.
     #[error("limit `{limit}` is {value}, above this runtime's maximum of {max}")]
     LimitTooHigh {

@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -24,9 +23,11 @@ use tokio::task::{Id, JoinSet};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::codemode::sandbox::catalog;
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
+use crate::bindings::codemode::sandbox::{catalog, documents};
+use crate::capped;
 use crate::connector::Connector;
+use crate::document::Document;
 use crate::grants::Grants;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
@@ -63,6 +64,7 @@ pub(crate) struct RunState {
     pub(crate) memory: MemoryLimiter,
     pub(crate) calls: Calls,
     pub(crate) console: Console,
+    pub(crate) documents: Documents,
     /// The limit a host function stopped the run for, if one did.
     pub(crate) stopped_by: Option<ExecutionError>,
 }
@@ -70,6 +72,7 @@ pub(crate) struct RunState {
 impl RunState {
     pub(crate) fn new(
         grants: Arc<Grants>,
+        documents: Vec<Arc<Document>>,
         limits: &Limits,
         sink: Option<LogSink>,
         on_call: Option<CallSink>,
@@ -107,6 +110,10 @@ impl RunState {
                 cap: limits.log_bytes,
                 truncated: false,
                 sink,
+            },
+            documents: Documents {
+                list: documents,
+                reads: 0,
             },
             stopped_by: None,
         }
@@ -300,35 +307,15 @@ impl Calls {
 
 /// Serialize a reply, refusing it as soon as it passes `cap` bytes.
 fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
-    struct Capped {
-        bytes: Vec<u8>,
-        cap: usize,
-    }
-    impl io::Write for Capped {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            if self.bytes.len() + buf.len() > self.cap {
-                return Err(io::Error::other("over the cap"));
-            }
-            self.bytes.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Capped {
-        bytes: Vec::new(),
-        cap,
-    };
-    if serde_json::to_writer(&mut out, reply).is_err() {
+    let mut bytes = Vec::new();
+    if !capped::append_json(&mut bytes, cap, reply) {
         return Err(call_error(
             "reply-too-large",
             format!("the reply of `{method}` is larger than the limit of {cap} bytes"),
         ));
     }
     // serde_json writes valid UTF-8.
-    String::from_utf8(out.bytes)
-        .map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
+    String::from_utf8(bytes).map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
 }
 
 /// Console output of one run, capped.
@@ -392,6 +379,31 @@ impl catalog::Host for RunState {
 
     fn describe(&mut self, name: String) -> wasmtime::Result<Result<String, String>> {
         Ok(self.calls.grants.discovery().describe(&name))
+    }
+}
+
+/// The documents of one run, in the request's order, and how often the
+/// guest read them.
+pub(crate) struct Documents {
+    list: Vec<Arc<Document>>,
+    pub(crate) reads: u32,
+}
+
+/// `documents.read`: a node of a document, one level deep.
+impl documents::Host for RunState {
+    fn read(&mut self, document: u32, pointer: String) -> wasmtime::Result<Result<String, String>> {
+        let documents = &mut self.documents;
+        documents.reads = documents.reads.saturating_add(1);
+        let Some(found) = usize::try_from(document)
+            .ok()
+            .and_then(|index| documents.list.get(index))
+        else {
+            return Ok(Err(format!(
+                "there is no document {document}: this run has {}",
+                documents.list.len()
+            )));
+        };
+        Ok(found.read(&pointer))
     }
 }
 

@@ -42,6 +42,8 @@
 //! - [`Execution`]: the code, the [`Grants`] and the [`Limits`] of one run.
 //! - [`Connector`]: a host capability with JSON-Schema-described methods;
 //!   credentials stay inside it.
+//! - [`Document`]: a large read-only JSON document (an OpenAPI description)
+//!   held once on the host, which scripts read lazily, part by part.
 //! - [`Outcome`]: result, logs, error (with its [`ErrorKind`], line and
 //!   column) and [`Stats`].
 //!
@@ -64,8 +66,10 @@
 //! are errors naming where in the result they sit.
 
 mod bindings;
+mod capped;
 mod connector;
 mod discovery;
+mod document;
 mod engine_config;
 mod error;
 mod grants;
@@ -75,6 +79,7 @@ mod outcome;
 mod runtime;
 
 pub use connector::{Connector, ConnectorError, MethodDescription};
+pub use document::Document;
 pub use error::{Error, Result};
 pub use grants::Grants;
 pub use host::{CallSink, ConnectorCall, LogSink};

@@ -178,6 +178,9 @@ pub struct Stats {
     pub peak_memory_bytes: u64,
     /// Connector calls started.
     pub connector_calls: u32,
+    /// Reads of [`Document`](crate::Document) nodes: one for each node the
+    /// script touched that did not come inline in its parent.
+    pub document_reads: u32,
 }
 
 fn micros<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {

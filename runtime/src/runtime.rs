@@ -10,6 +10,7 @@
 //! the guest, runs the code, and drops the store: a store is never reused,
 //! least of all after a trap.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -23,6 +24,7 @@ use wasmtime::{
 };
 
 use crate::bindings::{self, Failure, SandboxPre};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::grants::Grants;
 use crate::host::{CallSink, ConnectorCall, LogSink, RunState};
@@ -164,6 +166,7 @@ impl Runtime {
             grants,
             limits,
             globals,
+            documents,
             on_log,
             on_call,
         } = execution;
@@ -174,8 +177,9 @@ impl Runtime {
                 max: self.max_memory_bytes,
             });
         }
-        let mut names = std::collections::HashSet::new();
-        for (name, _) in &globals {
+        let mut names = HashSet::new();
+        let document_globals = documents.iter().map(|(name, _)| name);
+        for name in globals.iter().map(|(name, _)| name).chain(document_globals) {
             let reason = grants
                 .unusable_name(name)
                 .or_else(|| (!names.insert(name.as_str())).then_some("it is given twice"));
@@ -186,10 +190,30 @@ impl Runtime {
                 });
             }
         }
+        for (name, members) in &documents {
+            let mut keys = HashSet::new();
+            if let Some((key, _)) = members.iter().find(|(key, _)| !keys.insert(key)) {
+                return Err(Error::DocumentKey {
+                    name: name.clone(),
+                    key: key.clone(),
+                });
+            }
+        }
         let started = Instant::now();
         let mut store = Store::new(
             &self.engine,
-            RunState::new(Arc::clone(&grants), &limits, on_log, on_call),
+            RunState::new(
+                Arc::clone(&grants),
+                documents
+                    .iter()
+                    .flat_map(|(_, members)| {
+                        members.iter().map(|(_, document)| Arc::clone(document))
+                    })
+                    .collect(),
+                &limits,
+                on_log,
+                on_call,
+            ),
         );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
@@ -226,6 +250,15 @@ impl Runtime {
                     json: value.get().to_owned(),
                 })
                 .collect(),
+            documents: documents
+                .iter()
+                .flat_map(|(name, members)| {
+                    members.iter().map(|(key, _)| bindings::Document {
+                        global: name.clone(),
+                        key: key.clone(),
+                    })
+                })
+                .collect(),
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
 
@@ -250,6 +283,7 @@ impl Runtime {
                 fuel_used: limits.fuel.saturating_sub(fuel_left),
                 peak_memory_bytes: state.memory.peak,
                 connector_calls: state.calls.started,
+                document_reads: state.documents.reads,
             },
         };
         match ended {
@@ -310,6 +344,8 @@ pub struct Execution {
     grants: Arc<Grants>,
     limits: Limits,
     globals: Vec<(String, Arc<RawValue>)>,
+    /// Document globals: each name with its documents, by key.
+    documents: Vec<(String, Vec<(String, Arc<Document>)>)>,
     on_log: Option<LogSink>,
     on_call: Option<CallSink>,
 }
@@ -324,6 +360,7 @@ impl Execution {
             grants: Arc::new(Grants::new()),
             limits: Limits::default(),
             globals: Vec::new(),
+            documents: Vec::new(),
             on_log: None,
             on_call: None,
         }
@@ -376,6 +413,40 @@ impl Execution {
     /// ```
     pub fn global(mut self, name: impl Into<String>, value: Arc<RawValue>) -> Self {
         self.globals.push((name.into(), value));
+        self
+    }
+
+    /// Give the script a global `name`: a frozen plain object whose property
+    /// `key` is each of `documents`, read lazily. Nothing of a document is
+    /// copied into the sandbox until the script touches it; then the guest
+    /// reads that node, one level deep, and keeps it for the rest of the run
+    /// (see [`Document`]). The script sees plain frozen objects and arrays:
+    /// `Object.keys`, `for...in`, `JSON.stringify` and the array methods work
+    /// as on parsed JSON. On top of the JSON, every object with a local
+    /// `$ref` (`"#/components/schemas/user"`) reads as the node it points
+    /// to, with the reference's other members laid over it; a `$ref` already
+    /// being resolved on the way from the document's root reads as
+    /// `{ $ref, $circular: true }`, and one that points at nothing as
+    /// `{ $ref, $missing: true }`. Other `$ref`s stay as written.
+    ///
+    /// The name is checked as [`Execution::global`] checks its names, against
+    /// other globals too: [`Runtime::execute`] refuses it with
+    /// [`Error::GlobalName`], and a key given twice with
+    /// [`Error::DocumentKey`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use codemode_runtime::{Document, Execution};
+    /// let github = Arc::new(Document::new(serde_json::json!({ "paths": {} })));
+    /// let code = "Object.keys(spec.github.paths).length";
+    /// let execution = Execution::new(code).documents("spec", vec![("github".to_owned(), github)]);
+    /// ```
+    pub fn documents(
+        mut self,
+        name: impl Into<String>,
+        documents: Vec<(String, Arc<Document>)>,
+    ) -> Self {
+        self.documents.push((name.into(), documents));
         self
     }
 }

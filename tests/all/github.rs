@@ -3,7 +3,6 @@
 //! 1,223 operations to search and describe. Its calls fail; the HTTP
 //! connector is another matter.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,18 +17,10 @@ pub struct GithubCatalog {
 }
 
 impl GithubCatalog {
-    /// Load the description from `tests/npm`; panics with what to run when
-    /// it is not installed.
+    /// Load the description from `tests/npm`.
     pub fn load() -> Arc<Self> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-            panic!(
-                "{}: {error}; run `scripts/setup` to install the test packages",
-                path.display()
-            )
-        });
-        let spec = Spec::parse(&text).expect("GitHub's description parses");
+        let spec =
+            Spec::parse(&crate::descriptions::github_text()).expect("GitHub's description parses");
         let methods = spec
             .operations()
             .iter()

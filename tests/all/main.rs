@@ -3,7 +3,9 @@
 
 mod behaviour;
 mod cli;
+mod descriptions;
 mod discovery;
+mod documents;
 mod escape;
 mod github;
 mod mcp;

@@ -11,6 +11,8 @@
 //
 // Deliberate differences from Node:
 // - Promises print as `Promise { <unknown> }`: QuickJS cannot read their state.
+// - The nodes of documents (see prelude.js) print their getters' values, as
+//   the plain data they stand for, instead of `[Getter]`.
 // - Proxies cannot be detected: they are inspected through their traps.
 // - Map and Set iterators are not previewed (`Object [Map Iterator] {}`), and
 //   WeakMap/WeakSet contents are never shown, even with %o.
@@ -798,10 +800,20 @@
     return output;
   }
 
+  // Objects whose getters stand for data (the nodes of documents, which
+  // are read on first access): they print their values, not `[Getter]`.
+  const dataNodes = new WeakSet();
+  const weakSetAdd = uncurry(WeakSet.prototype.add);
+  const weakSetHas = uncurry(WeakSet.prototype.has);
+
   function formatProperty(ctx, value, recurseTimes, key, type) {
     const desc = getOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
     let str;
-    if (desc.value !== undefined) {
+    if (desc.get !== undefined && weakSetHas(dataNodes, value)) {
+      ctx.indentationLvl += 2;
+      str = formatValue(ctx, apply(desc.get, value, []), recurseTimes);
+      ctx.indentationLvl -= 2;
+    } else if (desc.value !== undefined) {
       ctx.indentationLvl += 2;
       str = formatValue(ctx, desc.value, recurseTimes);
       ctx.indentationLvl -= 2;
@@ -1075,6 +1087,7 @@
   }
 
   internal.inspect = inspect;
+  internal.inspectAsData = (object) => weakSetAdd(dataNodes, object);
   internal.format = format;
   // Shared with web.js.
   internal.uncurry = uncurry;
