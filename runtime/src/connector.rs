@@ -11,6 +11,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::document::Document;
+
 /// One method of a connector, as the script, the generated TypeScript and
 /// `codemode.search` see it. A name that is not a JavaScript identifier
 /// (`get-issue`) is called by its sanitized form (`get_issue`).
@@ -142,6 +144,14 @@ pub trait Connector: Send + Sync + 'static {
     /// this returns. `None`, the default, sends every run's calls to
     /// `self`.
     fn for_run(&self) -> Option<Arc<dyn Connector>> {
+        None
+    }
+
+    /// The document the connector is built from (an HTTP API's OpenAPI
+    /// description), held once, for code that explores it:
+    /// `codemode-mcp-server` gives `search` code each one as
+    /// `spec.<namespace>`, read lazily. `None`, the default, for none.
+    fn document(&self) -> Option<Arc<Document>> {
         None
     }
 }

@@ -931,6 +931,34 @@ const missing = await github.request({ method: "GET", path: "/repos/octocat/Hell
     .await;
     assert!(!failed, "{found}");
     assert_eq!(found["result"][0], "github.repos_get", "{found}");
+    assert!(
+        tools[0]
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("`spec.github.paths[")),
+        "{:?}",
+        tools[0].description
+    );
+    // The description itself, read lazily: a Cloudflare-style scan, and a
+    // schema reached through `$ref`s.
+    let (failed, found) = call(
+        &client,
+        "search",
+        r#"const ops = [];
+for (const [path, item] of Object.entries(spec.github.paths))
+  for (const [method, op] of Object.entries(item))
+    if (op.tags?.includes("gists") && method === "get") ops.push(`${method} ${path}`);
+const schema = spec.github.paths["/repos/{owner}/{repo}"].get.responses["200"].content["application/json"].schema;
+({ ops: ops.length, first: ops[0], owner: schema.properties.owner.properties.login.type })"#,
+    )
+    .await;
+    assert!(!failed, "{found}");
+    assert_eq!(found["result"]["first"], "get /gists", "{found}");
+    assert!(
+        found["result"]["ops"].as_u64().is_some_and(|n| n > 5),
+        "{found}"
+    );
+    assert_eq!(found["result"]["owner"], "string", "{found}");
     let (failed, value) = call(
         &client,
         "execute",
@@ -939,6 +967,44 @@ const missing = await github.request({ method: "GET", path: "/repos/octocat/Hell
     .await;
     assert!(!failed, "{value}");
     assert_eq!(value["result"], "octocat/Hello-World");
+    let _ = client.cancel().await;
+    http.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
+    let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
+    let (http, url) = http_server(vec![("api", api)], ServerOptions::default()).await;
+    let client = client(&url, Progress::default()).await;
+    let (failed, found) = call(
+        &client,
+        "search",
+        r#"const created = spec.api.paths["/items"].post.requestBody.content["application/json"].schema;
+({ text: JSON.stringify(created), keys: Object.keys(spec.api.paths),
+   frozen: Object.isFrozen(spec.api.paths) })"#,
+    )
+    .await;
+    assert!(!failed, "{found}");
+    let result = &found["result"];
+    // `item.parent` is an `item`: the walk ends where the cycle starts.
+    assert_eq!(
+        result["text"],
+        r##"{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"parent":{"$ref":"#/components/schemas/item","$circular":true}}}"##,
+        "{found}"
+    );
+    assert_eq!(
+        result["keys"],
+        json!([
+            "/echo",
+            "/items/{id}",
+            "/items",
+            "/count/{n}",
+            "/status/{code}",
+            "/wait"
+        ])
+    );
+    assert_eq!(result["frozen"], true);
     let _ = client.cancel().await;
     http.stop().await?;
     Ok(())

@@ -15,6 +15,9 @@ use crate::output::TokenCounter;
 pub(crate) struct Namespace {
     pub(crate) name: String,
     pub(crate) methods: usize,
+    /// Whether `search` code gets its description as `spec.<name>` (an
+    /// HTTP API's).
+    pub(crate) spec: bool,
 }
 
 /// The tools' names.
@@ -105,12 +108,20 @@ fn namespace_list(namespaces: &[Namespace], listed: usize) -> String {
 
 fn search_description(namespaces: &[Namespace], listed: usize) -> String {
     let total: usize = namespaces.iter().map(|n| n.methods).sum();
+    let spec = match namespaces.iter().find(|n| n.spec) {
+        Some(api) => format!(
+            "\n- `spec`: each HTTP API's OpenAPI description by namespace \
+(`spec.{}.paths[\"/path\"].get`), `$ref`s resolved as you read them, cycles marked `$circular`.",
+            api.name
+        ),
+        None => String::new(),
+    };
     format!(
         "Find the operations to use before writing `execute` code. Your code (TypeScript or \
 JavaScript: an async arrow function, or statements whose last expression is the result) runs in a \
 sandbox holding a catalog of all {total} operations, and returns what you pick from it:
 - `tools`: an array of `{{ name, description, declaration, inputSchema, outputSchema }}`, where \
-`name` is `namespace.method` and `declaration` is its TypeScript signature with the types it uses.
+`name` is `namespace.method` and `declaration` is its TypeScript signature with the types it uses.{spec}
 - `codemode.search(query, {{ limit }})`: the operations that best match some words, best first \
 (`[{{ name, description }}]`, at most 50).
 - `codemode.describe(name)`: one operation, with its declaration and schemas.
@@ -127,10 +138,18 @@ fn execute_description(
     limits: &Limits,
     max_output_tokens: usize,
 ) -> String {
+    let http = match namespaces.iter().find(|n| n.spec) {
+        Some(api) => format!(
+            " An HTTP API's methods resolve to `{{ status, headers, body }}`; \
+`{}.request({{ method, path, query, body }})` sends any other request.",
+            api.name
+        ),
+        None => String::new(),
+    };
     format!(
         "Run code that calls the operations `search` found. Each namespace is a global object \
 whose methods take one argument object and return a promise: \
-`const graph = await memory.read_graph({{}})`. Write the whole task as one program (TypeScript or \
+`const graph = await memory.read_graph({{}})`.{http} Write the whole task as one program (TypeScript or \
 JavaScript; an async arrow function or statements with top-level await): loop, branch, run \
 independent calls together with `Promise.all`, and return only what is needed, filtered and \
 summarized in code. A failed call throws an Error with the server's message; catch it to carry on. \
@@ -151,6 +170,7 @@ mod tests {
             .map(|i| Namespace {
                 name: format!("server_number_{i}"),
                 methods: 10 + i,
+                spec: i % 2 == 1,
             })
             .collect()
     }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use codemode_runtime::{Connector, Execution, Grants, Limits, Runtime};
+use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Runtime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
@@ -83,6 +83,8 @@ struct Inner {
     search: Arc<Grants>,
     /// Every operation, for `search` code's `tools` global.
     catalog: Arc<RawValue>,
+    /// The connectors' descriptions, for `search` code's `spec` global.
+    specs: Vec<(String, Arc<Document>)>,
     tools: Vec<Tool>,
     options: ServerOptions,
     counter: TokenCounter,
@@ -103,11 +105,17 @@ impl CodeModeServer {
         let mut execute = Grants::new();
         let mut search = Grants::new();
         let mut namespaces = Vec::new();
+        let mut specs = Vec::new();
         for (name, connector) in connectors {
+            let document = connector.document();
             namespaces.push(Namespace {
                 name: name.clone(),
                 methods: connector.methods().len(),
+                spec: document.is_some(),
             });
+            if let Some(document) = document {
+                specs.push((name.clone(), document));
+            }
             let described: Arc<dyn Connector> =
                 Arc::new(CatalogOnly::new(&name, Arc::clone(&connector)));
             search = search.grant(&name, described)?;
@@ -129,6 +137,7 @@ impl CodeModeServer {
                 execute: Arc::new(execute),
                 search: Arc::new(search),
                 catalog: Arc::from(catalog),
+                specs,
                 tools,
                 options,
                 counter,
@@ -152,9 +161,14 @@ impl CodeModeServer {
         let inner = &self.inner;
         let mut execution = Execution::new(code).limits(inner.options.limits.clone());
         execution = if tool == SEARCH {
-            execution
+            let execution = execution
                 .grants(Arc::clone(&inner.search))
-                .global("tools", Arc::clone(&inner.catalog))
+                .global("tools", Arc::clone(&inner.catalog));
+            if inner.specs.is_empty() {
+                execution
+            } else {
+                execution.documents("spec", inner.specs.clone())
+            }
         } else {
             execution.grants(Arc::clone(&inner.execute))
         };

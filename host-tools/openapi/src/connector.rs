@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use codemode_runtime::{Connector, ConnectorError, Document, MethodDescription};
 use codemode_typescript::openapi::{REQUEST, Spec};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::{Value, json};
@@ -72,6 +72,8 @@ pub struct OpenApiConnector {
 struct Api {
     namespace: String,
     spec: Arc<Spec>,
+    /// The description again, for `search` code to read lazily.
+    document: Arc<Document>,
     http: Http,
     methods: Vec<MethodDescription>,
     /// Operation index in `spec.operations()`, by function name.
@@ -150,6 +152,7 @@ impl OpenApiConnector {
         Ok(Self {
             api: Arc::new(Api {
                 namespace: namespace.to_owned(),
+                document: Arc::new(Document::new(spec.document().clone())),
                 spec,
                 http,
                 methods,
@@ -260,6 +263,10 @@ impl Connector for OpenApiConnector {
         }
         let operation = self.api.spec.operation(method)?;
         Some(self.api.spec.operation_declaration(namespace, operation))
+    }
+
+    fn document(&self) -> Option<Arc<Document>> {
+        Some(Arc::clone(&self.api.document))
     }
 
     fn for_run(&self) -> Option<Arc<dyn Connector>> {
