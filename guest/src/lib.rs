@@ -12,6 +12,7 @@
 //! event loop that drains QuickJS's job queue and waits on the host for
 //! connector calls and timers. Policy (what is granted, how much is allowed) lives in the host.
 
+mod documents;
 mod json;
 mod natives;
 mod typescript;

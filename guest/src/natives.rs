@@ -14,12 +14,11 @@ use std::time::Instant;
 
 use javy::quickjs::function::Opt;
 use javy::quickjs::{
-    ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, String as JsString,
-    Value,
+    ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Promise, Result, Value,
 };
 
+use crate::bindings::codemode::sandbox::catalog;
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion, LogLevel};
-use crate::bindings::codemode::sandbox::{catalog, documents};
 
 thread_local! {
     static PENDING: RefCell<HashMap<u32, PendingCall>> = RefCell::new(HashMap::new());
@@ -114,7 +113,13 @@ pub(crate) fn create<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
             },
         )?,
     )?;
-    natives.set("readDocument", Function::new(ctx.clone(), read_document)?)?;
+    // The getter of a document's root, for the global that holds it.
+    natives.set(
+        "documentRoot",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, document: u32| {
+            crate::documents::root_getter(&ctx, document)
+        })?,
+    )?;
     natives.set("random", Function::new(ctx.clone(), next_random)?)?;
     natives.set("now", Function::new(ctx.clone(), now_ms)?)?;
     natives.set(
@@ -203,24 +208,6 @@ fn names(connector: u32, method: u32) -> (String, String) {
     with_names(connector, method, |c, m| (c.to_owned(), m.to_owned()))
 }
 
-/// A node of a document, one level deep: the host's `[node, lazy]`, parsed;
-/// or the host's message, as a string, when the pointer names nothing.
-fn read_document<'js>(ctx: Ctx<'js>, document: u32, pointer: String) -> Result<Value<'js>> {
-    match documents::read(document, &pointer) {
-        Ok(json) => parse(&ctx, json),
-        Err(message) => Ok(JsString::from_str(ctx, &message)?.into_value()),
-    }
-}
-
-/// Parse JSON natively, or with `JSON.parse` where the native parser
-/// declines; a syntax error is a pending exception.
-fn parse<'js>(ctx: &Ctx<'js>, json: String) -> Result<Value<'js>> {
-    match crate::json::parse(ctx, &json)? {
-        Some(value) => Ok(value),
-        None => helper(ctx, "parse")?.call((json,)),
-    }
-}
-
 /// A call the host is still running, and how to settle its promise.
 struct PendingCall {
     resolve: Persistent<Function<'static>>,
@@ -296,10 +283,13 @@ fn settle<'js>(
 ) -> Result<()> {
     match reply {
         Ok(json) => {
-            let parsed = match parse(ctx, json) {
-                Ok(value) => Ok(value),
-                Err(error) if error.is_exception() => Err(ctx.catch()),
-                Err(error) => return Err(error),
+            let parsed = match crate::json::parse(ctx, &json)? {
+                Some(value) => Ok(value),
+                None => match helper(ctx, "parse")?.call::<_, Value>((json,)) {
+                    Ok(value) => Ok(value),
+                    Err(error) if error.is_exception() => Err(ctx.catch()),
+                    Err(error) => return Err(error),
+                },
             };
             match parsed {
                 Ok(value) => resolve.call::<_, ()>((value,)),

@@ -21,9 +21,11 @@
 //! it reads it.
 //!
 //! # Bounds
-//! Deciding whether a child is small serializes it into the reply with a cap
-//! of [`INLINE_BYTES`]: the serialization stops as soon as the cap is passed,
-//! so a large child costs no more than a small one. Children are inlined
+//! Deciding whether a child is small first adds up a lower bound of its
+//! JSON's length, in a walk that stops as soon as that passes
+//! [`INLINE_BYTES`]; a child that may be small is then serialized into the
+//! reply with the same cap, which stops the serialization as soon as it is
+//! passed. So a large child costs no more than a small one. Children are inlined
 //! only while the reply is shorter than [`INLINE_BUDGET`], and
 //! no reply is larger than [`MAX_REPLY_BYTES`]: a node whose keys alone, or a
 //! string, would pass it cannot be read.
@@ -201,16 +203,50 @@ fn append_child(reply: &mut Vec<u8>, child: &Value, always: bool) -> bool {
     };
     let limit = if small_enough {
         MAX_REPLY_BYTES
-    } else if reply.len() < INLINE_BUDGET {
+    } else if reply.len() < INLINE_BUDGET && !longer_than(child, INLINE_BYTES) {
         reply.len() + INLINE_BYTES
     } else {
         0
     };
-    if append_json(reply, limit, child) {
+    if limit > 0 && append_json(reply, limit, child) {
         return true;
     }
     reply.extend_from_slice(b"null");
     false
+}
+
+/// True when `value`'s JSON is surely longer than `bound` bytes: a walk that
+/// adds up a lower bound of its length (strings without their escapes,
+/// numbers as one digit) and stops as soon as that passes `bound`.
+fn longer_than(value: &Value, bound: usize) -> bool {
+    fn add(value: &Value, length: &mut usize, bound: usize) -> bool {
+        match value {
+            Value::Null | Value::Bool(_) => *length += 4,
+            Value::Number(_) => *length += 1,
+            Value::String(text) => *length += text.len() + 2,
+            // Brackets and commas first, then each item.
+            Value::Array(items) => {
+                *length += items.len().max(1) + 1;
+                for item in items {
+                    if add(item, length, bound) {
+                        return true;
+                    }
+                }
+            }
+            // Braces, commas, colons and quotes first, then each member.
+            Value::Object(members) => {
+                *length += 4 * members.len() + 1;
+                for (key, member) in members {
+                    *length += key.len();
+                    if add(member, length, bound) {
+                        return true;
+                    }
+                }
+            }
+        }
+        *length > bound
+    }
+    add(value, &mut 0, bound)
 }
 
 /// A pointer token with `~1` and `~0` turned back into `/` and `~`.
@@ -277,13 +313,14 @@ mod tests {
             "long": long,
             "big": { "description": long },
             "null": null,
+            "tags": ["a", "b"],
             "items": [1, long, { "n": 2 }],
         }));
         assert_eq!(
             read(&document, ""),
             json!([
-                { "small": { "summary": "short" }, "long": null, "big": null, "null": null, "items": [1, long, { "n": 2 }] },
-                ["long", "big"]
+                { "small": { "summary": "short" }, "long": null, "big": null, "null": null, "tags": ["a", "b"], "items": null },
+                ["long", "big", "items"]
             ])
         );
         assert_eq!(
@@ -291,6 +328,22 @@ mod tests {
             json!([[1, null, { "n": 2 }], [1]])
         );
         assert_eq!(read(&document, "/long"), json!([long, []]));
+    }
+
+    #[test]
+    fn the_length_walk_never_overestimates() {
+        let values = [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!([1, 2.5, true, "a\"b"]),
+            json!({ "k": [null, { "": "" }], "é": "ü" }),
+        ];
+        for value in values {
+            let length = serde_json::to_string(&value).expect("JSON").len();
+            assert!(!longer_than(&value, length), "{value}");
+            assert!(longer_than(&value, 0), "{value}");
+        }
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //
 // Deliberate differences from Node:
 // - Promises print as `Promise { <unknown> }`: QuickJS cannot read their state.
-// - The nodes of documents (see prelude.js) print their getters' values, as
-//   the plain data they stand for, instead of `[Getter]`.
+// - A frozen object's native getters (the nodes of documents, see
+//   documents.rs) print their values, as the data they stand for, instead of
+//   `[Getter]`.
 // - Proxies cannot be detected: they are inspected through their traps.
 // - Map and Set iterators are not previewed (`Object [Map Iterator] {}`), and
 //   WeakMap/WeakSet contents are never shown, even with %o.
@@ -43,6 +44,8 @@
   const getter = (proto, name) => uncurry(getOwnPropertyDescriptor(proto, name).get);
 
   const propertyIsEnumerable = uncurry(Object.prototype.propertyIsEnumerable);
+  const { isFrozen } = Object;
+  const stringEndsWith = uncurry(String.prototype.endsWith);
   const objectToString = uncurry(Object.prototype.toString);
   const functionToString = uncurry(Function.prototype.toString);
   const errorToString = uncurry(Error.prototype.toString);
@@ -800,16 +803,15 @@
     return output;
   }
 
-  // Objects whose getters stand for data (the nodes of documents, which
-  // are read on first access): they print their values, not `[Getter]`.
-  const dataNodes = new WeakSet();
-  const weakSetAdd = uncurry(WeakSet.prototype.add);
-  const weakSetHas = uncurry(WeakSet.prototype.has);
+  // A getter of a document's node: native, on a frozen object. (How a
+  // native function's source ends; no script's can end so but in a comment.)
+  const isDataGetter = (object, get) =>
+    isFrozen(object) && typeof get === 'function' && stringEndsWith(functionToString(get), '[native code]\n}');
 
   function formatProperty(ctx, value, recurseTimes, key, type) {
     const desc = getOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
     let str;
-    if (desc.get !== undefined && weakSetHas(dataNodes, value)) {
+    if (desc.get !== undefined && isDataGetter(value, desc.get)) {
       ctx.indentationLvl += 2;
       str = formatValue(ctx, apply(desc.get, value, []), recurseTimes);
       ctx.indentationLvl -= 2;
@@ -1087,7 +1089,6 @@
   }
 
   internal.inspect = inspect;
-  internal.inspectAsData = (object) => weakSetAdd(dataNodes, object);
   internal.format = format;
   // Shared with web.js.
   internal.uncurry = uncurry;

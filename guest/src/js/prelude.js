@@ -10,15 +10,10 @@
   // replaces JSON.stringify or Array.prototype.push breaks only its own code.
   const { apply } = Reflect;
   const { stringify, parse } = JSON;
-  const { keys, values, entries, freeze, create, defineProperty, defineProperties, getOwnPropertyDescriptor, hasOwn } =
-    Object;
+  const { keys, values, entries, freeze, create, defineProperty } = Object;
   const { isArray } = Array;
-  const replaceAll = String.prototype.replaceAll;
-  const stringSlice = String.prototype.slice;
-  const decodeFragment = decodeURIComponent;
   const { isInteger } = Number;
   const regexpExec = RegExp.prototype.exec;
-  const arrayIncludes = Array.prototype.includes;
   const toWellFormed = String.prototype.toWellFormed;
   const exec = (pattern, text) => apply(regexpExec, pattern, [text]);
   const wellFormed = (text) => apply(toWellFormed, text, []);
@@ -220,129 +215,6 @@
   });
   define(g, 'codemode', freeze(codemode));
 
-  // Documents: JSON the host holds parsed, read node by node as the script
-  // touches it. `native.readDocument(document, pointer)` gives the node at a
-  // JSON Pointer one level deep, as `[node, lazy]`: `node` with its large
-  // children written as `null`, and `lazy` the keys (or indices) of those
-  // children; or, when the pointer names nothing, the host's message.
-  //
-  // A node becomes the very object (or array) the reply parsed into: its
-  // primitive children stay data properties; each container child and each
-  // lazy child becomes an enumerable getter that builds (or reads) the child
-  // on first access and keeps it. Then the node is frozen. So the script
-  // sees plain frozen data: `Object.keys`, `for...in`, `in`, spread,
-  // `JSON.stringify` and the array methods work as on parsed JSON, and only
-  // what it touches is read.
-  //
-  // On top of the JSON, a local Reference Object (`{ $ref: '#/...' }`, the
-  // fragment percent-encoded JSON Pointer) reads as the node it points to,
-  // with the reference's other members laid over the target's. Each node
-  // knows the `$ref`s resolved on the way to it from the document's root
-  // (`resolving`, a list, innermost first); meeting one of them again gives
-  // `{ $ref, $circular: true }` instead, so that walking a recursive schema
-  // ends. A `$ref` that points at nothing gives `{ $ref, $missing: true }`.
-  const readDocument = native.readDocument;
-  const inspectAsData = internal.inspectAsData;
-  const UNREAD = create(null);
-  const WHOLE = freeze([]);
-  const isContainer = (value) => value !== null && typeof value === 'object';
-  const escapeToken = (key) =>
-    typeof key === 'number' ? '' + key : apply(replaceAll, apply(replaceAll, key, ['~', '~0']), ['/', '~1']);
-
-  // The property of a child the host left out: read at first access.
-  // `parent` is the node's pointer; a document itself has none.
-  const lazyProperty = (document, parent, key, resolving) => {
-    let value = UNREAD;
-    return {
-      get: function () {
-        if (value === UNREAD) {
-          const pointer = parent === null ? '' : parent + '/' + escapeToken(key);
-          const reply = readDocument(document, pointer);
-          if (typeof reply === 'string') throw new Error('the sandbox could not read a document: ' + reply);
-          value = present(document, pointer, reply[0], reply[1], resolving);
-        }
-        return value;
-      },
-      enumerable: true,
-    };
-  };
-
-  // The property of a container child that came whole: built at first
-  // access. Nothing in it is lazy, so it needs no pointer.
-  const wholeProperty = (document, raw, resolving) => {
-    let value = UNREAD;
-    return {
-      get: function () {
-        if (value === UNREAD) value = present(document, null, raw, WHOLE, resolving);
-        return value;
-      },
-      enumerable: true,
-    };
-  };
-
-  // The property for the child `key` of a node as it came from the host.
-  const property = (document, pointer, raw, lazy, key, resolving) => {
-    if (lazy.length > 0 && apply(arrayIncludes, lazy, [key])) return lazyProperty(document, pointer, key, resolving);
-    const child = raw[key];
-    if (isContainer(child)) return wholeProperty(document, child, resolving);
-    return { value: child, enumerable: true };
-  };
-
-  // What the script sees for `raw`, the JSON at `pointer` as parsed.
-  const present = (document, pointer, raw, lazy, resolving) => {
-    if (!isContainer(raw)) return raw;
-    if (isArray(raw)) {
-      for (let i = 0; i < raw.length; i++) {
-        if (isContainer(raw[i])) defineProperty(raw, i, wholeProperty(document, raw[i], resolving));
-      }
-    } else {
-      const ref = hasOwn(raw, '$ref') ? raw.$ref : undefined;
-      if (typeof ref === 'string' && ref[0] === '#') return dereference(document, pointer, raw, lazy, ref, resolving);
-      const names = keys(raw);
-      for (let i = 0; i < names.length; i++) {
-        const child = raw[names[i]];
-        if (isContainer(child)) defineProperty(raw, names[i], wholeProperty(document, child, resolving));
-      }
-    }
-    // Lazy children were written as `null`, which the loops above left alone.
-    for (let i = 0; i < lazy.length; i++) {
-      defineProperty(raw, lazy[i], lazyProperty(document, pointer, lazy[i], resolving));
-    }
-    inspectAsData(raw);
-    return freeze(raw);
-  };
-
-  // What the Reference Object `raw`, whose `$ref` is `ref`, reads as.
-  const dereference = (document, pointer, raw, lazy, ref, resolving) => {
-    for (let outer = resolving; outer !== null; outer = outer.outer) {
-      if (outer.ref === ref) return freeze({ $ref: ref, $circular: true });
-    }
-    let targetPointer = null;
-    try {
-      targetPointer = decodeFragment(apply(stringSlice, ref, [1]));
-    } catch {
-      // A malformed escape: the reference points at nothing.
-    }
-    const reply = targetPointer === null ? '' : readDocument(document, targetPointer);
-    const target =
-      typeof reply === 'string'
-        ? freeze({ $ref: ref, $missing: true })
-        : present(document, targetPointer, reply[0], reply[1], { ref, outer: resolving });
-    const names = keys(raw);
-    if (names.length === 1 || !isContainer(target) || isArray(target)) return target;
-    const merged = create(null);
-    const targetNames = keys(target);
-    for (let i = 0; i < targetNames.length; i++) {
-      merged[targetNames[i]] = getOwnPropertyDescriptor(target, targetNames[i]);
-    }
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] !== '$ref') merged[names[i]] = property(document, pointer, raw, lazy, names[i], resolving);
-    }
-    const node = defineProperties({}, merged);
-    inspectAsData(node);
-    return freeze(node);
-  };
-
   return {
     // Each method is the native `call` bound to the connector's and the
     // method's index in the lists the natives hold.
@@ -369,12 +241,13 @@
       }
       defineProperty(g, name, { value, writable: false, configurable: false, enumerable: false });
     },
-    // The global `name`: a frozen object whose property `keys[i]` is the
-    // document numbered `documents[i]`, read at first access.
+    // The global `name`: a frozen object whose property `names[i]` is the
+    // document numbered `documents[i]`, read at first access; its nodes are
+    // built natively (see documents.rs) as the script touches them.
     installDocuments(name, names, documents) {
       const holder = {};
       for (let i = 0; i < names.length; i++) {
-        defineProperty(holder, names[i], lazyProperty(documents[i], null, null, null));
+        defineProperty(holder, names[i], { get: native.documentRoot(documents[i]), enumerable: true });
       }
       defineProperty(g, name, { value: freeze(holder), writable: false, configurable: false, enumerable: false });
     },
