@@ -3,7 +3,9 @@
 //!
 //! - `github_search`: one `tools/call` of `search` on `codemode serve` (over
 //!   stdio, from an rmcp client), a fresh sandbox each time: the script
-//!   ranks operations with `codemode.search`.
+//!   ranks operations with `codemode.search` (`codemode_search`), or walks
+//!   every operation of `spec.github.paths` for a word, Cloudflare's way
+//!   (`spec_scan`).
 //! - Printed before the measurements: the `tools/list` tokens of the server
 //!   beside those of one native MCP tool per operation.
 //!
@@ -94,6 +96,7 @@ fn github_search(c: &mut Criterion) {
         "codemode_search",
         r#"(await codemode.search("create a comment on an issue", { limit: 5 })).map(m => m.name)"#,
     );
+    search("spec_scan", include_str!("../tests/all/github_scan.js"));
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -152,15 +152,20 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
         let mut holders: Vec<(&str, Vec<&str>, Vec<u32>)> = Vec::new();
         for (index, document) in request.documents.iter().enumerate() {
             let index = index as u32;
+            let Some(key) = &document.key else {
+                call_hook::<()>(&hooks, "installDocument", (document.global.as_str(), index))
+                    .map_err(|e| internal_error(&ctx, e))?;
+                continue;
+            };
             match holders
                 .iter_mut()
                 .find(|(name, ..)| *name == document.global)
             {
                 Some((_, keys, indices)) => {
-                    keys.push(&document.key);
+                    keys.push(key);
                     indices.push(index);
                 }
-                None => holders.push((&document.global, vec![&document.key], vec![index])),
+                None => holders.push((&document.global, vec![key], vec![index])),
             }
         }
         for (name, keys, indices) in holders {

@@ -192,6 +192,9 @@ impl Runtime {
         }
         for (name, members) in &documents {
             let mut keys = HashSet::new();
+            let DocumentGlobal::ByKey(members) = members else {
+                continue;
+            };
             if let Some((key, _)) = members.iter().find(|(key, _)| !keys.insert(key)) {
                 return Err(Error::DocumentKey {
                     name: name.clone(),
@@ -207,7 +210,10 @@ impl Runtime {
                 documents
                     .iter()
                     .flat_map(|(_, members)| {
-                        members.iter().map(|(_, document)| Arc::clone(document))
+                        members
+                            .members()
+                            .into_iter()
+                            .map(|(_, document)| Arc::clone(document))
                     })
                     .collect(),
                 &limits,
@@ -253,10 +259,13 @@ impl Runtime {
             documents: documents
                 .iter()
                 .flat_map(|(name, members)| {
-                    members.iter().map(|(key, _)| bindings::Document {
-                        global: name.clone(),
-                        key: key.clone(),
-                    })
+                    members
+                        .members()
+                        .into_iter()
+                        .map(|(key, _)| bindings::Document {
+                            global: name.clone(),
+                            key: key.cloned(),
+                        })
                 })
                 .collect(),
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
@@ -337,6 +346,24 @@ pub enum Language {
     JavaScript,
 }
 
+/// What a document global holds.
+enum DocumentGlobal {
+    /// One document: the global is its root.
+    One(Arc<Document>),
+    /// An object of documents, by key.
+    ByKey(Vec<(String, Arc<Document>)>),
+}
+
+impl DocumentGlobal {
+    /// Each document with its key (none for [`DocumentGlobal::One`]).
+    fn members(&self) -> Vec<(Option<&String>, &Arc<Document>)> {
+        match self {
+            Self::One(document) => vec![(None, document)],
+            Self::ByKey(members) => members.iter().map(|(key, d)| (Some(key), d)).collect(),
+        }
+    }
+}
+
 /// What to run, with what, within what limits.
 pub struct Execution {
     code: String,
@@ -344,8 +371,8 @@ pub struct Execution {
     grants: Arc<Grants>,
     limits: Limits,
     globals: Vec<(String, Arc<RawValue>)>,
-    /// Document globals: each name with its documents, by key.
-    documents: Vec<(String, Vec<(String, Arc<Document>)>)>,
+    /// Document globals, by name.
+    documents: Vec<(String, DocumentGlobal)>,
     on_log: Option<LogSink>,
     on_call: Option<CallSink>,
 }
@@ -446,7 +473,24 @@ impl Execution {
         name: impl Into<String>,
         documents: Vec<(String, Arc<Document>)>,
     ) -> Self {
-        self.documents.push((name.into(), documents));
+        self.documents
+            .push((name.into(), DocumentGlobal::ByKey(documents)));
+        self
+    }
+
+    /// A global `name` that is `document` itself, read lazily as
+    /// [`documents`](Self::documents) describes: a large catalog, say,
+    /// that a script filters without copying all of it in.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use codemode_runtime::{Document, Execution};
+    /// let tools = Arc::new(Document::new(serde_json::json!([{ "name": "a.b" }])));
+    /// let execution = Execution::new("tools.map((t) => t.name)").document("tools", tools);
+    /// ```
+    pub fn document(mut self, name: impl Into<String>, document: Arc<Document>) -> Self {
+        self.documents
+            .push((name.into(), DocumentGlobal::One(document)));
         self
     }
 }

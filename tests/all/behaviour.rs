@@ -537,6 +537,7 @@ fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
     let allowed = [
         "codemode:sandbox/host@",
         "codemode:sandbox/catalog@",
+        "codemode:sandbox/documents@",
         "wasi:clocks/",
         "wasi:random/",
         "wasi:io/",

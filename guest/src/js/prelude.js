@@ -244,6 +244,10 @@
     // The global `name`: a frozen object whose property `names[i]` is the
     // document numbered `documents[i]`, read at first access; its nodes are
     // built natively (see documents.rs) as the script touches them.
+    // The global `name`: the document numbered `document` itself.
+    installDocument(name, document) {
+      defineProperty(g, name, { get: native.documentRoot(document), enumerable: false, configurable: false });
+    },
     installDocuments(name, names, documents) {
       const holder = {};
       for (let i = 0; i < names.length; i++) {

@@ -14,7 +14,6 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::catalog::CatalogOnly;
@@ -81,8 +80,8 @@ struct Inner {
     execute: Arc<Grants>,
     /// The same connectors, described but not callable: for `search`.
     search: Arc<Grants>,
-    /// Every operation, for `search` code's `tools` global.
-    catalog: Arc<RawValue>,
+    /// Every operation, for `search` code's `tools` global, read lazily.
+    catalog: Arc<Document>,
     /// The connectors' descriptions, for `search` code's `spec` global.
     specs: Vec<(String, Arc<Document>)>,
     tools: Vec<Tool>,
@@ -121,8 +120,7 @@ impl CodeModeServer {
             search = search.grant(&name, described)?;
             execute = execute.grant(&name, connector)?;
         }
-        let catalog =
-            serde_json::value::to_raw_value(&execute.catalog()).map_err(ServerError::Catalog)?;
+        let catalog = serde_json::to_value(execute.catalog()).map_err(ServerError::Catalog)?;
         let counter = TokenCounter::o200k();
         let tools = describe::tools(
             &namespaces,
@@ -136,7 +134,7 @@ impl CodeModeServer {
                 runtime,
                 execute: Arc::new(execute),
                 search: Arc::new(search),
-                catalog: Arc::from(catalog),
+                catalog: Arc::new(Document::new(catalog)),
                 specs,
                 tools,
                 options,
@@ -163,7 +161,7 @@ impl CodeModeServer {
         execution = if tool == SEARCH {
             let execution = execution
                 .grants(Arc::clone(&inner.search))
-                .global("tools", Arc::clone(&inner.catalog));
+                .document("tools", Arc::clone(&inner.catalog));
             if inner.specs.is_empty() {
                 execution
             } else {
