@@ -46,11 +46,7 @@ fn workflow_15_steps(c: &mut Criterion) {
     )
     .expect("the config is written");
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = support::tokio();
     let (native, _memory) = tokio.block_on(client(
         Command::new("node")
             .arg(&server_memory)

@@ -42,11 +42,7 @@ fn github_search(c: &mut Criterion) {
     )
     .expect("the config is written");
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = support::tokio();
     let (codemode, _server) = tokio.block_on(client(
         Command::new(env!("CARGO_BIN_EXE_codemode"))
             .arg("serve")

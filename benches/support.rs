@@ -1,4 +1,5 @@
-//! What the MCP benchmarks share: a client of a server started over stdio.
+//! What the MCP benchmarks share: an async runtime, and a client of a
+//! server started over stdio.
 
 use std::process::Stdio;
 
@@ -6,6 +7,15 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Map, Value};
 use tokio::process::Command;
+
+/// The async runtime a benchmark drives its client on.
+pub fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio")
+}
 
 /// The object of a JSON object value.
 pub fn object(value: Value) -> Map<String, Value> {

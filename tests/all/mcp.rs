@@ -798,6 +798,39 @@ fn bad_configs_are_named_by_file_and_field() -> Result<()> {
     Ok(())
 }
 
+/// `codemode tokens --config <config>`'s rows: label, tools, tokens.
+pub(crate) fn tokens_table(config: &Path) -> Result<Vec<(String, u64, u64)>> {
+    let output = Command::new(BINARY)
+        .args(["tokens", "--config"])
+        .arg(config)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut words: Vec<&str> = line.split_whitespace().collect();
+            let tokens = words.pop()?.parse().ok()?;
+            let tools = words.pop()?.parse().ok()?;
+            Some((words.join(" "), tools, tokens))
+        })
+        .collect())
+}
+
+/// The tools and tokens of the row of `rows` whose label starts with
+/// `label`.
+pub(crate) fn tokens_row(rows: &[(String, u64, u64)], label: &str) -> Result<(u64, u64)> {
+    rows.iter()
+        .find(|(l, ..)| l.starts_with(label))
+        .map(|r| (r.1, r.2))
+        .with_context(|| format!("no `{label}` row in {rows:?}"))
+}
+
 #[test]
 fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
     let dir = scratch("tokens");
@@ -808,28 +841,11 @@ fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
         json!({ "mcpServers": { "many": { "command": "node", "args": [script, "200"] } } })
             .to_string(),
     )?;
-    let output = Command::new(BINARY)
-        .args(["tokens", "--config"])
-        .arg(&config)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let row = |label: &str| -> Option<(u64, u64)> {
-        let line = stdout.lines().find(|l| l.starts_with(label))?;
-        let numbers: Vec<u64> = line
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        Some((*numbers.first()?, *numbers.last()?))
-    };
-    let (tools, upstream) = row("many").context("the upstream row")?;
-    let (ours, tokens) = row("codemode").context("codemode's row")?;
-    assert_eq!((tools, ours), (200, 2), "{stdout}");
-    assert!(tokens <= 1_000 && upstream > 10 * tokens, "{stdout}");
+    let rows = tokens_table(&config)?;
+    let (tools, upstream) = tokens_row(&rows, "many")?;
+    let (ours, tokens) = tokens_row(&rows, "codemode")?;
+    assert_eq!((tools, ours), (200, 2), "{rows:?}");
+    assert!(tokens <= 1_000 && upstream > 10 * tokens, "{rows:?}");
     Ok(())
 }
 

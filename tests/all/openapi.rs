@@ -21,7 +21,7 @@ use codemode_runtime::{Connector, Execution, Grants, Outcome};
 use codemode_typescript::openapi::Spec;
 use serde_json::{Value, json};
 
-use crate::mcp::{Progress, call, client, http_server};
+use crate::mcp::{Progress, call, client, http_server, tokens_row, tokens_table};
 use crate::support::RUNTIME;
 
 /// The recording server's description.
@@ -1022,28 +1022,11 @@ fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Result<()> 
             "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } })
         .to_string(),
     )?;
-    let output = Command::new(env!("CARGO_BIN_EXE_codemode"))
-        .args(["tokens", "--config"])
-        .arg(&config)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let row = |label: &str| -> Option<(u64, u64)> {
-        let line = stdout.lines().find(|l| l.starts_with(label))?;
-        let numbers: Vec<u64> = line
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        Some((*numbers.first()?, *numbers.last()?))
-    };
-    let (operations, native) = row("github").context("the API's row")?;
-    let (tools, tokens) = row("codemode").context("codemode's row")?;
-    assert_eq!((operations, tools), (1223, 2), "{stdout}");
-    assert!(tokens <= 1_000, "{stdout}");
-    assert!(native > 1_000 * tokens, "{stdout}");
+    let rows = tokens_table(&config)?;
+    let (operations, native) = tokens_row(&rows, "github")?;
+    let (tools, tokens) = tokens_row(&rows, "codemode")?;
+    assert_eq!((operations, tools), (1223, 2), "{rows:?}");
+    assert!(tokens <= 1_000, "{rows:?}");
+    assert!(native > 1_000 * tokens, "{rows:?}");
     Ok(())
 }

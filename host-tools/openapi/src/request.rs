@@ -8,6 +8,7 @@
 //! unknown properties, missing required ones and values of the wrong type
 //! are errors that name the property and what was expected.
 
+use codemode_typescript::json_kind as kind;
 use codemode_typescript::openapi::{Location, Operation, Parameter};
 use codemode_typescript::schema::Scope;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -571,16 +572,5 @@ fn describe(value: &Value) -> String {
         Value::Number(number) => format!("the number {number}"),
         Value::Bool(flag) => format!("{flag}"),
         other => kind(other).to_owned(),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

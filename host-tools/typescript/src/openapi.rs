@@ -370,7 +370,7 @@ impl Spec {
     pub fn from_value(document: Value) -> Result<Self> {
         let Value::Object(top) = &document else {
             return Err(Error::NotAnObject {
-                found: kind(&document),
+                found: crate::json_kind(&document),
             });
         };
         if let Some(version) = top.get("swagger") {
@@ -543,17 +543,6 @@ impl Spec {
             scope.define(reference.clone(), name.clone());
         }
         scope
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
