@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use codemode_runtime::{Connector, ConnectorError, Document, MethodDescription};
@@ -72,8 +72,9 @@ pub struct OpenApiConnector {
 struct Api {
     namespace: String,
     spec: Arc<Spec>,
-    /// The description again, for `search` code to read lazily.
-    document: Arc<Document>,
+    /// The description again, for `search` code to read lazily: built the
+    /// first time it is asked for (by a server), never for `codemode run`.
+    document: OnceLock<Arc<Document>>,
     http: Http,
     methods: Vec<MethodDescription>,
     /// Operation index in `spec.operations()`, by function name.
@@ -152,7 +153,7 @@ impl OpenApiConnector {
         Ok(Self {
             api: Arc::new(Api {
                 namespace: namespace.to_owned(),
-                document: Arc::new(Document::new(spec.document().clone())),
+                document: OnceLock::new(),
                 spec,
                 http,
                 methods,
@@ -266,7 +267,11 @@ impl Connector for OpenApiConnector {
     }
 
     fn document(&self) -> Option<Arc<Document>> {
-        Some(Arc::clone(&self.api.document))
+        let api = &self.api;
+        let document = api
+            .document
+            .get_or_init(|| Arc::new(Document::new(api.spec.document().clone())));
+        Some(Arc::clone(document))
     }
 
     fn for_run(&self) -> Option<Arc<dyn Connector>> {
