@@ -106,14 +106,9 @@ fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
     Ok(())
 }
 
-const GITHUB: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json"
-);
-
 #[test]
 fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
-    let github = format!("github={GITHUB}");
+    let github = format!("github={}", crate::descriptions::github_path().display());
     let output = codemode(
         &["types", "--openapi", &github, "--filter", "repos/get"],
         "",

@@ -21,7 +21,8 @@ use codemode_runtime::{Connector, Execution, Grants, Outcome};
 use codemode_typescript::openapi::Spec;
 use serde_json::{Value, json};
 
-use crate::mcp::{Progress, call, client, http_server, tokens_row, tokens_table};
+use crate::descriptions::github_path;
+use crate::mcp::{Child, Progress, call, client, free_port, http_server, tokens_row, tokens_table};
 use crate::support::RUNTIME;
 
 /// The recording server's description.
@@ -808,38 +809,26 @@ fn configurations_that_cannot_work_are_refused_with_the_field_named() {
     assert!(error.contains("reading the OpenAPI description"), "{error}");
 }
 
-/// Prism, mocking GitHub's description on a free port; killed when dropped.
+/// Prism, mocking GitHub's description; killed when dropped.
 struct Prism {
-    child: std::process::Child,
+    _child: Child,
     port: u16,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// GitHub's description from `tests/npm`.
-fn github_spec() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json")
 }
 
 fn start_prism() -> Result<Prism> {
     let npm = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port();
     let child = Command::new(npm.join("node_modules/.bin/prism"))
         .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .arg(github_spec())
+        .arg(github_path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .context("starting Prism; run `scripts/setup` to install the test packages")?;
-    let prism = Prism { child, port };
+    let prism = Prism {
+        _child: Child(child),
+        port,
+    };
     let deadline = Instant::now() + Duration::from_secs(120);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         anyhow::ensure!(
@@ -854,7 +843,7 @@ fn start_prism() -> Result<Prism> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_through_prism() -> Result<()> {
     let prism = start_prism()?;
-    let config = ApiConfig::new(github_spec())
+    let config = ApiConfig::new(github_path())
         .base_url(format!("http://127.0.0.1:{}", prism.port))
         .auth(Auth::Bearer {
             token: Secret::new("ghp_SECRET_9"),
@@ -1018,7 +1007,7 @@ fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Result<()> 
     std::fs::write(
         &config,
         json!({ "openapi": { "github": {
-            "spec": github_spec(),
+            "spec": github_path(),
             "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } })
         .to_string(),
     )?;
