@@ -178,7 +178,7 @@ impl Runtime {
             });
         }
         let mut names = HashSet::new();
-        let document_globals = documents.iter().map(|(name, _)| name);
+        let document_globals = documents.iter().map(|global| &global.name);
         for name in globals.iter().map(|(name, _)| name).chain(document_globals) {
             let reason = grants
                 .unusable_name(name)
@@ -190,30 +190,33 @@ impl Runtime {
                 });
             }
         }
-        for (name, members) in &documents {
+        for global in &documents {
             let mut keys = HashSet::new();
-            if let Some((key, _)) = members.iter().find(|(key, _)| !keys.insert(key)) {
+            if let Some((key, _)) = global.documents.iter().find(|(key, _)| !keys.insert(key)) {
                 return Err(Error::DocumentKey {
-                    name: name.clone(),
+                    name: global.name.clone(),
                     key: key.clone(),
                 });
             }
         }
+        // Every document, numbered in order, and where the guest puts it.
+        let (places, documents): (Vec<_>, Vec<_>) = documents
+            .into_iter()
+            .flat_map(|global| {
+                let name = global.name;
+                global.documents.into_iter().map(move |(key, document)| {
+                    let place = bindings::Document {
+                        global: name.clone(),
+                        key,
+                    };
+                    (place, document)
+                })
+            })
+            .unzip();
         let started = Instant::now();
         let mut store = Store::new(
             &self.engine,
-            RunState::new(
-                Arc::clone(&grants),
-                documents
-                    .iter()
-                    .flat_map(|(_, members)| {
-                        members.iter().map(|(_, document)| Arc::clone(document))
-                    })
-                    .collect(),
-                &limits,
-                on_log,
-                on_call,
-            ),
+            RunState::new(Arc::clone(&grants), documents, &limits, on_log, on_call),
         );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
@@ -250,15 +253,7 @@ impl Runtime {
                     json: value.get().to_owned(),
                 })
                 .collect(),
-            documents: documents
-                .iter()
-                .flat_map(|(name, members)| {
-                    members.iter().map(|(key, _)| bindings::Document {
-                        global: name.clone(),
-                        key: key.clone(),
-                    })
-                })
-                .collect(),
+            documents: places,
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
 
@@ -344,8 +339,7 @@ pub struct Execution {
     grants: Arc<Grants>,
     limits: Limits,
     globals: Vec<(String, Arc<RawValue>)>,
-    /// Document globals: each name with its documents, by key.
-    documents: Vec<(String, Vec<(String, Arc<Document>)>)>,
+    documents: Vec<DocumentGlobal>,
     on_log: Option<LogSink>,
     on_call: Option<CallSink>,
 }
@@ -446,9 +440,18 @@ impl Execution {
         name: impl Into<String>,
         documents: Vec<(String, Arc<Document>)>,
     ) -> Self {
-        self.documents.push((name.into(), documents));
+        self.documents.push(DocumentGlobal {
+            name: name.into(),
+            documents,
+        });
         self
     }
+}
+
+/// A global holding documents: its name, and each document by its key.
+struct DocumentGlobal {
+    name: String,
+    documents: Vec<(String, Arc<Document>)>,
 }
 
 /// Link exactly the WASI interfaces the guest imports (clocks, random, io,
