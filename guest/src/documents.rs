@@ -288,7 +288,8 @@ fn parse_reply<'a>(ctx: &Ctx<'_>, reply: &'a str) -> Result<(Node<'a>, Vec<Lazy<
     let (node, lazy) = parsed
         .map_err(|error| internal(ctx, format_args!("a document's reply is not JSON: {error}")))?;
     if let Node::Primitive(None) = node {
-        // Seldom: a long string read by itself. Read the reply again for it.
+        // Seldom (a long string, a document that is one value, a `$ref` to
+        // a value): read the reply again for the value's text.
         let (raw, IgnoredAny) =
             serde_json::from_str::<(&RawValue, IgnoredAny)>(reply).map_err(|error| {
                 internal(ctx, format_args!("a document's reply is not JSON: {error}"))

@@ -409,6 +409,12 @@ mod tests {
     }
 
     #[test]
+    fn a_document_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Document>();
+    }
+
+    #[test]
     fn pointers_unescape_slashes_and_tildes() {
         let document = Document::new(json!({ "/repos/{owner}": { "a~b": 1, "~1": 2 } }));
         assert_eq!(read(&document, "/~1repos~1{owner}/a~0b"), json!([1, []]));
