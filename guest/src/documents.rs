@@ -1,11 +1,11 @@
 //! Documents: the host's read-only JSON documents as frozen JavaScript data,
 //! built node by node as the script touches them.
 //!
-//! The host holds each document parsed, and `documents.read` gives the node
-//! at a JSON Pointer one level deep, as `[node, lazy]`: the node with its
-//! small children whole and its large ones written as `null`, and `lazy` the
-//! keys (or indices) of those, in the node's order. This module turns a node
-//! into a frozen object or array whose primitive children are read-only data
+//! The host holds each document, and `documents.read` gives the node at a
+//! JSON Pointer one level deep, as `[node, lazy]`: the node with its small
+//! children whole and its large ones written as `null`, and `lazy` the keys
+//! (or indices) of those, in the node's order. This module turns a node into
+//! a frozen object or array whose primitive children are read-only data
 //! properties and whose other children are enumerable getters: a child that
 //! came whole keeps its JSON text until first access, a lazy child is read
 //! from the host then, and either is built then and kept. So the script sees
@@ -13,11 +13,13 @@
 //! `JSON.stringify` and the array methods work as on parsed JSON), and no
 //! more of it is built than it touches.
 //!
-//! This is native, and its getters are bare QuickJS functions rather than
-//! closures, because it is the inner loop of a scan over a large document:
-//! QuickJS takes far longer to interpret a loop that defines properties than
-//! this code takes to define them. For the same reason a node is parsed only
-//! one level deep, its children staying raw JSON text until they are built.
+//! This is native, because it is the inner loop of a scan over a large
+//! document, and every step of it is chosen for that loop: a reply is parsed
+//! once and only one level deep (its children stay slices of its text), and
+//! a getter is a bare object of a callable class, [`GETTER_CLASS`], whose
+//! opaque number indexes [`SLOTS`], where what it builds from and then what
+//! it built are kept. (A closure, or a QuickJS function with data, costs
+//! several allocations and two properties more per getter.)
 //!
 //! # References
 //! A local Reference Object (`{ "$ref": "#/components/schemas/user" }`, its
@@ -30,23 +32,51 @@
 //! `{ $ref, $missing: true }`. Any other `$ref` stays as written.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::ffi::c_int;
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void};
 use std::fmt::{self, Write as _};
+use std::ops::Range;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use javy::quickjs::{Array, Ctx, Error, Exception, Object, Result, Value, qjs};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::bindings::codemode::sandbox::documents;
 
 thread_local! {
-    /// What each getter of this run builds its child from, by the getter's
-    /// `magic` number. A run's instance is dropped after it, and this list
-    /// with it.
-    static PENDING: RefCell<Vec<Rc<Pending>>> = const { RefCell::new(Vec::new()) };
+    /// The class of getters, registered by [`init`].
+    static GETTER_CLASS: Cell<qjs::JSClassID> = const { Cell::new(0) };
+    /// Each getter's child, by the getter's number: what to build it from,
+    /// then what was built. A run's instance is dropped after it, and this
+    /// list with it (so the values in it are never freed).
+    static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Register the class of getters; called once at initialization.
+pub(crate) fn init(ctx: &Ctx<'_>) -> Result<()> {
+    let definition = qjs::JSClassDef {
+        class_name: c"DocumentGetter".as_ptr(),
+        finalizer: None,
+        gc_mark: None,
+        call: Some(call_getter),
+        exotic: std::ptr::null_mut(),
+    };
+    let context = ctx.as_raw().as_ptr();
+    // SAFETY: the context is live and locked by the caller; QuickJS copies
+    // the class definition.
+    unsafe {
+        let runtime = qjs::JS_GetRuntime(context);
+        let mut class = 0;
+        qjs::JS_NewClassID(runtime, &mut class);
+        if qjs::JS_NewClass(runtime, class, &definition) < 0 {
+            return Err(Error::Exception);
+        }
+        qjs::JS_SetClassProto(context, class, qjs::JS_GetFunctionProto(context));
+        GETTER_CLASS.with(|c| c.set(class));
+    }
+    Ok(())
 }
 
 /// The getter of document `document`'s root, for the global that holds it.
@@ -57,7 +87,7 @@ pub(crate) fn root_getter<'js>(ctx: &Ctx<'js>, document: u32) -> Result<Value<'j
         resolving: None,
     };
     let getter = new_getter(ctx, pending)?;
-    // SAFETY: `getter` is a new value of this context, which we own.
+    // SAFETY: `getter` is a new value of this context, and ours.
     Ok(unsafe { Value::from_raw(ctx.clone(), getter) })
 }
 
@@ -81,7 +111,17 @@ fn is_resolving(resolving: &Resolving, reference: &str) -> bool {
     false
 }
 
-/// A child that is not built yet: what its getter builds it from.
+/// A getter's child.
+enum Slot {
+    /// Not built yet.
+    Pending(Pending),
+    /// Being built (a getter cannot be reached while its child is built).
+    Building,
+    /// Built: the value, owned by this slot.
+    Built(qjs::JSValue),
+}
+
+/// What a getter builds its child from.
 enum Pending {
     /// A child the host left out, to be read at `pointer`.
     Read {
@@ -89,10 +129,11 @@ enum Pending {
         pointer: String,
         resolving: Resolving,
     },
-    /// A child that came whole, as JSON text.
+    /// A child that came whole: a slice of its parent's text.
     Whole {
         document: u32,
-        json: Box<str>,
+        text: Rc<String>,
+        range: Range<usize>,
         resolving: Resolving,
     },
 }
@@ -107,30 +148,29 @@ impl Pending {
                 pointer,
                 resolving,
             } => {
-                let reply = documents::read(*document, pointer).map_err(|message| {
-                    internal(
-                        ctx,
-                        format_args!("the sandbox could not read a document: {message}"),
-                    )
-                })?;
+                let reply = read(ctx, *document, pointer)?;
                 let (node, lazy) = parse_reply(ctx, &reply)?;
                 let place = Place {
                     document: *document,
                     pointer: Some(pointer),
+                    text: &reply,
                 };
                 builder.present(place, node, &lazy, resolving)
             }
             Pending::Whole {
                 document,
-                json,
+                text,
+                range,
                 resolving,
             } => {
+                let json = text.get(range.clone()).unwrap_or_default();
                 let node = serde_json::from_str(json).map_err(|error| {
                     internal(ctx, format_args!("a document's node is not JSON: {error}"))
                 })?;
                 let place = Place {
                     document: *document,
                     pointer: None,
+                    text,
                 };
                 builder.present(place, node, &[], resolving)
             }
@@ -138,78 +178,103 @@ impl Pending {
     }
 }
 
-/// A new getter for `pending`: a QuickJS function whose `magic` number is
-/// the index of `pending` in [`PENDING`], and whose one datum is the child
-/// once built (`undefined` until then). Returned owned.
-fn new_getter(ctx: &Ctx<'_>, pending: Pending) -> Result<qjs::JSValue> {
-    let index = PENDING.with(|all| {
-        let mut all = all.borrow_mut();
-        all.push(Rc::new(pending));
-        all.len() - 1
-    });
-    let magic = c_int::try_from(index)
-        .map_err(|_| internal(ctx, format_args!("a document has too many parts to read")))?;
-    let mut data = [qjs::JS_UNDEFINED];
-    // SAFETY: the context is live (`Ctx` holds it); QuickJS copies `data`.
-    let getter = unsafe {
-        qjs::JS_NewCFunctionData(
-            ctx.as_raw().as_ptr(),
-            Some(call_getter),
-            0,
-            magic,
-            1,
-            data.as_mut_ptr(),
-        )
-    };
-    // SAFETY: `getter` is a value just made.
-    if unsafe { qjs::JS_IsException(getter) } {
-        return Err(Error::Exception);
-    }
-    Ok(getter)
+/// The host's reply for the node at `pointer`, as shared text.
+fn read(ctx: &Ctx<'_>, document: u32, pointer: &str) -> Result<Rc<String>> {
+    documents::read(document, pointer)
+        .map(Rc::new)
+        .map_err(|message| {
+            internal(
+                ctx,
+                format_args!("the sandbox could not read a document: {message}"),
+            )
+        })
 }
 
-/// A getter's body: the child kept in `data[0]`, or built and kept there.
+/// A new getter for `pending`, owned.
+fn new_getter(ctx: &Ctx<'_>, pending: Pending) -> Result<qjs::JSValue> {
+    let number = SLOTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        slots.push(Slot::Pending(pending));
+        slots.len()
+    });
+    let context = ctx.as_raw().as_ptr();
+    // SAFETY: the context is live; the class is registered; the opaque
+    // pointer only carries the slot's number (plus one, never null), and is
+    // never dereferenced.
+    unsafe {
+        let getter = qjs::JS_NewObjectClass(context, GETTER_CLASS.with(Cell::get));
+        if qjs::JS_IsException(getter) {
+            return Err(Error::Exception);
+        }
+        qjs::JS_SetOpaque(getter, std::ptr::without_provenance_mut::<c_void>(number));
+        Ok(getter)
+    }
+}
+
+/// A getter's call: its child, built on the first.
 unsafe extern "C" fn call_getter(
     ctx: *mut qjs::JSContext,
+    getter: qjs::JSValue,
     _this: qjs::JSValue,
     _argc: c_int,
     _argv: *mut qjs::JSValue,
-    magic: c_int,
-    data: *mut qjs::JSValue,
+    _flags: c_int,
 ) -> qjs::JSValue {
-    // SAFETY: QuickJS calls this with its live, locked context and the
-    // getter's own data, one value long (see `new_getter`).
+    // SAFETY: QuickJS calls this with its live, locked context and one of
+    // the class's objects, whose opaque number `new_getter` set.
     unsafe {
-        let built = *data;
-        if !qjs::JS_IsUndefined(built) {
-            return qjs::JS_DupValue(ctx, built);
-        }
         let Some(raw) = NonNull::new(ctx) else {
             return qjs::JS_EXCEPTION;
         };
         let ctx = Ctx::from_raw(raw);
-        let pending = usize::try_from(magic)
-            .ok()
-            .and_then(|index| PENDING.with(|all| all.borrow().get(index).cloned()));
-        let built = match pending {
-            Some(pending) => pending.build(&ctx),
-            None => Err(internal(
+        let number = qjs::JS_GetOpaque(getter, GETTER_CLASS.with(Cell::get)).addr();
+        let Some(index) = number.checked_sub(1) else {
+            return throw(
                 &ctx,
-                format_args!("a document getter has no part to read"),
-            )),
+                internal(&ctx, format_args!("a document getter has no slot")),
+            );
         };
+        let taken = SLOTS.with(|slots| {
+            let mut slots = slots.borrow_mut();
+            match slots.get_mut(index) {
+                Some(Slot::Built(value)) => Err(qjs::JS_DupValue(raw.as_ptr(), *value)),
+                Some(slot) => Ok(std::mem::replace(slot, Slot::Building)),
+                None => Ok(Slot::Building),
+            }
+        });
+        let pending = match taken {
+            Err(built) => return built,
+            Ok(Slot::Pending(pending)) => pending,
+            Ok(_) => {
+                let error = internal(
+                    &ctx,
+                    format_args!("a document getter was called while it built"),
+                );
+                return throw(&ctx, error);
+            }
+        };
+        let built = pending.build(&ctx);
+        SLOTS.with(|slots| {
+            if let Some(slot) = slots.borrow_mut().get_mut(index) {
+                *slot = match &built {
+                    Ok(value) => Slot::Built(qjs::JS_DupValue(raw.as_ptr(), value.as_raw())),
+                    Err(_) => Slot::Pending(pending),
+                };
+            }
+        });
         match built {
-            Ok(value) => {
-                *data = qjs::JS_DupValue(raw.as_ptr(), value.as_raw());
-                qjs::JS_DupValue(raw.as_ptr(), value.as_raw())
-            }
-            Err(error) if error.is_exception() => qjs::JS_EXCEPTION,
-            Err(error) => {
-                let _ = Exception::throw_internal(&ctx, &error.to_string());
-                qjs::JS_EXCEPTION
-            }
+            Ok(value) => qjs::JS_DupValue(raw.as_ptr(), value.as_raw()),
+            Err(error) => throw(&ctx, error),
         }
     }
+}
+
+/// `error` as the pending exception.
+fn throw(ctx: &Ctx<'_>, error: Error) -> qjs::JSValue {
+    if !error.is_exception() {
+        let _ = Exception::throw_internal(ctx, &error.to_string());
+    }
+    qjs::JS_EXCEPTION
 }
 
 /// An error of the sandbox's own machinery, as an exception.
@@ -218,45 +283,86 @@ fn internal(ctx: &Ctx<'_>, message: fmt::Arguments<'_>) -> Error {
 }
 
 /// A reply of `documents.read`: the node, and its lazy children's keys.
-fn parse_reply<'a>(ctx: &Ctx<'_>, reply: &'a str) -> Result<(&'a RawValue, Vec<Lazy<'a>>)> {
-    serde_json::from_str(reply)
-        .map_err(|error| internal(ctx, format_args!("a document's reply is not JSON: {error}")))
+fn parse_reply<'a>(ctx: &Ctx<'_>, reply: &'a str) -> Result<(Node<'a>, Vec<Lazy<'a>>)> {
+    let parsed = serde_json::from_str::<(Node<'a>, Vec<Lazy<'a>>)>(reply);
+    let (node, lazy) = parsed
+        .map_err(|error| internal(ctx, format_args!("a document's reply is not JSON: {error}")))?;
+    if let Node::Primitive(None) = node {
+        // Seldom (a long string, a document that is one value, a `$ref` to
+        // a value): read the reply again for the value's text.
+        let (raw, IgnoredAny) =
+            serde_json::from_str::<(&RawValue, IgnoredAny)>(reply).map_err(|error| {
+                internal(ctx, format_args!("a document's reply is not JSON: {error}"))
+            })?;
+        return Ok((Node::Primitive(Some(raw)), lazy));
+    }
+    Ok((node, lazy))
 }
 
-/// Where a node sits: its document, and its pointer while children of it
-/// may still have to be read (never inside a child that came whole).
-#[derive(Clone, Copy)]
-struct Place<'a> {
-    document: u32,
-    pointer: Option<&'a str>,
+/// A node as JSON parsed one level deep: its members' and items' values
+/// are slices of the text, parsed only when they are built.
+enum Node<'a> {
+    Object(Vec<(Cow<'a, str>, &'a RawValue)>),
+    Array(Vec<&'a RawValue>),
+    /// A primitive, with its text where known.
+    Primitive(Option<&'a RawValue>),
 }
 
-/// A member's key: an array's index or an object's name.
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    Index(u32),
-    Name(&'a str),
-}
-
-impl Key<'_> {
-    /// The key as a QuickJS atom, owned.
-    fn atom(self, ctx: &Ctx<'_>) -> Result<qjs::JSAtom> {
-        let ctx = ctx.as_raw().as_ptr();
-        // SAFETY: the context is live.
-        let atom = unsafe {
-            match self {
-                Key::Index(index) => qjs::JS_NewAtomUInt32(ctx, index),
-                Key::Name(name) => qjs::JS_NewAtomLen(ctx, name.as_ptr().cast(), name.len() as _),
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node<'de>;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("JSON")
             }
-        };
-        if atom == qjs::JS_ATOM_NULL {
-            return Err(Error::Exception);
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(name) = map.next_key::<Lazy<'de>>()? {
+                    let Lazy::Name(name) = name else {
+                        return Err(serde::de::Error::custom("a key that is a number"));
+                    };
+                    members.push((name, map.next_value()?));
+                }
+                Ok(Node::Object(members))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Node::Array(items))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Node::Primitive(None))
+            }
         }
-        Ok(atom)
+        deserializer.deserialize_any(NodeVisitor)
     }
 }
 
-/// A lazy child's key, as a reply lists it.
+/// A lazy child's key, as a reply lists it; or an object's key.
 #[derive(PartialEq)]
 enum Lazy<'a> {
     Index(u64),
@@ -285,33 +391,21 @@ impl<'de> Deserialize<'de> for Lazy<'de> {
     }
 }
 
-/// An object's members, their values raw JSON text, in order.
-struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// Where a node sits: its document, its pointer while children of it may
+/// still have to be read (never inside a child that came whole), and the
+/// text it was parsed from.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    document: u32,
+    pointer: Option<&'a str>,
+    text: &'a Rc<String>,
+}
 
-impl<'de> Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct MembersVisitor;
-        impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members<'de>;
-            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some(name) = map.next_key::<Lazy<'de>>()? {
-                    let Lazy::Name(name) = name else {
-                        return Err(serde::de::Error::custom("a key that is a number"));
-                    };
-                    members.push((name, map.next_value()?));
-                }
-                Ok(Members(members))
-            }
-        }
-        deserializer.deserialize_map(MembersVisitor)
-    }
+/// A member's key: an array's index or an object's name.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Index(u32),
+    Name(&'a str),
 }
 
 /// The members of an object being built, and what they are read with.
@@ -332,23 +426,20 @@ impl<'a> Source<'a> {
     }
 
     /// Its members in order, the lazy ones marked, as from `sources[from]`.
-    fn members(&self, from: usize) -> Vec<Member<'a>> {
+    fn members(&self, from: usize) -> impl Iterator<Item = Member<'a>> + use<'a> {
         let mut lazy = self.lazy.iter().peekable();
-        self.members
-            .iter()
-            .map(|(name, value)| {
-                let is_lazy = value.get() == "null"
-                    && lazy
-                        .next_if(|key| matches!(key, Lazy::Name(key) if key == name))
-                        .is_some();
-                Member {
-                    name,
-                    value,
-                    lazy: is_lazy,
-                    from,
-                }
-            })
-            .collect()
+        self.members.iter().map(move |(name, value)| {
+            let is_lazy = value.get() == "null"
+                && lazy
+                    .next_if(|key| matches!(key, Lazy::Name(key) if key == name))
+                    .is_some();
+            Member {
+                name,
+                value,
+                lazy: is_lazy,
+                from,
+            }
+        })
     }
 
     /// Its `$ref` if it is a local Reference Object.
@@ -375,44 +466,31 @@ struct Builder<'js> {
 }
 
 impl<'js> Builder<'js> {
-    /// What the script sees for `raw`, the JSON at `place`, whose lazy
+    /// What the script sees for `node`, the JSON at `place`, whose lazy
     /// children are `lazy`.
     fn present(
         &self,
         place: Place<'_>,
-        raw: &RawValue,
+        node: Node<'_>,
         lazy: &[Lazy<'_>],
         resolving: &Resolving,
     ) -> Result<Value<'js>> {
-        match raw.get().as_bytes().first() {
-            Some(b'{') => {
-                let members = self.members(raw)?;
+        match node {
+            Node::Object(members) => {
                 let source = Source {
                     place,
-                    members: &members.0,
+                    members: &members,
                     lazy,
                     resolving: resolving.clone(),
                 };
                 match source.local_reference() {
                     Some(reference) => self.dereference(&reference, vec![source]),
-                    None => {
-                        let members = source.members(0);
-                        self.object(&[source], members)
-                    }
+                    None => self.object(std::slice::from_ref(&source), source.members(0)),
                 }
             }
-            Some(b'[') => self.array(place, raw, lazy, resolving),
-            _ => self.primitive(raw),
+            Node::Array(items) => self.array(place, &items, lazy, resolving),
+            Node::Primitive(raw) => self.primitive(raw.map_or("null", RawValue::get)),
         }
-    }
-
-    fn members<'a>(&self, raw: &'a RawValue) -> Result<Members<'a>> {
-        serde_json::from_str(raw.get()).map_err(|error| {
-            internal(
-                &self.ctx,
-                format_args!("a document's node is not an object: {error}"),
-            )
-        })
     }
 
     /// What a chain of references reads as: `references[0]` is the
@@ -428,22 +506,27 @@ impl<'js> Builder<'js> {
                 .ok_or("$missing")
         };
         let (reply, pointer) = match read {
-            Ok(read) => read,
+            Ok((reply, pointer)) => (Rc::new(reply), pointer),
             Err(flag) => {
+                // `{ $ref, [flag]: true }`, its members all primitives.
                 let reference = serde_json::to_string(reference)
-                    .ok()
-                    .and_then(|json| RawValue::from_string(json).ok())
-                    .ok_or_else(|| {
-                        internal(&self.ctx, format_args!("a `$ref` cannot be written"))
+                    .and_then(RawValue::from_string)
+                    .map_err(|error| {
+                        internal(
+                            &self.ctx,
+                            format_args!("a `$ref` cannot be written: {error}"),
+                        )
                     })?;
                 let members = [
                     (Cow::Borrowed("$ref"), &*reference),
                     (Cow::Borrowed(flag), RawValue::TRUE),
                 ];
+                let no_text = Rc::new(String::new());
                 let marker = Source {
                     place: Place {
                         document,
                         pointer: None,
+                        text: &no_text,
                     },
                     members: &members,
                     lazy: &[],
@@ -456,19 +539,19 @@ impl<'js> Builder<'js> {
         let place = Place {
             document,
             pointer: Some(&pointer),
+            text: &reply,
         };
         let resolving = Some(Rc::new(Link {
             reference: reference.to_owned(),
             outer: resolving,
         }));
-        if !node.get().starts_with('{') {
+        let Node::Object(members) = node else {
             // Only an object takes the references' other members.
             return self.present(place, node, &lazy, &resolving);
-        }
-        let members = self.members(node)?;
+        };
         let target = Source {
             place,
-            members: &members.0,
+            members: &members,
             lazy: &lazy,
             resolving,
         };
@@ -487,7 +570,7 @@ impl<'js> Builder<'js> {
     fn overlaid(&self, target: Source<'_>, references: &[Source<'_>]) -> Result<Value<'js>> {
         let mut sources = vec![target];
         sources.extend(references.iter().map(Source::copy));
-        let mut merged = sources[0].members(0);
+        let mut merged: Vec<Member<'_>> = sources[0].members(0).collect();
         for from in (1..sources.len()).rev() {
             for member in sources[from].members(from) {
                 if member.name == "$ref" {
@@ -499,118 +582,82 @@ impl<'js> Builder<'js> {
                 }
             }
         }
-        self.object(&sources, merged)
+        self.object(&sources, merged.into_iter())
     }
 
     /// An object of `members`, each read with the source it comes from.
-    fn object(&self, sources: &[Source<'_>], members: Vec<Member<'_>>) -> Result<Value<'js>> {
-        let object = Object::new(self.ctx.clone())?;
+    fn object<'a>(
+        &self,
+        sources: &[Source<'a>],
+        members: impl Iterator<Item = Member<'a>>,
+    ) -> Result<Value<'js>> {
+        let object = Object::new(self.ctx.clone())?.into_value();
         for member in members {
             let source = &sources[member.from];
-            self.define(
-                &object,
+            let key = Key::Name(member.name);
+            let child = self.child(
                 source.place,
-                Key::Name(member.name),
-                member.value,
+                key,
+                member.value.get(),
                 member.lazy,
                 &source.resolving,
             )?;
+            self.define(&object, key, child)?;
         }
         // Every property is already non-configurable, and read-only.
         // SAFETY: the context is live, and `object` is one of its values.
         if unsafe { qjs::JS_PreventExtensions(self.ctx.as_raw().as_ptr(), object.as_raw()) } < 0 {
             return Err(Error::Exception);
         }
-        Ok(object.into_value())
+        Ok(object)
     }
 
     fn array(
         &self,
         place: Place<'_>,
-        raw: &RawValue,
+        items: &[&RawValue],
         lazy: &[Lazy<'_>],
         resolving: &Resolving,
     ) -> Result<Value<'js>> {
-        let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|error| {
-            internal(
-                &self.ctx,
-                format_args!("a document's node is not an array: {error}"),
-            )
-        })?;
-        let array = Array::new(self.ctx.clone())?;
+        let array = Array::new(self.ctx.clone())?.into_value();
         let mut lazy = lazy.iter().peekable();
         for (index, item) in (0u32..).zip(items) {
             let is_lazy =
                 item.get() == "null" && lazy.next_if_eq(&&Lazy::Index(u64::from(index))).is_some();
             let key = Key::Index(index);
-            self.define(array.as_object(), place, key, item, is_lazy, resolving)?;
+            let child = self.child(place, key, item.get(), is_lazy, resolving)?;
+            self.define(&array, key, child)?;
         }
         // SAFETY: the context is live, and `array` is one of its values.
         if unsafe { qjs::JS_FreezeObject(self.ctx.as_raw().as_ptr(), array.as_raw()) } < 0 {
             return Err(Error::Exception);
         }
-        Ok(array.into_value())
+        Ok(array)
     }
 
-    /// Define the child `key` of `object`, whose JSON is `raw` (`null` when
-    /// it is `lazy`): a primitive as a read-only value, anything else as a
-    /// getter.
-    fn define(
-        &self,
-        object: &Object<'js>,
-        place: Place<'_>,
-        key: Key<'_>,
-        raw: &RawValue,
-        lazy: bool,
-        resolving: &Resolving,
-    ) -> Result<()> {
-        let json = raw.get();
-        let pending = if lazy {
-            Some(Pending::Read {
-                document: place.document,
-                pointer: child_pointer(place.pointer.unwrap_or_default(), key),
-                resolving: resolving.clone(),
-            })
-        } else if json.starts_with(['{', '[']) {
-            Some(Pending::Whole {
-                document: place.document,
-                json: json.into(),
-                resolving: resolving.clone(),
-            })
-        } else {
-            None
-        };
-        let ctx = self.ctx.as_raw().as_ptr();
-        let atom = key.atom(&self.ctx)?;
-        // SAFETY: the context is live, `object` and `atom` are its; the
-        // define calls take the getter and the value they are given, and
-        // `atom` is freed once.
+    /// Define `key` of `object` as `child`: a value read-only, a getter
+    /// with no setter; enumerable, and not configurable either way.
+    fn define(&self, object: &Value<'js>, key: Key<'_>, child: Property<'js>) -> Result<()> {
+        let context = self.ctx.as_raw().as_ptr();
+        let atom = self.atom(key)?;
+        let flags = qjs::JS_PROP_ENUMERABLE as c_int;
+        // SAFETY: the context is live, `object` and the atom are its, and
+        // the define calls take the references they are given.
         let defined = unsafe {
-            let defined = match pending {
-                Some(pending) => match new_getter(&self.ctx, pending) {
-                    Ok(getter) => qjs::JS_DefinePropertyGetSet(
-                        ctx,
-                        object.as_raw(),
-                        atom,
-                        getter,
-                        qjs::JS_UNDEFINED,
-                        qjs::JS_PROP_ENUMERABLE as c_int,
-                    ),
-                    Err(_) => -1,
-                },
-                None => match self.primitive(raw) {
-                    Ok(value) => qjs::JS_DefinePropertyValue(
-                        ctx,
-                        object.as_raw(),
-                        atom,
-                        qjs::JS_DupValue(ctx, value.as_raw()),
-                        qjs::JS_PROP_ENUMERABLE as c_int,
-                    ),
-                    Err(_) => -1,
-                },
-            };
-            qjs::JS_FreeAtom(ctx, atom);
-            defined
+            match child {
+                Property::Getter(getter) => qjs::JS_DefinePropertyGetSet(
+                    context,
+                    object.as_raw(),
+                    atom.0,
+                    qjs::JS_DupValue(context, getter.as_raw()),
+                    qjs::JS_UNDEFINED,
+                    flags,
+                ),
+                Property::Value(value) => {
+                    let value = qjs::JS_DupValue(context, value.as_raw());
+                    qjs::JS_DefinePropertyValue(context, object.as_raw(), atom.0, value, flags)
+                }
+            }
         };
         if defined < 0 {
             return Err(Error::Exception);
@@ -618,10 +665,91 @@ impl<'js> Builder<'js> {
         Ok(())
     }
 
-    /// A primitive's value.
-    fn primitive(&self, raw: &RawValue) -> Result<Value<'js>> {
-        crate::json::parse(&self.ctx, raw.get())?
-            .ok_or_else(|| internal(&self.ctx, format_args!("a document's value is not JSON")))
+    /// The child `key` of a node at `place`, whose JSON is `json` (`null`
+    /// when it is `lazy`): a primitive's value, or else a getter.
+    fn child(
+        &self,
+        place: Place<'_>,
+        key: Key<'_>,
+        json: &str,
+        lazy: bool,
+        resolving: &Resolving,
+    ) -> Result<Property<'js>> {
+        let pending = if lazy {
+            Pending::Read {
+                document: place.document,
+                pointer: child_pointer(place.pointer.unwrap_or_default(), key),
+                resolving: resolving.clone(),
+            }
+        } else if json.starts_with(['{', '[']) {
+            // `json` is a slice of `place.text`.
+            let start = json.as_ptr().addr() - place.text.as_ptr().addr();
+            Pending::Whole {
+                document: place.document,
+                text: Rc::clone(place.text),
+                range: start..start + json.len(),
+                resolving: resolving.clone(),
+            }
+        } else {
+            return Ok(Property::Value(self.primitive(json)?));
+        };
+        let getter = new_getter(&self.ctx, pending)?;
+        // SAFETY: `getter` is a new value of this context, and ours.
+        Ok(Property::Getter(unsafe {
+            Value::from_raw(self.ctx.clone(), getter)
+        }))
+    }
+
+    /// `key` as a QuickJS atom.
+    fn atom(&self, key: Key<'_>) -> Result<Atom<'js>> {
+        let context = self.ctx.as_raw().as_ptr();
+        // SAFETY: the context is live.
+        let atom = unsafe {
+            match key {
+                Key::Index(index) => qjs::JS_NewAtomUInt32(context, index),
+                Key::Name(name) => {
+                    qjs::JS_NewAtomLen(context, name.as_ptr().cast(), name.len() as _)
+                }
+            }
+        };
+        if atom == qjs::JS_ATOM_NULL {
+            return Err(Error::Exception);
+        }
+        Ok(Atom(atom, self.ctx.clone()))
+    }
+
+    /// A primitive's value, from its JSON: the common cases directly, the
+    /// others (numbers, strings with escapes) through the JSON parser.
+    fn primitive(&self, json: &str) -> Result<Value<'js>> {
+        let ctx = self.ctx.clone();
+        let plain_string = json
+            .strip_prefix('"')
+            .and_then(|json| json.strip_suffix('"'))
+            .filter(|text| !text.contains('\\'));
+        match (json, plain_string) {
+            (_, Some(text)) => Ok(javy::quickjs::String::from_str(ctx, text)?.into_value()),
+            ("null", _) => Ok(Value::new_null(ctx)),
+            ("true", _) => Ok(Value::new_bool(ctx, true)),
+            ("false", _) => Ok(Value::new_bool(ctx, false)),
+            _ => crate::json::parse(&self.ctx, json)?
+                .ok_or_else(|| internal(&self.ctx, format_args!("a document's value is not JSON"))),
+        }
+    }
+}
+
+/// A property to define: a getter, or a value.
+enum Property<'js> {
+    Getter(Value<'js>),
+    Value(Value<'js>),
+}
+
+/// An atom, freed when dropped.
+struct Atom<'js>(qjs::JSAtom, Ctx<'js>);
+
+impl Drop for Atom<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the atom is this context's, and freed once.
+        unsafe { qjs::JS_FreeAtom(self.1.as_raw().as_ptr(), self.0) };
     }
 }
 
@@ -634,18 +762,20 @@ fn child_pointer(parent: &str, key: Key<'_>) -> String {
         Key::Index(index) => {
             let _ = write!(pointer, "{index}");
         }
-        Key::Name(mut name) => {
+        Key::Name(name) => {
             // `~` is written `~0` and `/` is written `~1`.
-            while let Some(at) = name.find(['~', '/']) {
-                pointer.push_str(&name[..at]);
-                pointer.push_str(if name.as_bytes()[at] == b'~' {
-                    "~0"
-                } else {
-                    "~1"
-                });
-                name = &name[at + 1..];
+            let mut copied = 0;
+            for (at, byte) in name.bytes().enumerate() {
+                let escape = match byte {
+                    b'~' => "~0",
+                    b'/' => "~1",
+                    _ => continue,
+                };
+                pointer.push_str(&name[copied..at]);
+                pointer.push_str(escape);
+                copied = at + 1;
             }
-            pointer.push_str(name);
+            pointer.push_str(&name[copied..]);
         }
     }
     pointer

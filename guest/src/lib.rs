@@ -86,6 +86,7 @@ fn build_state() -> Result<State, String> {
     let runtime = javy::Runtime::new(config).map_err(|e| e.to_string())?;
     let hooks = runtime.context().with(|ctx| {
         json::init(&ctx)?;
+        documents::init(&ctx)?;
         let natives = natives::create(&ctx)?;
         let internal = Object::new(ctx.clone())?;
         let evaluate = |name: &str, source: &str| -> javy::quickjs::Result<Function> {

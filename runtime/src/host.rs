@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -25,7 +26,6 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 use crate::bindings::codemode::sandbox::{catalog, documents};
-use crate::capped;
 use crate::connector::Connector;
 use crate::document::Document;
 use crate::grants::Grants;
@@ -307,15 +307,35 @@ impl Calls {
 
 /// Serialize a reply, refusing it as soon as it passes `cap` bytes.
 fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
-    let mut bytes = Vec::new();
-    if !capped::append_json(&mut bytes, cap, reply) {
+    struct Capped {
+        bytes: Vec<u8>,
+        cap: usize,
+    }
+    impl io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.bytes.len() + buf.len() > self.cap {
+                return Err(io::Error::other("over the cap"));
+            }
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped {
+        bytes: Vec::new(),
+        cap,
+    };
+    if serde_json::to_writer(&mut out, reply).is_err() {
         return Err(call_error(
             "reply-too-large",
             format!("the reply of `{method}` is larger than the limit of {cap} bytes"),
         ));
     }
     // serde_json writes valid UTF-8.
-    String::from_utf8(bytes).map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
+    String::from_utf8(out.bytes)
+        .map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
 }
 
 /// Console output of one run, capped.

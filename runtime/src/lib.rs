@@ -66,7 +66,6 @@
 //! are errors naming where in the result they sit.
 
 mod bindings;
-mod capped;
 mod connector;
 mod discovery;
 mod document;

@@ -178,7 +178,7 @@ impl Runtime {
             });
         }
         let mut names = HashSet::new();
-        let document_globals = documents.iter().map(|(name, _)| name);
+        let document_globals = documents.iter().map(|global| &global.name);
         for name in globals.iter().map(|(name, _)| name).chain(document_globals) {
             let reason = grants
                 .unusable_name(name)
@@ -190,36 +190,37 @@ impl Runtime {
                 });
             }
         }
-        for (name, members) in &documents {
+        for global in &documents {
             let mut keys = HashSet::new();
-            let DocumentGlobal::ByKey(members) = members else {
-                continue;
-            };
-            if let Some((key, _)) = members.iter().find(|(key, _)| !keys.insert(key)) {
+            let duplicate = global
+                .documents
+                .iter()
+                .find_map(|(key, _)| key.as_ref().filter(|key| !keys.insert(key.as_str())));
+            if let Some(key) = duplicate {
                 return Err(Error::DocumentKey {
-                    name: name.clone(),
+                    name: global.name.clone(),
                     key: key.clone(),
                 });
             }
         }
+        // Every document, numbered in order, and where the guest puts it.
+        let (places, documents): (Vec<_>, Vec<_>) = documents
+            .into_iter()
+            .flat_map(|global| {
+                let name = global.name;
+                global.documents.into_iter().map(move |(key, document)| {
+                    let place = bindings::Document {
+                        global: name.clone(),
+                        key,
+                    };
+                    (place, document)
+                })
+            })
+            .unzip();
         let started = Instant::now();
         let mut store = Store::new(
             &self.engine,
-            RunState::new(
-                Arc::clone(&grants),
-                documents
-                    .iter()
-                    .flat_map(|(_, members)| {
-                        members
-                            .members()
-                            .into_iter()
-                            .map(|(_, document)| Arc::clone(document))
-                    })
-                    .collect(),
-                &limits,
-                on_log,
-                on_call,
-            ),
+            RunState::new(Arc::clone(&grants), documents, &limits, on_log, on_call),
         );
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
@@ -256,18 +257,7 @@ impl Runtime {
                     json: value.get().to_owned(),
                 })
                 .collect(),
-            documents: documents
-                .iter()
-                .flat_map(|(name, members)| {
-                    members
-                        .members()
-                        .into_iter()
-                        .map(|(key, _)| bindings::Document {
-                            global: name.clone(),
-                            key: key.cloned(),
-                        })
-                })
-                .collect(),
+            documents: places,
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
 
@@ -346,22 +336,11 @@ pub enum Language {
     JavaScript,
 }
 
-/// What a document global holds.
-enum DocumentGlobal {
-    /// One document: the global is its root.
-    One(Arc<Document>),
-    /// An object of documents, by key.
-    ByKey(Vec<(String, Arc<Document>)>),
-}
-
-impl DocumentGlobal {
-    /// Each document with its key (none for [`DocumentGlobal::One`]).
-    fn members(&self) -> Vec<(Option<&String>, &Arc<Document>)> {
-        match self {
-            Self::One(document) => vec![(None, document)],
-            Self::ByKey(members) => members.iter().map(|(key, d)| (Some(key), d)).collect(),
-        }
-    }
+/// A global holding documents: its name, and its documents, each by its
+/// key, or one without a key that is the global itself.
+struct DocumentGlobal {
+    name: String,
+    documents: Vec<(Option<String>, Arc<Document>)>,
 }
 
 /// What to run, with what, within what limits.
@@ -371,8 +350,7 @@ pub struct Execution {
     grants: Arc<Grants>,
     limits: Limits,
     globals: Vec<(String, Arc<RawValue>)>,
-    /// Document globals, by name.
-    documents: Vec<(String, DocumentGlobal)>,
+    documents: Vec<DocumentGlobal>,
     on_log: Option<LogSink>,
     on_call: Option<CallSink>,
 }
@@ -473,8 +451,10 @@ impl Execution {
         name: impl Into<String>,
         documents: Vec<(String, Arc<Document>)>,
     ) -> Self {
-        self.documents
-            .push((name.into(), DocumentGlobal::ByKey(documents)));
+        self.documents.push(DocumentGlobal {
+            name: name.into(),
+            documents: documents.into_iter().map(|(k, d)| (Some(k), d)).collect(),
+        });
         self
     }
 
@@ -489,8 +469,10 @@ impl Execution {
     /// let execution = Execution::new("tools.map((t) => t.name)").document("tools", tools);
     /// ```
     pub fn document(mut self, name: impl Into<String>, document: Arc<Document>) -> Self {
-        self.documents
-            .push((name.into(), DocumentGlobal::One(document)));
+        self.documents.push(DocumentGlobal {
+            name: name.into(),
+            documents: vec![(None, document)],
+        });
         self
     }
 }

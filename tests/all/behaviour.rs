@@ -528,12 +528,12 @@ fn the_guest_component_imports_no_sockets_filesystem_or_http() -> Result<()> {
             }
         }
     }
-    assert!(
-        imports
-            .iter()
-            .any(|i| i.starts_with("codemode:sandbox/host@")),
-        "{imports:?}"
-    );
+    for expected in ["codemode:sandbox/host@", "codemode:sandbox/documents@"] {
+        assert!(
+            imports.iter().any(|i| i.starts_with(expected)),
+            "{expected} not imported: {imports:?}"
+        );
+    }
     let allowed = [
         "codemode:sandbox/host@",
         "codemode:sandbox/catalog@",
