@@ -3,20 +3,25 @@
 //!
 //! The host holds each document, and `documents.read` gives the node at a
 //! JSON Pointer one level deep, as `[node, lazy]`: the node with its small
-//! children whole and its large ones written as `null`, and `lazy` the keys
-//! (or indices) of those, in the node's order. This module turns a node into
-//! a frozen object or array whose primitive children are read-only data
-//! properties and whose other children are enumerable getters: a child that
-//! came whole keeps its JSON text until first access, a lazy child is read
-//! from the host then, and either is built then and kept. So the script sees
-//! plain frozen data (`Object.keys`, `for...in`, `in`, spread,
+//! children whole and its large ones written as placeholders (`{}` for an
+//! object that is not a reference, else `null`), and `lazy` the keys (or
+//! indices) of those, in the node's order. This module turns an object node
+//! into an object node of [`objects`]: a frozen exotic object that keeps
+//! its members as slices of the reply and builds each the first time the
+//! script looks at it. An array node becomes a frozen array whose primitive
+//! items are values and whose other items are enumerable getters. A child
+//! that came whole keeps its JSON text until it is built; a lazy child is
+//! read from the host then, except a lazy object, which becomes an object
+//! node at once and is read when the script first looks inside it. So the
+//! script sees plain frozen data (`Object.keys`, `for...in`, `in`, spread,
 //! `JSON.stringify` and the array methods work as on parsed JSON), and no
-//! more of it is built than it touches.
+//! more of it is built, or read, than it touches.
 //!
 //! This is native, because it is the inner loop of a scan over a large
 //! document, and every step of it is chosen for that loop: a reply is parsed
-//! once and only one level deep (its children stay slices of its text), and
-//! a getter is a bare object of a callable class, [`GETTER_CLASS`], whose
+//! once and only one level deep (its children stay slices of its text); an
+//! object's members are looked up by name in it, not defined; and an array's
+//! getter is a bare object of a callable class, [`GETTER_CLASS`], whose
 //! opaque number indexes [`SLOTS`], where what it builds from and then what
 //! it built are kept. (A closure, or a QuickJS function with data, costs
 //! several allocations and two properties more per getter.)
@@ -45,6 +50,8 @@ use serde_json::value::RawValue;
 
 use crate::bindings::codemode::sandbox::documents;
 
+mod objects;
+
 thread_local! {
     /// The class of getters, registered by [`init`].
     static GETTER_CLASS: Cell<qjs::JSClassID> = const { Cell::new(0) };
@@ -54,7 +61,8 @@ thread_local! {
     static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Register the class of getters; called once at initialization.
+/// Register the classes of getters and object nodes; called once at
+/// initialization.
 pub(crate) fn init(ctx: &Ctx<'_>) -> Result<()> {
     let definition = qjs::JSClassDef {
         class_name: c"DocumentGetter".as_ptr(),
@@ -63,20 +71,36 @@ pub(crate) fn init(ctx: &Ctx<'_>) -> Result<()> {
         call: Some(call_getter),
         exotic: std::ptr::null_mut(),
     };
+    let prototype: Object = ctx
+        .globals()
+        .get::<_, Object>("Function")?
+        .get("prototype")?;
+    let class = register_class(ctx, &definition, &prototype)?;
+    GETTER_CLASS.with(|c| c.set(class));
+    objects::init(ctx)
+}
+
+/// Register a class of `definition` whose objects have `prototype`.
+fn register_class(
+    ctx: &Ctx<'_>,
+    definition: &qjs::JSClassDef,
+    prototype: &Object<'_>,
+) -> Result<qjs::JSClassID> {
     let context = ctx.as_raw().as_ptr();
     // SAFETY: the context is live and locked by the caller; QuickJS copies
-    // the class definition.
+    // the class definition (keeping its `exotic` pointer, which must be
+    // static), and `JS_SetClassProto` takes the reference it is given.
     unsafe {
         let runtime = qjs::JS_GetRuntime(context);
         let mut class = 0;
         qjs::JS_NewClassID(runtime, &mut class);
-        if qjs::JS_NewClass(runtime, class, &definition) < 0 {
+        if qjs::JS_NewClass(runtime, class, definition) < 0 {
             return Err(Error::Exception);
         }
-        qjs::JS_SetClassProto(context, class, qjs::JS_GetFunctionProto(context));
-        GETTER_CLASS.with(|c| c.set(class));
+        let prototype = qjs::JS_DupValue(context, prototype.as_raw());
+        qjs::JS_SetClassProto(context, class, prototype);
+        Ok(class)
     }
-    Ok(())
 }
 
 /// The getter of document `document`'s root, for the global that holds it.
@@ -429,7 +453,7 @@ impl<'a> Source<'a> {
     fn members(&self, from: usize) -> impl Iterator<Item = Member<'a>> + use<'a> {
         let mut lazy = self.lazy.iter().peekable();
         self.members.iter().map(move |(name, value)| {
-            let is_lazy = value.get() == "null"
+            let is_lazy = is_placeholder(value.get())
                 && lazy
                     .next_if(|key| matches!(key, Lazy::Name(key) if key == name))
                     .is_some();
@@ -585,31 +609,14 @@ impl<'js> Builder<'js> {
         self.object(&sources, merged.into_iter())
     }
 
-    /// An object of `members`, each read with the source it comes from.
+    /// An object of `members`, each read with the source it comes from
+    /// when the script first looks at it.
     fn object<'a>(
         &self,
         sources: &[Source<'a>],
         members: impl Iterator<Item = Member<'a>>,
     ) -> Result<Value<'js>> {
-        let object = Object::new(self.ctx.clone())?.into_value();
-        for member in members {
-            let source = &sources[member.from];
-            let key = Key::Name(member.name);
-            let child = self.child(
-                source.place,
-                key,
-                member.value.get(),
-                member.lazy,
-                &source.resolving,
-            )?;
-            self.define(&object, key, child)?;
-        }
-        // Every property is already non-configurable, and read-only.
-        // SAFETY: the context is live, and `object` is one of its values.
-        if unsafe { qjs::JS_PreventExtensions(self.ctx.as_raw().as_ptr(), object.as_raw()) } < 0 {
-            return Err(Error::Exception);
-        }
-        Ok(object)
+        objects::new(&self.ctx, sources, members)
     }
 
     fn array(
@@ -622,10 +629,17 @@ impl<'js> Builder<'js> {
         let array = Array::new(self.ctx.clone())?.into_value();
         let mut lazy = lazy.iter().peekable();
         for (index, item) in (0u32..).zip(items) {
-            let is_lazy =
-                item.get() == "null" && lazy.next_if_eq(&&Lazy::Index(u64::from(index))).is_some();
+            let is_lazy = is_placeholder(item.get())
+                && lazy.next_if_eq(&&Lazy::Index(u64::from(index))).is_some();
             let key = Key::Index(index);
-            let child = self.child(place, key, item.get(), is_lazy, resolving)?;
+            let child = match self.child(place, key, item.get(), is_lazy, resolving)? {
+                Child::Value(value) => Property::Value(value),
+                Child::Pending(pending) => {
+                    let getter = new_getter(&self.ctx, pending)?;
+                    // SAFETY: `getter` is a new value of this context, and ours.
+                    Property::Getter(unsafe { Value::from_raw(self.ctx.clone(), getter) })
+                }
+            };
             self.define(&array, key, child)?;
         }
         // SAFETY: the context is live, and `array` is one of its values.
@@ -665,8 +679,9 @@ impl<'js> Builder<'js> {
         Ok(())
     }
 
-    /// The child `key` of a node at `place`, whose JSON is `json` (`null`
-    /// when it is `lazy`): a primitive's value, or else a getter.
+    /// The child `key` of a node at `place`, whose JSON is `json` (its
+    /// placeholder when it is `lazy`): a primitive's value, an object node
+    /// not read yet, or else what to build it from.
     fn child(
         &self,
         place: Place<'_>,
@@ -674,11 +689,20 @@ impl<'js> Builder<'js> {
         json: &str,
         lazy: bool,
         resolving: &Resolving,
-    ) -> Result<Property<'js>> {
+    ) -> Result<Child<'js>> {
         let pending = if lazy {
+            let pointer = child_pointer(place.pointer.unwrap_or_default(), key);
+            if json == "{}" {
+                let unread = objects::Unread {
+                    document: place.document,
+                    pointer,
+                    resolving: resolving.clone(),
+                };
+                return Ok(Child::Value(objects::new_unread(&self.ctx, unread)?));
+            }
             Pending::Read {
                 document: place.document,
-                pointer: child_pointer(place.pointer.unwrap_or_default(), key),
+                pointer,
                 resolving: resolving.clone(),
             }
         } else if json.starts_with(['{', '[']) {
@@ -691,13 +715,9 @@ impl<'js> Builder<'js> {
                 resolving: resolving.clone(),
             }
         } else {
-            return Ok(Property::Value(self.primitive(json)?));
+            return Ok(Child::Value(self.primitive(json)?));
         };
-        let getter = new_getter(&self.ctx, pending)?;
-        // SAFETY: `getter` is a new value of this context, and ours.
-        Ok(Property::Getter(unsafe {
-            Value::from_raw(self.ctx.clone(), getter)
-        }))
+        Ok(Child::Pending(pending))
     }
 
     /// `key` as a QuickJS atom.
@@ -735,6 +755,18 @@ impl<'js> Builder<'js> {
                 .ok_or_else(|| internal(&self.ctx, format_args!("a document's value is not JSON"))),
         }
     }
+}
+
+/// A child: its value, or what to build it from.
+enum Child<'js> {
+    Value(Value<'js>),
+    Pending(Pending),
+}
+
+/// True for the JSON a reply writes in place of a lazy child: `null`, or
+/// `{}` for an object that reads as itself.
+fn is_placeholder(json: &str) -> bool {
+    matches!(json, "null" | "{}")
 }
 
 /// A property to define: a getter, or a value.

@@ -14,10 +14,13 @@
 //! deep: its children whose JSON is at most [`INLINE_BYTES`] come whole;
 //! larger children are *lazy*, to be read by a call of their own. The reply
 //! is the JSON array `[node, lazy]`: `node` with each lazy child written as
-//! `null`, and `lazy` the keys (of an object) or indices (of an array) of the
-//! lazy children, in order. A real `null` is never in `lazy`, so the two
-//! cannot be confused. A `$ref` member that is a string always comes whole,
-//! so that the guest knows a Reference Object as soon as it reads it.
+//! a placeholder, and `lazy` the keys (of an object) or indices (of an
+//! array) of the lazy children, in order. The placeholder is `{}` for an
+//! object with no `$ref` member (the guest can stand in an object for it
+//! and read it when the script looks inside), else `null`. A real `{}` or
+//! `null` is never in `lazy`, so the two cannot be confused. A `$ref`
+//! member that is a string always comes whole, so that the guest knows a
+//! Reference Object as soon as it reads it.
 //!
 //! # Bounds, and what a read costs
 //! [`Document::new`] turns every node whose JSON is at most
@@ -240,6 +243,18 @@ impl Node {
             primitive => Node::Small(primitive.to_string().into()),
         }
     }
+
+    /// True for an object without a `$ref` member: one that reads as
+    /// itself, not as what a reference points to.
+    fn is_plain_object(&self) -> bool {
+        match self {
+            Node::Object(members) => !members.contains_key("$ref"),
+            // A small object's JSON, left out of a full reply: its keys
+            // are not looked at, so any `"$ref"` in it counts.
+            Node::Small(json) => json.starts_with('{') && !json.contains("\"$ref\""),
+            Node::String(_) | Node::Array(_) => false,
+        }
+    }
 }
 
 /// The JSON of a container of `parts` (with their keys as JSON, for an
@@ -277,7 +292,8 @@ enum Found<'a> {
 }
 
 /// Append `child` to a reply whole if it is small and the reply has room
-/// (or `always`, for a string), else `null`; return whether it went whole.
+/// (or `always`, for a string), else its placeholder (see the module
+/// documentation); return whether it went whole.
 fn append_child(reply: &mut String, child: &Node, always: bool) -> bool {
     match child {
         Node::Small(json) if always || reply.len() < INLINE_BUDGET => {
@@ -292,7 +308,11 @@ fn append_child(reply: &mut String, child: &Node, always: bool) -> bool {
             Err(_) => false,
         },
         _ => {
-            reply.push_str("null");
+            reply.push_str(if child.is_plain_object() {
+                "{}"
+            } else {
+                "null"
+            });
             false
         }
     }
@@ -439,7 +459,7 @@ mod tests {
         assert_eq!(
             read(&document, ""),
             json!([
-                { "small": { "summary": "short" }, "long": null, "big": null, "null": null, "tags": ["a", "b"], "items": null },
+                { "small": { "summary": "short" }, "long": null, "big": {}, "null": null, "tags": ["a", "b"], "items": null },
                 ["long", "big", "items"]
             ])
         );
@@ -482,11 +502,18 @@ mod tests {
     #[test]
     fn a_reference_comes_inline_however_long() {
         let target = format!("#/{}", "x".repeat(INLINE_BYTES));
-        let document =
-            Document::new(json!({ "schema": { "$ref": target, "description": target } }));
+        let document = Document::new(
+            json!({ "schema": { "$ref": target, "description": target }, "pad": target }),
+        );
         assert_eq!(
             read(&document, "/schema"),
             json!([{ "$ref": target, "description": null }, ["description"]])
+        );
+        // An object that is a reference is left out as `null`: the guest
+        // cannot know what it reads as until it follows it.
+        assert_eq!(
+            read(&document, ""),
+            json!([{ "schema": null, "pad": null }, ["schema", "pad"]])
         );
     }
 
@@ -504,6 +531,19 @@ mod tests {
         for key in lazy {
             let key = key.as_str().expect("a key");
             assert_eq!(node[key], Value::Null);
+        }
+        // Small objects left out for the budget are plain objects, and say so.
+        let members: serde_json::Map<String, Value> = (0..INLINE_BUDGET / 16)
+            .map(|n| (format!("k{n}"), json!({ "v": "0123456789" })))
+            .collect();
+        let document = Document::new(Value::Object(members));
+        let [node, lazy] =
+            serde_json::from_str::<[Value; 2]>(&document.read("").expect("readable"))
+                .expect("JSON");
+        let lazy = lazy.as_array().expect("a list");
+        assert!(!lazy.is_empty());
+        for key in lazy {
+            assert_eq!(node[key.as_str().expect("a key")], json!({}));
         }
     }
 

@@ -492,8 +492,8 @@ async fn a_document_global_cannot_take_a_used_or_invalid_name() {
     }
 }
 
-#[tokio::test]
-async fn touching_one_path_reads_only_the_nodes_on_it() -> Result<()> {
+/// 2,000 path items of two operations, each too large to come inline.
+fn big_document() -> Value {
     let pad = padding();
     let paths: serde_json::Map<String, Value> = (0..2_000)
         .map(|n| {
@@ -504,7 +504,12 @@ async fn touching_one_path_reads_only_the_nodes_on_it() -> Result<()> {
             )
         })
         .collect();
-    let document = json!({ "info": { "title": "Big" }, "paths": paths });
+    json!({ "info": { "title": "Big" }, "paths": paths })
+}
+
+#[tokio::test]
+async fn touching_one_path_reads_only_the_nodes_on_it() -> Result<()> {
+    let document = big_document();
     let code = r#"
         const first = spec.big.paths["/things/1234"].get.summary;
         const again = spec.big.paths["/things/1234"].get.summary;
@@ -516,6 +521,52 @@ async fn touching_one_path_reads_only_the_nodes_on_it() -> Result<()> {
     assert_eq!(
         result(outcome)?,
         json!(["Operation 1234", "Operation 1234"])
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn listing_keys_reads_no_member_and_objects_behave_frozen() -> Result<()> {
+    let code = r#"
+        "use strict";
+        const paths = spec.big.paths;
+        const listed = Object.keys(paths).length;
+        const info = spec.big.info;
+        const attempts = [
+            () => Object.freeze(info) === info,
+            () => Object.defineProperty(info, "title", { value: "Big" }) === info,
+            () => Reflect.defineProperty(info, "title", { value: "Other" }),
+            () => Reflect.defineProperty(info, "extra", { value: 1 }),
+            () => Reflect.defineProperty(info, "title", { get() { return 1; } }),
+            () => Reflect.deleteProperty(info, "title"),
+            () => Reflect.deleteProperty(info, "absent"),
+            () => Object.defineProperty(info, "title", { writable: true }),
+        ].map((attempt) => { try { return attempt(); } catch (e) { return e.name; } });
+        ({
+            listed,
+            attempts,
+            frozen: Object.isFrozen(info),
+            descriptor: Object.getOwnPropertyDescriptor(info, "title"),
+            symbols: [Object.getOwnPropertySymbols(info).length, info[Symbol.iterator] === undefined],
+            inherited: [typeof info.hasOwnProperty, info.hasOwnProperty("title"), "toString" in info],
+            last: paths["/things/1999"].post.summary,
+        })
+    "#;
+    let outcome = run_spec(code, &[("big", big_document())]).await;
+    // The root and `paths` for the listing; then `/things/1999` and its
+    // `post`: no path item was read to list them.
+    assert_eq!(outcome.stats.document_reads, 4, "{outcome:#?}");
+    assert_eq!(
+        result(outcome)?,
+        json!({
+            "listed": 2_000,
+            "attempts": [true, true, false, false, false, false, true, "TypeError"],
+            "frozen": true,
+            "descriptor": { "value": "Big", "writable": false, "enumerable": true, "configurable": false },
+            "symbols": [0, true],
+            "inherited": ["function", true, true],
+            "last": "Operation 1999",
+        })
     );
     Ok(())
 }
