@@ -204,8 +204,67 @@ fn run_request(state: &State, request: Request) -> Result<Option<String>, Script
 
         let report: Object =
             call_hook(&hooks, "report", ()).map_err(|e| internal_error(&ctx, e))?;
-        read_report(&ctx, &report, request.max_result_bytes)
+        read_report(&ctx, &report, request.max_result_bytes).map_err(|mut error| {
+            if let Some(message) = unknown_method(&code, &error) {
+                error.message = message;
+            }
+            error
+        })
     })
+}
+
+/// For QuickJS's bare `not a function` where the script calls a method a
+/// granted connector does not have (`github.repos_gett(…)`, a typo, or an
+/// operation the host left out): a message that names it and the methods
+/// it may have meant. QuickJS places the error at the called name.
+fn unknown_method(code: &str, error: &ScriptError) -> Option<String> {
+    if error.failure != Failure::Exception
+        || error.name != "TypeError"
+        || error.message != "not a function"
+    {
+        return None;
+    }
+    let line: Vec<char> = code
+        .split('\n')
+        .nth(usize::try_from(error.line?).ok()?.checked_sub(1)?)?
+        .chars()
+        .collect();
+    // QuickJS places it at the `.` (or `?.`) before the name, or at the name.
+    let mut at = usize::try_from(error.column?).ok()?.checked_sub(1)?;
+    let is_part = |c: &char| c.is_alphanumeric() || *c == '_' || *c == '$';
+    let mut dot = None;
+    if line.get(at) == Some(&'?') && line.get(at + 1) == Some(&'.') {
+        (dot, at) = (Some(at), at + 2);
+    } else if line.get(at) == Some(&'.') {
+        (dot, at) = (Some(at), at + 1);
+    }
+    let after = line.get(at..)?.iter().skip_while(|c| c.is_whitespace());
+    let method: String = after.take_while(|c| is_part(c)).collect();
+    // Back over the `.` or `?.` and spaces around it, to the namespace.
+    let mut before = line.get(..dot.unwrap_or(at))?.iter().rev().peekable();
+    if dot.is_none() {
+        while before.next_if(|c| c.is_whitespace()).is_some() {}
+        before.next_if_eq(&&'.')?;
+        before.next_if_eq(&&'?');
+    }
+    while before.next_if(|c| c.is_whitespace()).is_some() {}
+    let mut namespace: Vec<char> = Vec::new();
+    while let Some(c) = before.next_if(|c| is_part(c)) {
+        namespace.insert(0, *c);
+    }
+    // A property of something else (`a.github.x`) is not the namespace.
+    if method.is_empty() || namespace.is_empty() || before.peek() == Some(&&'.') {
+        return None;
+    }
+    let namespace: String = namespace.into_iter().collect();
+    if natives::connector_has_method(&namespace, &method)? {
+        return None;
+    }
+    let unknown =
+        bindings::codemode::sandbox::catalog::describe(&format!("{namespace}.{method}")).err()?;
+    Some(format!(
+        "`{namespace}.{method}` is not a function: {unknown}"
+    ))
 }
 
 /// Evaluate the agent's code: as an ES module when it uses module syntax, else

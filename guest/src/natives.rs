@@ -178,6 +178,17 @@ fn method_index(connector: u32, name: String) -> i32 {
     })
 }
 
+/// Whether the granted connector `connector` has a method `method`; `None`
+/// when no granted connector has that name.
+pub(crate) fn connector_has_method(connector: &str, method: &str) -> Option<bool> {
+    CONNECTORS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(name, _)| name == connector)
+            .map(|(_, methods)| methods.iter().any(|m| m == method))
+    })
+}
+
 /// Every method name of `connector`, for enumerating its namespace.
 fn method_names(connector: u32) -> Vec<String> {
     CONNECTORS.with(|c| {

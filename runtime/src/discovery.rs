@@ -223,7 +223,7 @@ impl Discovery {
     pub(crate) fn describe(&self, name: &str) -> Result<String, String> {
         let (entry, method) = self.find(name).ok_or_else(|| {
             let close: Vec<String> = self
-                .rank(name, 3)
+                .close_matches(name, 3)
                 .into_iter()
                 .map(|entry| format!("`{}`", entry.qualified_name()))
                 .collect();
@@ -244,6 +244,38 @@ impl Discovery {
             .iter()
             .filter_map(|entry| Some(described(entry, entry.method()?)))
             .collect()
+    }
+
+    /// At most `limit` methods a mistyped `name` may have meant: those
+    /// within a few edits of it (in its namespace, when it names one),
+    /// nearest first, then those its words rank highest.
+    fn close_matches(&self, name: &str, limit: usize) -> Vec<&Entry> {
+        let (namespace, wanted) = match name.split_once('.') {
+            Some((namespace, method)) => (Some(namespace), method),
+            None => (None, name),
+        };
+        let most_edits = (wanted.chars().count() / 4).max(2);
+        let mut near: Vec<(usize, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|entry| namespace.is_none_or(|namespace| namespace == entry.namespace))
+            .map(|entry| {
+                (
+                    strsim::damerau_levenshtein(wanted, &entry.identifier),
+                    entry,
+                )
+            })
+            .filter(|(edits, _)| *edits <= most_edits)
+            .collect();
+        near.sort_by_key(|(edits, _)| *edits);
+        let mut close: Vec<&Entry> = near.into_iter().map(|(_, entry)| entry).collect();
+        for entry in self.rank(name, limit) {
+            if !close.iter().any(|known| std::ptr::eq(*known, entry)) {
+                close.push(entry);
+            }
+        }
+        close.truncate(limit);
+        close
     }
 
     fn find(&self, name: &str) -> Option<(&Entry, &MethodDescription)> {

@@ -691,8 +691,24 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
         &outcome,
         json!(["undefined", true, null, "undefined", ["TypeError"]]),
     );
+    // Uncaught, the error names the method the connector does not have.
     let outcome = run_granted("await test.nope({})", &grants, Limits::default()).await;
-    assert_script_error(&outcome, "TypeError", "not a function");
+    let error = assert_script_error(
+        &outcome,
+        "TypeError",
+        "`test.nope` is not a function: no method is named `test.nope`",
+    );
+    assert_eq!((error.line, error.column), (Some(1), Some(11)));
+    // A property of something else that happens to share the name is not
+    // the connector: QuickJS's own message stays.
+    let outcome = run_granted(
+        "const o = { test: {} };\no.test.nope({})",
+        &grants,
+        Limits::default(),
+    )
+    .await;
+    let error = assert_script_error(&outcome, "TypeError", "not a function");
+    assert_eq!(error.message, "not a function");
     assert_eq!(connector.calls.load(Ordering::SeqCst), 0);
 }
 

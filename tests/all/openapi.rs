@@ -677,6 +677,23 @@ const attempt = async (f) => { try { const r = await f(); return r.status; } cat
     }
     // Only the one good call reached the server.
     assert_eq!(servers.record.seen().len(), 1);
+    // Uncaught, calling an operation the namespace does not have names it,
+    // with the operations a typo may have meant.
+    let outcome = run("const made = await api.items_create({});", &api).await;
+    let error = outcome.error.as_ref().context("the run should fail")?;
+    assert_eq!((error.line, error.column), (Some(1), Some(23)));
+    assert!(
+        error.message.starts_with(
+            "`api.items_create` is not a function: no method is named `api.items_create`"
+        ),
+        "{error:?}"
+    );
+    let outcome = run("await api.cuont({ n: 1 })", &api).await;
+    let error = outcome.error.as_ref().context("the run should fail")?;
+    assert!(
+        error.message.contains("close matches: `api.count`"),
+        "{error:?}"
+    );
 
     // With POST allowed, the body is checked against the description (and
     // its cyclic schema) and sent as JSON.
