@@ -236,7 +236,8 @@ fn unknown_method(code: &str, error: &ScriptError) -> Option<String> {
     if line.get(at) == Some(&'?') && line.get(at + 1) == Some(&'.') {
         (dot, at) = (Some(at), at + 2);
     } else if line.get(at) == Some(&'.') {
-        (dot, at) = (Some(at), at + 1);
+        let optional = at > 0 && line.get(at - 1) == Some(&'?');
+        (dot, at) = (Some(at - usize::from(optional)), at + 1);
     }
     let after = line.get(at..)?.iter().skip_while(|c| c.is_whitespace());
     let method: String = after.take_while(|c| is_part(c)).collect();

@@ -699,6 +699,8 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
         "`test.nope` is not a function: no method is named `test.nope`",
     );
     assert_eq!((error.line, error.column), (Some(1), Some(11)));
+    let outcome = run_granted("await test?.nope({})", &grants, Limits::default()).await;
+    assert_script_error(&outcome, "TypeError", "`test.nope` is not a function");
     // A property of something else that happens to share the name is not
     // the connector: QuickJS's own message stays.
     let outcome = run_granted(
