@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use codemode_mcp_server::{ServerOptions, TokenCounter, tool_list_tokens};
+use codemode_mcp_server::{CodeModeServer, ServerOptions, TokenCounter, tool_list_tokens};
 use codemode_openapi::{ApiConfig, ApiLimits, ApiTimeouts, Auth, OpenApiConnector, Secret};
 use codemode_runtime::{Connector, Execution, Grants, Outcome};
 use codemode_typescript::openapi::Spec;
@@ -1013,6 +1013,39 @@ async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
     assert_eq!(result["frozen"], true);
     let _ = client.cancel().await;
     http.stop().await?;
+
+    // `spec` and `tools` are taken by search code: a server refuses them as
+    // namespaces when it starts, not at every search.
+    let runtime = Arc::new(codemode_runtime::Runtime::new()?);
+    for (names, refused) in [
+        (
+            ["spec", "other"],
+            Some("`spec` cannot name a server or API here"),
+        ),
+        (
+            ["api", "tools"],
+            Some("`tools` cannot name a server or API here"),
+        ),
+        (["api", "other"], None),
+    ] {
+        let connectors = names
+            .into_iter()
+            .map(|name| {
+                let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
+                (name.to_owned(), api as Arc<dyn Connector>)
+            })
+            .collect();
+        let started =
+            CodeModeServer::new(Arc::clone(&runtime), connectors, ServerOptions::default());
+        match (started, refused) {
+            (Ok(_), None) => {}
+            (Err(error), Some(expected)) => {
+                assert!(error.to_string().starts_with(expected), "{error}");
+            }
+            (Ok(_), Some(expected)) => anyhow::bail!("started, though {expected}"),
+            (Err(error), None) => return Err(error.into()),
+        }
+    }
     Ok(())
 }
 

@@ -28,6 +28,16 @@ pub enum ServerError {
     /// A connector's name is not usable as a namespace.
     #[error(transparent)]
     Namespace(#[from] codemode_runtime::Error),
+    /// A connector's name is a global that `search` code already has.
+    #[error(
+        "`{name}` cannot name a server or API here: `search` code has a global `{name}` ({holds}); rename it in the config"
+    )]
+    Reserved {
+        /// The name.
+        name: String,
+        /// What the global holds.
+        holds: &'static str,
+    },
     /// The catalog could not be serialized (a schema JSON cannot hold).
     #[error("the catalog of operations could not be built: {0}")]
     Catalog(#[source] serde_json::Error),
@@ -95,7 +105,8 @@ impl CodeModeServer {
     /// # Errors
     ///
     /// [`ServerError::Namespace`] when a name cannot be a JavaScript global
-    /// (or is taken twice).
+    /// (or is taken twice); [`ServerError::Reserved`] when it is `tools`, or
+    /// `spec` while an HTTP API is served: globals of `search` code.
     pub fn new(
         runtime: Arc<Runtime>,
         connectors: Vec<(String, Arc<dyn Connector>)>,
@@ -119,6 +130,18 @@ impl CodeModeServer {
                 Arc::new(CatalogOnly::new(&name, Arc::clone(&connector)));
             search = search.grant(&name, described)?;
             execute = execute.grant(&name, connector)?;
+        }
+        let reserved = [
+            ("tools", "the catalog of every tool", true),
+            ("spec", "the HTTP APIs' descriptions", !specs.is_empty()),
+        ];
+        for (global, holds, in_use) in reserved {
+            if in_use && namespaces.iter().any(|namespace| namespace.name == global) {
+                return Err(ServerError::Reserved {
+                    name: global.to_owned(),
+                    holds,
+                });
+            }
         }
         let catalog = serde_json::to_value(execute.catalog()).map_err(ServerError::Catalog)?;
         let counter = TokenCounter::o200k();
