@@ -216,23 +216,42 @@ fn read(ctx: &Ctx<'_>, document: u32, pointer: &str) -> Result<Rc<String>> {
 
 /// A new getter for `pending`, owned.
 fn new_getter(ctx: &Ctx<'_>, pending: Pending) -> Result<qjs::JSValue> {
-    let number = SLOTS.with(|slots| {
+    let index = SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
         slots.push(Slot::Pending(pending));
-        slots.len()
+        slots.len() - 1
     });
+    numbered_object(ctx, GETTER_CLASS.with(Cell::get), index)
+}
+
+/// A new object of `class` (owned) that carries `index`: into the list of
+/// getters' slots or of object nodes, by class.
+fn numbered_object(ctx: &Ctx<'_>, class: qjs::JSClassID, index: usize) -> Result<qjs::JSValue> {
     let context = ctx.as_raw().as_ptr();
     // SAFETY: the context is live; the class is registered; the opaque
-    // pointer only carries the slot's number (plus one, never null), and is
-    // never dereferenced.
+    // pointer only carries the index (plus one, never null), and is never
+    // dereferenced.
     unsafe {
-        let getter = qjs::JS_NewObjectClass(context, GETTER_CLASS.with(Cell::get));
-        if qjs::JS_IsException(getter) {
+        let object = qjs::JS_NewObjectClass(context, class);
+        if qjs::JS_IsException(object) {
             return Err(Error::Exception);
         }
-        qjs::JS_SetOpaque(getter, std::ptr::without_provenance_mut::<c_void>(number));
-        Ok(getter)
+        qjs::JS_SetOpaque(
+            object,
+            std::ptr::without_provenance_mut::<c_void>(index + 1),
+        );
+        Ok(object)
     }
+}
+
+/// The index `object` carries, if it is an object of `class`.
+///
+/// # Safety
+/// `object` must be a value of the live context.
+unsafe fn index_of(object: qjs::JSValue, class: qjs::JSClassID) -> Option<usize> {
+    // SAFETY: per the caller; a value of another class has no opaque.
+    let number = unsafe { qjs::JS_GetOpaque(object, class) }.addr();
+    number.checked_sub(1)
 }
 
 /// A getter's call: its child, built on the first.
@@ -251,8 +270,7 @@ unsafe extern "C" fn call_getter(
             return qjs::JS_EXCEPTION;
         };
         let ctx = Ctx::from_raw(raw);
-        let number = qjs::JS_GetOpaque(getter, GETTER_CLASS.with(Cell::get)).addr();
-        let Some(index) = number.checked_sub(1) else {
+        let Some(index) = index_of(getter, GETTER_CLASS.with(Cell::get)) else {
             return throw(
                 &ctx,
                 internal(&ctx, format_args!("a document getter has no slot")),
@@ -640,7 +658,7 @@ impl<'js> Builder<'js> {
                     Property::Getter(unsafe { Value::from_raw(self.ctx.clone(), getter) })
                 }
             };
-            self.define(&array, key, child)?;
+            self.define(&array, index, child)?;
         }
         // SAFETY: the context is live, and `array` is one of its values.
         if unsafe { qjs::JS_FreezeObject(self.ctx.as_raw().as_ptr(), array.as_raw()) } < 0 {
@@ -649,27 +667,30 @@ impl<'js> Builder<'js> {
         Ok(array)
     }
 
-    /// Define `key` of `object` as `child`: a value read-only, a getter
-    /// with no setter; enumerable, and not configurable either way.
-    fn define(&self, object: &Value<'js>, key: Key<'_>, child: Property<'js>) -> Result<()> {
+    /// Define item `index` of `array` as `child`: a value read-only, a
+    /// getter with no setter; enumerable, and not configurable either way.
+    fn define(&self, array: &Value<'js>, index: u32, child: Property<'js>) -> Result<()> {
         let context = self.ctx.as_raw().as_ptr();
-        let atom = self.atom(key)?;
         let flags = qjs::JS_PROP_ENUMERABLE as c_int;
-        // SAFETY: the context is live, `object` and the atom are its, and
-        // the define calls take the references they are given.
+        // SAFETY: the context is live, `array` is its, an index's atom needs
+        // no freeing, and the define calls take the references they are given.
         let defined = unsafe {
+            let atom = qjs::JS_NewAtomUInt32(context, index);
+            if atom == qjs::JS_ATOM_NULL {
+                return Err(Error::Exception);
+            }
             match child {
                 Property::Getter(getter) => qjs::JS_DefinePropertyGetSet(
                     context,
-                    object.as_raw(),
-                    atom.0,
+                    array.as_raw(),
+                    atom,
                     qjs::JS_DupValue(context, getter.as_raw()),
                     qjs::JS_UNDEFINED,
                     flags,
                 ),
                 Property::Value(value) => {
                     let value = qjs::JS_DupValue(context, value.as_raw());
-                    qjs::JS_DefinePropertyValue(context, object.as_raw(), atom.0, value, flags)
+                    qjs::JS_DefinePropertyValue(context, array.as_raw(), atom, value, flags)
                 }
             }
         };
@@ -720,24 +741,6 @@ impl<'js> Builder<'js> {
         Ok(Child::Pending(pending))
     }
 
-    /// `key` as a QuickJS atom.
-    fn atom(&self, key: Key<'_>) -> Result<Atom<'js>> {
-        let context = self.ctx.as_raw().as_ptr();
-        // SAFETY: the context is live.
-        let atom = unsafe {
-            match key {
-                Key::Index(index) => qjs::JS_NewAtomUInt32(context, index),
-                Key::Name(name) => {
-                    qjs::JS_NewAtomLen(context, name.as_ptr().cast(), name.len() as _)
-                }
-            }
-        };
-        if atom == qjs::JS_ATOM_NULL {
-            return Err(Error::Exception);
-        }
-        Ok(Atom(atom, self.ctx.clone()))
-    }
-
     /// A primitive's value, from its JSON: the common cases directly, the
     /// others (numbers, strings with escapes) through the JSON parser.
     fn primitive(&self, json: &str) -> Result<Value<'js>> {
@@ -773,16 +776,6 @@ fn is_placeholder(json: &str) -> bool {
 enum Property<'js> {
     Getter(Value<'js>),
     Value(Value<'js>),
-}
-
-/// An atom, freed when dropped.
-struct Atom<'js>(qjs::JSAtom, Ctx<'js>);
-
-impl Drop for Atom<'_> {
-    fn drop(&mut self) {
-        // SAFETY: the atom is this context's, and freed once.
-        unsafe { qjs::JS_FreeAtom(self.1.as_raw().as_ptr(), self.0) };
-    }
 }
 
 /// The JSON Pointer of the child `key` of the node at `parent`.

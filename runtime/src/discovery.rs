@@ -250,10 +250,7 @@ impl Discovery {
     /// within a few edits of it (in its namespace, when it names one),
     /// nearest first, then those its words rank highest.
     fn close_matches(&self, name: &str, limit: usize) -> Vec<&Entry> {
-        let (namespace, wanted) = match name.split_once('.') {
-            Some((namespace, method)) => (Some(namespace), method),
-            None => (None, name),
-        };
+        let (namespace, wanted) = split_name(name);
         let most_edits = (wanted.chars().count() / 4).max(2);
         let mut near: Vec<(usize, &Entry)> = self
             .entries
@@ -279,10 +276,7 @@ impl Discovery {
     }
 
     fn find(&self, name: &str) -> Option<(&Entry, &MethodDescription)> {
-        let (namespace, wanted) = match name.split_once('.') {
-            Some((namespace, method)) => (Some(namespace), method),
-            None => (None, name),
-        };
+        let (namespace, wanted) = split_name(name);
         let mut found = self.entries.iter().filter_map(|entry| {
             if namespace.is_some_and(|namespace| namespace != entry.namespace) {
                 return None;
@@ -297,6 +291,15 @@ impl Discovery {
             (None, Some(_)) => None,
             _ => Some(first),
         }
+    }
+}
+
+/// `namespace.method` as its namespace and method; a bare name has no
+/// namespace.
+fn split_name(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('.') {
+        Some((namespace, method)) => (Some(namespace), method),
+        None => (None, name),
     }
 }
 

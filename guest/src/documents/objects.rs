@@ -220,37 +220,21 @@ pub(super) fn new_unread<'js>(ctx: &Ctx<'js>, unread: Unread) -> Result<Value<'j
 }
 
 fn create<'js>(ctx: &Ctx<'js>, node: ObjectNode) -> Result<Value<'js>> {
-    let number = OBJECTS.with(|objects| {
+    let index = OBJECTS.with(|objects| {
         let mut objects = objects.borrow_mut();
         objects.push(node);
-        objects.len()
+        objects.len() - 1
     });
+    let object = super::numbered_object(ctx, CLASS.with(Cell::get), index)?;
     let context = ctx.as_raw().as_ptr();
-    // SAFETY: the context is live; the class is registered; the opaque
-    // pointer only carries the node's number (plus one, never null), and
-    // is never dereferenced.
+    // SAFETY: the context is live and `object` is its new value, owned here.
     unsafe {
-        let object = qjs::JS_NewObjectClass(context, CLASS.with(Cell::get));
-        if qjs::JS_IsException(object) {
-            return Err(Error::Exception);
-        }
-        qjs::JS_SetOpaque(object, std::ptr::without_provenance_mut(number));
         if qjs::JS_PreventExtensions(context, object) < 0 {
             qjs::JS_FreeValue(context, object);
             return Err(Error::Exception);
         }
         Ok(Value::from_raw(ctx.clone(), object))
     }
-}
-
-/// The number of the node `object` is.
-///
-/// # Safety
-/// `object` must be a value of the live context.
-unsafe fn node_of(object: qjs::JSValue) -> Option<usize> {
-    // SAFETY: per the caller; a value of another class has no opaque.
-    let number = unsafe { qjs::JS_GetOpaque(object, CLASS.with(Cell::get)) }.addr();
-    number.checked_sub(1)
 }
 
 /// Read node `node` if it has not been read.
@@ -434,7 +418,7 @@ unsafe fn hook(
     // SAFETY: per the caller.
     let ctx = unsafe { Ctx::from_raw(raw) };
     // SAFETY: per the caller.
-    let Some(node) = (unsafe { node_of(object) }) else {
+    let Some(node) = (unsafe { super::index_of(object, CLASS.with(Cell::get)) }) else {
         return 0;
     };
     match hook(&ctx, node) {
@@ -556,11 +540,10 @@ unsafe extern "C" fn define_own_property(
     object: qjs::JSValue,
     atom: qjs::JSAtom,
     value: qjs::JSValue,
-    getter: qjs::JSValue,
-    setter: qjs::JSValue,
+    _getter: qjs::JSValue,
+    _setter: qjs::JSValue,
     flags: c_int,
 ) -> c_int {
-    let _ = (getter, setter);
     let has = |flag: u32| flags & flag as c_int != 0;
     // SAFETY: QuickJS calls this as `hook` requires; `value` is borrowed.
     unsafe {

@@ -43,6 +43,12 @@ pub enum ServerError {
     Catalog(#[source] serde_json::Error),
 }
 
+/// The global of `search` code that holds the catalog of every tool.
+const TOOLS_GLOBAL: &str = "tools";
+
+/// The global of `search` code that holds each HTTP API's description.
+const SPEC_GLOBAL: &str = "spec";
+
 /// How the server runs code and answers.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -132,8 +138,12 @@ impl CodeModeServer {
             execute = execute.grant(&name, connector)?;
         }
         let reserved = [
-            ("tools", "the catalog of every tool", true),
-            ("spec", "the HTTP APIs' descriptions", !specs.is_empty()),
+            (TOOLS_GLOBAL, "the catalog of every tool", true),
+            (
+                SPEC_GLOBAL,
+                "the HTTP APIs' descriptions",
+                !specs.is_empty(),
+            ),
         ];
         for (global, holds, in_use) in reserved {
             if in_use && namespaces.iter().any(|namespace| namespace.name == global) {
@@ -184,11 +194,11 @@ impl CodeModeServer {
         execution = if tool == SEARCH {
             let execution = execution
                 .grants(Arc::clone(&inner.search))
-                .document("tools", Arc::clone(&inner.catalog));
+                .document(TOOLS_GLOBAL, Arc::clone(&inner.catalog));
             if inner.specs.is_empty() {
                 execution
             } else {
-                execution.documents("spec", inner.specs.clone())
+                execution.documents(SPEC_GLOBAL, inner.specs.clone())
             }
         } else {
             execution.grants(Arc::clone(&inner.execute))
