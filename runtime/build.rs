@@ -144,7 +144,7 @@ fn pre_initialize(raw: &[u8]) -> wasmtime::Result<Vec<u8>> {
             "codemode:sandbox/catalog@0.1.0",
             &["search", "describe"][..],
         ),
-        ("codemode:sandbox/documents@0.1.0", &["read"][..]),
+        ("codemode:sandbox/documents@0.1.0", &["read", "find"][..]),
     ];
     for (interface, functions) in imports {
         let mut instance = linker.instance(interface)?;

@@ -1,54 +1,57 @@
 //! Documents: the host's read-only JSON documents as frozen JavaScript data,
 //! built node by node as the script touches them.
 //!
-//! The host holds each document, and `documents.read` gives the node at a
-//! JSON Pointer one level deep, as `[node, lazy]`: the node with its small
-//! children whole and its large ones written as placeholders (`{}` for an
-//! object that is not a reference, else `null`), and `lazy` the keys (or
-//! indices) of those, in the node's order. This module turns an object node
-//! into an object node of [`objects`]: a frozen exotic object that keeps
-//! its members as slices of the reply and builds each the first time the
-//! script looks at it. An array node becomes a frozen array whose primitive
-//! items are values and whose other items are enumerable getters. A child
-//! that came whole keeps its JSON text until it is built; a lazy child is
-//! read from the host then, except a lazy object, which becomes an object
-//! node at once and is read when the script first looks inside it. So the
-//! script sees plain frozen data (`Object.keys`, `for...in`, `in`, spread,
-//! `JSON.stringify` and the array methods work as on parsed JSON), and no
-//! more of it is built, or read, than it touches.
+//! The host holds each document with its large nodes numbered, and
+//! `documents.read` gives a node one level deep: its small children whole,
+//! and for each large one the number of the node to read, and whether it is
+//! an object that reads as itself (no `$ref`). The reply says where each key
+//! and value ends in its text, so nothing of it is parsed to find them. This
+//! module turns an object node into an object node of [`objects`]: a frozen
+//! exotic object that keeps its members as slices of the reply and builds
+//! each the first time the script looks at it. An array node becomes a
+//! frozen array whose primitive items are values and whose other items are
+//! enumerable getters. A child that came whole keeps its JSON text until it
+//! is built; a lazy child is read from the host then, except a lazy object
+//! that reads as itself, which becomes an object node at once and is read
+//! when the script first looks inside it. So the script sees plain frozen
+//! data (`Object.keys`, `for...in`, `in`, spread, `JSON.stringify` and the
+//! array methods work as on parsed JSON), and no more of it is built, or
+//! read, than it touches.
 //!
 //! This is native, because it is the inner loop of a scan over a large
-//! document, and every step of it is chosen for that loop: a reply is parsed
-//! once and only one level deep (its children stay slices of its text); an
-//! object's members are looked up by name in it, not defined; and an array's
-//! getter is a bare object of a callable class, [`GETTER_CLASS`], whose
-//! opaque number indexes [`SLOTS`], where what it builds from and then what
-//! it built are kept. (A closure, or a QuickJS function with data, costs
-//! several allocations and two properties more per getter.)
+//! document, and every step of it is chosen for that loop: a reply is not
+//! parsed (a child that came whole is parsed, one level deep, when it is
+//! built); an object's members are looked up by name in it, not defined;
+//! and an array's getter is a bare object of a callable class,
+//! [`GETTER_CLASS`], whose opaque number indexes [`SLOTS`], where what it
+//! builds from and then what it built are kept. (A closure, or a QuickJS
+//! function with data, costs several allocations and two properties more
+//! per getter.)
 //!
 //! # References
 //! A local Reference Object (`{ "$ref": "#/components/schemas/user" }`, its
-//! fragment a percent-encoded JSON Pointer into the same document) reads as
-//! the node it points to, with the reference's other members laid over the
-//! target's (an outer reference's over an inner one's). Each node knows the
-//! `$ref`s resolved on the way to it from the document's root; meeting one
-//! of them again gives `{ $ref, $circular: true }` instead, so that walking a
-//! recursive schema ends. A `$ref` that points at nothing gives
-//! `{ $ref, $missing: true }`. Any other `$ref` stays as written.
+//! fragment a percent-encoded JSON Pointer into the same document, which
+//! `documents.find` walks) reads as the node it points to, with the
+//! reference's other members laid over the target's (an outer reference's
+//! over an inner one's). Each node knows the `$ref`s resolved on the way to
+//! it from the document's root; meeting one of them again gives
+//! `{ $ref, $circular: true }` instead, so that walking a recursive schema
+//! ends. A `$ref` that points at nothing gives `{ $ref, $missing: true }`.
+//! Any other `$ref` stays as written.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::ops::Range;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use javy::quickjs::{Array, Ctx, Error, Exception, Object, Result, Value, qjs};
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::bindings::codemode::sandbox::documents;
+use crate::bindings::codemode::sandbox::documents::{self, Found, Kind};
 
 mod objects;
 
@@ -107,7 +110,7 @@ fn register_class(
 pub(crate) fn root_getter<'js>(ctx: &Ctx<'js>, document: u32) -> Result<Value<'js>> {
     let pending = Pending::Read {
         document,
-        pointer: String::new(),
+        node: 0,
         resolving: None,
     };
     let getter = new_getter(ctx, pending)?;
@@ -147,10 +150,10 @@ enum Slot {
 
 /// What a getter builds its child from.
 enum Pending {
-    /// A child the host left out, to be read at `pointer`.
+    /// A child the host left out, to be read as node `node`.
     Read {
         document: u32,
-        pointer: String,
+        node: u32,
         resolving: Resolving,
     },
     /// A child that came whole: a slice of its parent's text.
@@ -169,17 +172,15 @@ impl Pending {
         match self {
             Pending::Read {
                 document,
-                pointer,
+                node,
                 resolving,
             } => {
-                let reply = read(ctx, *document, pointer)?;
-                let (node, lazy) = parse_reply(ctx, &reply)?;
+                let reply = read(ctx, *document, *node)?;
                 let place = Place {
                     document: *document,
-                    pointer: Some(pointer),
-                    text: &reply,
+                    text: &reply.text,
                 };
-                builder.present(place, node, &lazy, resolving)
+                builder.present(place, reply.node(ctx)?, resolving)
             }
             Pending::Whole {
                 document,
@@ -188,24 +189,70 @@ impl Pending {
                 resolving,
             } => {
                 let json = text.get(range.clone()).unwrap_or_default();
-                let node = serde_json::from_str(json).map_err(|error| {
-                    internal(ctx, format_args!("a document's node is not JSON: {error}"))
-                })?;
                 let place = Place {
                     document: *document,
-                    pointer: None,
                     text,
                 };
-                builder.present(place, node, &[], resolving)
+                builder.present(place, whole(ctx, json)?, resolving)
             }
         }
     }
 }
 
-/// The host's reply for the node at `pointer`, as shared text.
-fn read(ctx: &Ctx<'_>, document: u32, pointer: &str) -> Result<Rc<String>> {
-    documents::read(document, pointer)
-        .map(Rc::new)
+/// A reply of the host: a node one level deep, its text shared by what is
+/// built from it.
+struct Reply {
+    kind: Kind,
+    parts: Vec<u32>,
+    text: Rc<String>,
+}
+
+impl Reply {
+    /// The node, its keys and values slices of the text.
+    fn node<'a>(&'a self, ctx: &Ctx<'_>) -> Result<Node<'a>> {
+        let parts = match self.kind {
+            Kind::Value => return whole(ctx, &self.text),
+            Kind::Object | Kind::Array => self.parts.chunks_exact(3),
+        };
+        let mut start = 0;
+        let mut found = Vec::with_capacity(parts.len());
+        for part in parts {
+            let (key_end, value_end) = (part[0] as usize, part[1] as usize);
+            let (Some(name), Some(json)) = (
+                self.text.get(start..key_end),
+                self.text.get(key_end..value_end),
+            ) else {
+                return Err(internal(
+                    ctx,
+                    format_args!("a document's reply has a part out of place"),
+                ));
+            };
+            start = value_end;
+            let lazy = (part[2] != 0).then_some(Lazy {
+                node: part[2] >> 1,
+                reads_as_itself: part[2] & 1 == 1,
+            });
+            found.push(Part {
+                name: Cow::Borrowed(name),
+                json,
+                lazy,
+            });
+        }
+        Ok(match self.kind {
+            Kind::Object => Node::Object(found),
+            _ => Node::Array(found),
+        })
+    }
+}
+
+/// Node `node` of document `document`, read from the host.
+fn read(ctx: &Ctx<'_>, document: u32, node: u32) -> Result<Reply> {
+    documents::read(document, node)
+        .map(|reply| Reply {
+            kind: reply.kind,
+            parts: reply.parts,
+            text: Rc::new(reply.text),
+        })
         .map_err(|message| {
             internal(
                 ctx,
@@ -324,50 +371,62 @@ fn internal(ctx: &Ctx<'_>, message: fmt::Arguments<'_>) -> Error {
     Exception::throw_internal(ctx, &message.to_string())
 }
 
-/// A reply of `documents.read`: the node, and its lazy children's keys.
-fn parse_reply<'a>(ctx: &Ctx<'_>, reply: &'a str) -> Result<(Node<'a>, Vec<Lazy<'a>>)> {
-    let parsed = serde_json::from_str::<(Node<'a>, Vec<Lazy<'a>>)>(reply);
-    let (node, lazy) = parsed
-        .map_err(|error| internal(ctx, format_args!("a document's reply is not JSON: {error}")))?;
-    if let Node::Primitive(None) = node {
-        // Seldom (a long string, a document that is one value, a `$ref` to
-        // a value): read the reply again for the value's text.
-        let (raw, IgnoredAny) =
-            serde_json::from_str::<(&RawValue, IgnoredAny)>(reply).map_err(|error| {
-                internal(ctx, format_args!("a document's reply is not JSON: {error}"))
-            })?;
-        return Ok((Node::Primitive(Some(raw)), lazy));
+/// A node that came whole (all of it small), parsed one level deep.
+fn whole<'a>(ctx: &Ctx<'_>, json: &'a str) -> Result<Node<'a>> {
+    if !json.starts_with(['{', '[']) {
+        return Ok(Node::Primitive(json));
     }
-    Ok((node, lazy))
+    serde_json::from_str(json)
+        .map_err(|error| internal(ctx, format_args!("a document's node is not JSON: {error}")))
 }
 
-/// A node as JSON parsed one level deep: its members' and items' values
-/// are slices of the text, parsed only when they are built.
+/// A node one level deep: its members' and items' values are slices of
+/// the text, parsed only when they are built.
 enum Node<'a> {
-    Object(Vec<(Cow<'a, str>, &'a RawValue)>),
-    Array(Vec<&'a RawValue>),
-    /// A primitive, with its text where known.
-    Primitive(Option<&'a RawValue>),
+    Object(Vec<Part<'a>>),
+    Array(Vec<Part<'a>>),
+    /// A primitive, with its JSON.
+    Primitive(&'a str),
 }
 
+/// A member or item of a node: its key (empty for an item), and its JSON,
+/// or the node to read for it.
+struct Part<'a> {
+    name: Cow<'a, str>,
+    json: &'a str,
+    lazy: Option<Lazy>,
+}
+
+/// A child the host left out: the node to read for it.
+#[derive(Clone, Copy)]
+struct Lazy {
+    node: u32,
+    /// True for an object with no `$ref` member.
+    reads_as_itself: bool,
+}
+
+/// A container parsed from its JSON: the parser reaches only `visit_map`
+/// and `visit_seq` ([`whole`] sends primitives around it).
 impl<'de> Deserialize<'de> for Node<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         struct NodeVisitor;
         impl<'de> Visitor<'de> for NodeVisitor {
             type Value = Node<'de>;
             fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("JSON")
+                formatter.write_str("an object or an array")
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> std::result::Result<Self::Value, A::Error> {
                 let mut members = Vec::new();
-                while let Some(name) = map.next_key::<Lazy<'de>>()? {
-                    let Lazy::Name(name) = name else {
-                        return Err(serde::de::Error::custom("a key that is a number"));
-                    };
-                    members.push((name, map.next_value()?));
+                while let Some(Name(name)) = map.next_key()? {
+                    let json: &RawValue = map.next_value()?;
+                    members.push(Part {
+                        name,
+                        json: json.get(),
+                        lazy: None,
+                    });
                 }
                 Ok(Node::Object(members))
             }
@@ -376,85 +435,53 @@ impl<'de> Deserialize<'de> for Node<'de> {
                 mut seq: A,
             ) -> std::result::Result<Self::Value, A::Error> {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
+                while let Some(json) = seq.next_element::<&RawValue>()? {
+                    items.push(Part {
+                        name: Cow::Borrowed(""),
+                        json: json.get(),
+                        lazy: None,
+                    });
                 }
                 Ok(Node::Array(items))
-            }
-            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
-            }
-            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
-                Ok(Node::Primitive(None))
             }
         }
         deserializer.deserialize_any(NodeVisitor)
     }
 }
 
-/// A lazy child's key, as a reply lists it; or an object's key.
-#[derive(PartialEq)]
-enum Lazy<'a> {
-    Index(u64),
-    Name(Cow<'a, str>),
-}
+/// An object's key, borrowed from the JSON unless it has escapes.
+struct Name<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Lazy<'de> {
+impl<'de> Deserialize<'de> for Name<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct LazyVisitor;
-        impl<'de> Visitor<'de> for LazyVisitor {
-            type Value = Lazy<'de>;
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
             fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("a key or an index")
-            }
-            fn visit_u64<E>(self, index: u64) -> std::result::Result<Self::Value, E> {
-                Ok(Lazy::Index(index))
+                formatter.write_str("a key")
             }
             fn visit_borrowed_str<E>(self, name: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(Lazy::Name(Cow::Borrowed(name)))
+                Ok(Name(Cow::Borrowed(name)))
             }
             fn visit_str<E>(self, name: &str) -> std::result::Result<Self::Value, E> {
-                Ok(Lazy::Name(Cow::Owned(name.to_owned())))
+                Ok(Name(Cow::Owned(name.to_owned())))
             }
         }
-        deserializer.deserialize_any(LazyVisitor)
+        deserializer.deserialize_str(NameVisitor)
     }
 }
 
-/// Where a node sits: its document, its pointer while children of it may
-/// still have to be read (never inside a child that came whole), and the
-/// text it was parsed from.
+/// Where a node sits: its document, and the text it was parsed from.
 #[derive(Clone, Copy)]
 struct Place<'a> {
     document: u32,
-    pointer: Option<&'a str>,
     text: &'a Rc<String>,
-}
-
-/// A member's key: an array's index or an object's name.
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    Index(u32),
-    Name(&'a str),
 }
 
 /// The members of an object being built, and what they are read with.
 struct Source<'a> {
     place: Place<'a>,
-    members: &'a [(Cow<'a, str>, &'a RawValue)],
-    lazy: &'a [Lazy<'a>],
+    members: &'a [Part<'a>],
     resolving: Resolving,
 }
 
@@ -467,38 +494,31 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Its members in order, the lazy ones marked, as from `sources[from]`.
+    /// Its members in order, as from `sources[from]`.
     fn members(&self, from: usize) -> impl Iterator<Item = Member<'a>> + use<'a> {
-        let mut lazy = self.lazy.iter().peekable();
-        self.members.iter().map(move |(name, value)| {
-            let is_lazy = is_placeholder(value.get())
-                && lazy
-                    .next_if(|key| matches!(key, Lazy::Name(key) if key == name))
-                    .is_some();
-            Member {
-                name,
-                value,
-                lazy: is_lazy,
-                from,
-            }
+        self.members.iter().map(move |part| Member {
+            name: &part.name,
+            json: part.json,
+            lazy: part.lazy,
+            from,
         })
     }
 
     /// Its `$ref` if it is a local Reference Object.
     fn local_reference(&self) -> Option<String> {
-        let (_, value) = self.members.iter().find(|(name, _)| name == "$ref")?;
-        if !value.get().starts_with("\"#") {
+        let part = self.members.iter().find(|part| part.name == "$ref")?;
+        if !part.json.starts_with("\"#") {
             return None;
         }
-        serde_json::from_str(value.get()).ok()
+        serde_json::from_str(part.json).ok()
     }
 }
 
 /// One property of an object being built, and the source it comes from.
 struct Member<'a> {
     name: &'a str,
-    value: &'a RawValue,
-    lazy: bool,
+    json: &'a str,
+    lazy: Option<Lazy>,
     from: usize,
 }
 
@@ -508,13 +528,11 @@ struct Builder<'js> {
 }
 
 impl<'js> Builder<'js> {
-    /// What the script sees for `node`, the JSON at `place`, whose lazy
-    /// children are `lazy`.
+    /// What the script sees for `node`, the JSON at `place`.
     fn present(
         &self,
         place: Place<'_>,
         node: Node<'_>,
-        lazy: &[Lazy<'_>],
         resolving: &Resolving,
     ) -> Result<Value<'js>> {
         match node {
@@ -522,7 +540,6 @@ impl<'js> Builder<'js> {
                 let source = Source {
                     place,
                     members: &members,
-                    lazy,
                     resolving: resolving.clone(),
                 };
                 match source.local_reference() {
@@ -530,8 +547,8 @@ impl<'js> Builder<'js> {
                     None => self.object(std::slice::from_ref(&source), source.members(0)),
                 }
             }
-            Node::Array(items) => self.array(place, &items, lazy, resolving),
-            Node::Primitive(raw) => self.primitive(raw.map_or("null", RawValue::get)),
+            Node::Array(items) => self.array(place, &items, resolving),
+            Node::Primitive(json) => self.primitive(json),
         }
     }
 
@@ -540,48 +557,56 @@ impl<'js> Builder<'js> {
     fn dereference(&self, reference: &str, references: Vec<Source<'_>>) -> Result<Value<'js>> {
         let innermost = &references[references.len() - 1];
         let (document, resolving) = (innermost.place.document, innermost.resolving.clone());
-        let read = if is_resolving(&resolving, reference) {
+        let found = if is_resolving(&resolving, reference) {
             Err("$circular")
         } else {
             target_pointer(reference)
-                .and_then(|pointer| Some((documents::read(document, &pointer).ok()?, pointer)))
+                .and_then(|pointer| documents::find(document, &pointer).ok())
                 .ok_or("$missing")
         };
-        let (reply, pointer) = match read {
-            Ok((reply, pointer)) => (Rc::new(reply), pointer),
+        let reply = match found {
+            Ok(Found::Node(node)) => read(&self.ctx, document, node)?,
+            Ok(Found::Value(json)) => Reply {
+                kind: Kind::Value,
+                parts: Vec::new(),
+                text: Rc::new(json),
+            },
             Err(flag) => {
                 // `{ $ref, [flag]: true }`, its members all primitives.
-                let reference = serde_json::to_string(reference)
-                    .and_then(RawValue::from_string)
-                    .map_err(|error| {
-                        internal(
-                            &self.ctx,
-                            format_args!("a `$ref` cannot be written: {error}"),
-                        )
-                    })?;
+                let reference = serde_json::to_string(reference).map_err(|error| {
+                    internal(
+                        &self.ctx,
+                        format_args!("a `$ref` cannot be written: {error}"),
+                    )
+                })?;
                 let members = [
-                    (Cow::Borrowed("$ref"), &*reference),
-                    (Cow::Borrowed(flag), RawValue::TRUE),
+                    Part {
+                        name: Cow::Borrowed("$ref"),
+                        json: &reference,
+                        lazy: None,
+                    },
+                    Part {
+                        name: Cow::Borrowed(flag),
+                        json: "true",
+                        lazy: None,
+                    },
                 ];
                 let no_text = Rc::new(String::new());
                 let marker = Source {
                     place: Place {
                         document,
-                        pointer: None,
                         text: &no_text,
                     },
                     members: &members,
-                    lazy: &[],
                     resolving,
                 };
                 return self.overlaid(marker, &references);
             }
         };
-        let (node, lazy) = parse_reply(&self.ctx, &reply)?;
+        let node = reply.node(&self.ctx)?;
         let place = Place {
             document,
-            pointer: Some(&pointer),
-            text: &reply,
+            text: &reply.text,
         };
         let resolving = Some(Rc::new(Link {
             reference: reference.to_owned(),
@@ -589,12 +614,11 @@ impl<'js> Builder<'js> {
         }));
         let Node::Object(members) = node else {
             // Only an object takes the references' other members.
-            return self.present(place, node, &lazy, &resolving);
+            return self.present(place, node, &resolving);
         };
         let target = Source {
             place,
             members: &members,
-            lazy: &lazy,
             resolving,
         };
         match target.local_reference() {
@@ -640,17 +664,12 @@ impl<'js> Builder<'js> {
     fn array(
         &self,
         place: Place<'_>,
-        items: &[&RawValue],
-        lazy: &[Lazy<'_>],
+        items: &[Part<'_>],
         resolving: &Resolving,
     ) -> Result<Value<'js>> {
         let array = Array::new(self.ctx.clone())?.into_value();
-        let mut lazy = lazy.iter().peekable();
         for (index, item) in (0u32..).zip(items) {
-            let is_lazy = is_placeholder(item.get())
-                && lazy.next_if_eq(&&Lazy::Index(u64::from(index))).is_some();
-            let key = Key::Index(index);
-            let child = match self.child(place, key, item.get(), is_lazy, resolving)? {
+            let child = match self.child(place, item.json, item.lazy, resolving)? {
                 Child::Value(value) => Property::Value(value),
                 Child::Pending(pending) => {
                     let getter = new_getter(&self.ctx, pending)?;
@@ -700,30 +719,28 @@ impl<'js> Builder<'js> {
         Ok(())
     }
 
-    /// The child `key` of a node at `place`, whose JSON is `json` (its
-    /// placeholder when it is `lazy`): a primitive's value, an object node
-    /// not read yet, or else what to build it from.
+    /// A child of a node at `place`: its JSON, or the node to read for it
+    /// when it is `lazy`. It is a primitive's value, an object node not
+    /// read yet, or else what to build it from.
     fn child(
         &self,
         place: Place<'_>,
-        key: Key<'_>,
         json: &str,
-        lazy: bool,
+        lazy: Option<Lazy>,
         resolving: &Resolving,
     ) -> Result<Child<'js>> {
-        let pending = if lazy {
-            let pointer = child_pointer(place.pointer.unwrap_or_default(), key);
-            if json == "{}" {
+        let pending = if let Some(lazy) = lazy {
+            if lazy.reads_as_itself {
                 let unread = objects::Unread {
                     document: place.document,
-                    pointer,
+                    node: lazy.node,
                     resolving: resolving.clone(),
                 };
                 return Ok(Child::Value(objects::new_unread(&self.ctx, unread)?));
             }
             Pending::Read {
                 document: place.document,
-                pointer,
+                node: lazy.node,
                 resolving: resolving.clone(),
             }
         } else if json.starts_with(['{', '[']) {
@@ -766,44 +783,10 @@ enum Child<'js> {
     Pending(Pending),
 }
 
-/// True for the JSON a reply writes in place of a lazy child: `null`, or
-/// `{}` for an object that reads as itself.
-fn is_placeholder(json: &str) -> bool {
-    matches!(json, "null" | "{}")
-}
-
 /// A property to define: a getter, or a value.
 enum Property<'js> {
     Getter(Value<'js>),
     Value(Value<'js>),
-}
-
-/// The JSON Pointer of the child `key` of the node at `parent`.
-fn child_pointer(parent: &str, key: Key<'_>) -> String {
-    let mut pointer = String::with_capacity(parent.len() + 16);
-    pointer.push_str(parent);
-    pointer.push('/');
-    match key {
-        Key::Index(index) => {
-            let _ = write!(pointer, "{index}");
-        }
-        Key::Name(name) => {
-            // `~` is written `~0` and `/` is written `~1`.
-            let mut copied = 0;
-            for (at, byte) in name.bytes().enumerate() {
-                let escape = match byte {
-                    b'~' => "~0",
-                    b'/' => "~1",
-                    _ => continue,
-                };
-                pointer.push_str(&name[copied..at]);
-                pointer.push_str(escape);
-                copied = at + 1;
-            }
-            pointer.push_str(&name[copied..]);
-        }
-    }
-    pointer
 }
 
 /// The JSON Pointer a local `$ref` names: its fragment, percent-decoded;

@@ -1,42 +1,40 @@
-//! Read-only documents that the host holds once, parsed, and that scripts
+//! Read-only documents that the host holds once, prepared, and that scripts
 //! read part by part.
 //!
 //! Some data is too large to hand a run whole: GitHub's OpenAPI description
 //! is 13 MB of JSON, and QuickJS parses JSON at about 80 MB/s in the
 //! sandbox, so even its 2.3 MB of `paths` would cost every run some 30 ms.
-//! A [`Document`] is parsed once on the host and shared by every run; the
+//! A [`Document`] is prepared once on the host and shared by every run; the
 //! guest reads it one node at a time (the WIT function `documents.read`),
 //! only where the script looks, and builds read-only objects from the
 //! replies (see the guest's `documents.rs`, which also resolves `$ref`s).
 //!
 //! # One read
-//! A read names a node by its JSON Pointer (RFC 6901) and gets it one level
-//! deep: its children whose JSON is at most [`INLINE_BYTES`] come whole;
-//! larger children are *lazy*, to be read by a call of their own. The reply
-//! is the JSON array `[node, lazy]`: `node` with each lazy child written as
-//! a placeholder, and `lazy` the keys (of an object) or indices (of an
-//! array) of the lazy children, in order. The placeholder is `{}` for an
-//! object with no `$ref` member (the guest can stand in an object for it
-//! and read it when the script looks inside), else `null`. A real `{}` or
-//! `null` is never in `lazy`, so the two cannot be confused. A `$ref`
-//! member that is a string always comes whole, so that the guest knows a
-//! Reference Object as soon as it reads it.
+//! The document's large nodes are numbered, the root 0, and a read names
+//! one by its number. It gets the node one level deep: its children whose
+//! JSON is at most [`INLINE_BYTES`] come whole; larger children are *lazy*,
+//! given by the number of the node to read for them, and whether that node
+//! is an object with no `$ref` member (the guest can stand in an object for
+//! it and read it when the script looks inside). A `$ref` member that is a
+//! string always comes whole, so that the guest knows a Reference Object as
+//! soon as it reads it. The reply is laid out so that the guest finds each
+//! key and value without parsing: a table of where each ends in one text
+//! (see the WIT record `node`). A `$ref` names a node by JSON Pointer
+//! instead: `find` walks it to a number, or to a small value's JSON.
 //!
 //! # Bounds, and what a read costs
-//! [`Document::new`] turns every node whose JSON is at most
-//! [`INLINE_BYTES`] into that JSON text, bottom-up: a container's text is
-//! made from its parts' texts, and a container with a large part, or whose
-//! text would pass the bound, stays a container. So no large node is ever
-//! serialized, and a read copies the texts of its node's small children and
-//! lists the others: its cost is that of its reply. Children are inlined only
-//! while the reply is shorter than [`INLINE_BUDGET`], and no reply is larger
-//! than [`MAX_REPLY_BYTES`]: a node whose keys alone, or a string, would pass
-//! it cannot be read.
+//! [`Document::new`] prepares every reply once, bottom-up: a small node is
+//! written out as JSON, and a node with a large part, or whose JSON would
+//! pass the bound, gets a number and its reply. So a read only copies a
+//! reply, and no large node is ever serialized. Children are inlined only
+//! while the reply is shorter than [`INLINE_BUDGET`] (later small ones are
+//! numbered too), and no reply is larger than [`MAX_REPLY_BYTES`]: a node
+//! whose keys alone, or a string, would pass it cannot be read.
 
-use std::fmt::{self, Write as _};
-
-use indexmap::IndexMap;
+use indexmap::IndexSet;
 use serde_json::Value;
+
+use crate::bindings::codemode::sandbox::documents::{Found, Kind, Node as Reply};
 
 /// A child whose JSON is at most this many bytes comes whole in its
 /// parent's reply: enough for a summary, a list of tags or a small
@@ -66,95 +64,86 @@ pub(crate) const MAX_REPLY_BYTES: usize = 1 << 20;
 ///     .documents("spec", vec![("petstore".to_owned(), petstore)]);
 /// ```
 pub struct Document {
-    root: Node,
+    /// The numbered nodes, by number; the root is first.
+    nodes: Vec<Prepared>,
+}
+
+/// A numbered node: its reply, and how a pointer walks into it.
+struct Prepared {
+    /// The reply, or why the node cannot be read.
+    reply: Result<Reply, String>,
+    /// An object's keys, in the order of its parts.
+    keys: IndexSet<Box<str>>,
+}
+
+/// A child, as its parent's reply gives it.
+enum Child {
+    /// Small: its JSON.
+    Small(String),
+    /// Numbered: its number, and whether it is an object that reads as
+    /// itself (no `$ref` member).
+    Numbered(u32, bool),
 }
 
 impl Document {
-    /// A document holding `root`. This walks all of it once, writing out
-    /// its small nodes (see the module documentation): for GitHub's
+    /// A document holding `root`. This walks all of it once, preparing
+    /// every reply (see the module documentation): for GitHub's
     /// description, a fraction of the time `serde_json` takes to parse it.
     pub fn new(root: Value) -> Self {
+        let mut preparing = Preparing {
+            nodes: vec![placeholder()],
+            pointer: String::new(),
+        };
+        match preparing.child(root) {
+            Child::Numbered(number, _) => {
+                // The root is numbered 0: swap it there.
+                let last = preparing.nodes.len() - 1;
+                debug_assert_eq!(number as usize, last);
+                preparing.nodes.swap(0, last);
+                preparing.nodes.pop();
+            }
+            Child::Small(json) => preparing.nodes[0] = value_node(json),
+        }
         Self {
-            root: Node::new(root),
+            nodes: preparing.nodes,
         }
     }
 
-    /// The node at `pointer`, one level deep, as the JSON text
-    /// `[node, lazy]` that the module documentation describes.
+    /// Node `node`, one level deep.
     ///
     /// # Errors
     ///
-    /// A message for the guest when `pointer` is not a JSON Pointer, names
-    /// nothing, or names a node too large for one reply.
-    pub(crate) fn read(&self, pointer: &str) -> Result<String, String> {
-        let mut reply = String::with_capacity(1024);
-        reply.push('[');
-        let mut lazy = String::new();
-        match self.find(pointer)? {
-            Found::Node(Node::Small(json)) => reply.push_str(json),
-            Found::Inside(value) => reply.push_str(&value.to_string()),
-            Found::Node(Node::String(text)) => {
-                let json = serde_json::to_string(text).map_err(|error| error.to_string())?;
-                if json.len() > MAX_REPLY_BYTES {
-                    return Err(format!(
-                        "the value at `{pointer}` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)"
-                    ));
-                }
-                reply.push_str(&json);
-            }
-            Found::Node(Node::Array(items)) => {
-                reply.push('[');
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        reply.push(',');
-                    }
-                    if !append_child(&mut reply, item, false) {
-                        let _ = write!(lazy, "{}{index}", if lazy.is_empty() { "" } else { "," });
-                    }
-                }
-                reply.push(']');
-            }
-            Found::Node(Node::Object(members)) => {
-                reply.push('{');
-                for (index, (key, member)) in members.iter().enumerate() {
-                    if index > 0 {
-                        reply.push(',');
-                    }
-                    reply.push_str(&member.key);
-                    reply.push(':');
-                    if !append_child(&mut reply, &member.node, key == "$ref") {
-                        if !lazy.is_empty() {
-                            lazy.push(',');
-                        }
-                        lazy.push_str(&member.key);
-                    }
-                }
-                reply.push('}');
-            }
-        }
-        reply.push_str(",[");
-        reply.push_str(&lazy);
-        reply.push_str("]]");
-        if reply.len() > MAX_REPLY_BYTES {
-            return Err(format!(
-                "the node at `{pointer}` has too many members to list in a reply of at most \
-                 {MAX_REPLY_BYTES} bytes"
-            ));
-        }
-        Ok(reply)
+    /// A message for the guest when there is no such node, or when the node
+    /// is too large for one reply.
+    pub(crate) fn read(&self, node: u32) -> Result<Reply, String> {
+        let prepared = usize::try_from(node)
+            .ok()
+            .and_then(|index| self.nodes.get(index))
+            .ok_or_else(|| {
+                format!(
+                    "there is no node {node}: the document has {}",
+                    self.nodes.len()
+                )
+            })?;
+        prepared.reply.clone()
     }
 
-    /// The node `pointer` names.
-    fn find(&self, pointer: &str) -> Result<Found<'_>, String> {
+    /// What `pointer` names: a node to read, or a small value's JSON.
+    ///
+    /// # Errors
+    ///
+    /// A message for the guest when `pointer` is not a JSON Pointer or
+    /// names nothing.
+    pub(crate) fn find(&self, pointer: &str) -> Result<Found, String> {
         if pointer.is_empty() {
-            return Ok(Found::Node(&self.root));
+            return Ok(Found::Node(0));
         }
         let Some(tokens) = pointer.strip_prefix('/') else {
             return Err(format!(
                 "`{pointer}` is not a JSON Pointer: it must be empty or start with `/`"
             ));
         };
-        let mut found = Found::Node(&self.root);
+        let mut found = Walk::Node(0);
         // The length of the pointer to `found`.
         let mut walked = 0;
         for escaped in tokens.split('/') {
@@ -164,158 +153,263 @@ impl Document {
                 token: &unescape(escaped),
             };
             found = match found {
-                Found::Node(Node::Object(members)) => {
-                    let member = members.get(step.token).ok_or_else(|| step.no_key())?;
-                    Found::Node(&member.node)
-                }
-                Found::Node(Node::Array(items)) => Found::Node(step.item(items)?),
-                Found::Node(Node::String(_)) => return Err(step.not_a_container()),
-                Found::Node(Node::Small(json)) => {
-                    // Small nodes are walked into seldom: only by a `$ref`.
-                    let value = serde_json::from_str(json).map_err(|error| error.to_string())?;
-                    Found::Inside(step.inside(value)?)
-                }
-                Found::Inside(value) => Found::Inside(step.inside(value)?),
+                Walk::Node(number) => self.step(number, &step)?,
+                Walk::Inside(value) => Walk::Inside(step.inside(value)?),
             };
             walked += 1 + escaped.len();
         }
-        Ok(found)
+        Ok(match found {
+            Walk::Node(number) => Found::Node(number),
+            Walk::Inside(value) => Found::Value(value.to_string()),
+        })
+    }
+
+    /// Where `step` leads from node `number`.
+    fn step(&self, number: u32, step: &Step<'_>) -> Result<Walk, String> {
+        let prepared = &self.nodes[number as usize];
+        let reply = prepared.reply.as_ref().map_err(Clone::clone)?;
+        let part = match reply.kind {
+            Kind::Object => prepared
+                .keys
+                .get_index_of(step.token)
+                .ok_or_else(|| step.no_key())?,
+            Kind::Array => step.item(reply.parts.len() / 3)?,
+            Kind::Value if reply.text.starts_with(['{', '[']) => {
+                // A small node numbered for want of room: walked into
+                // seldom, only by a `$ref`.
+                let value = serde_json::from_str(&reply.text).map_err(|e| e.to_string())?;
+                return Ok(Walk::Inside(step.inside(value)?));
+            }
+            Kind::Value => return Err(step.not_a_container()),
+        };
+        let [key_end, value_end, child] = [0, 1, 2].map(|at| reply.parts[3 * part + at]);
+        if child != 0 {
+            return Ok(Walk::Node(child >> 1));
+        }
+        let json = &reply.text[key_end as usize..value_end as usize];
+        serde_json::from_str(json)
+            .map(Walk::Inside)
+            .map_err(|e| e.to_string())
     }
 }
 
-impl fmt::Debug for Document {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Document").finish_non_exhaustive()
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("nodes", &self.nodes.len())
+            .finish_non_exhaustive()
     }
 }
 
-/// A node as reads need it: a small one as the JSON text a reply copies, a
-/// large one as its parts.
-enum Node {
-    /// A node whose JSON is at most [`INLINE_BYTES`]: that JSON.
-    Small(Box<str>),
-    /// A longer string.
-    String(String),
-    Array(Vec<Node>),
-    Object(IndexMap<String, Member>),
+/// Where a pointer leads: a node, or a value inside a small one.
+enum Walk {
+    Node(u32),
+    Inside(Value),
 }
 
-/// A member of a large object, with its key as JSON, ready for replies.
-struct Member {
-    key: Box<str>,
-    node: Node,
+/// A numbered node's slot before it is prepared.
+fn placeholder() -> Prepared {
+    value_node(String::new())
 }
 
-impl Node {
-    /// `value`, its small nodes written out bottom-up.
-    fn new(value: Value) -> Self {
+/// A numbered node that is one value, whole.
+fn value_node(json: String) -> Prepared {
+    Prepared {
+        reply: Ok(Reply {
+            kind: Kind::Value,
+            parts: Vec::new(),
+            text: json,
+        }),
+        keys: IndexSet::new(),
+    }
+}
+
+/// The state of [`Document::new`].
+struct Preparing {
+    nodes: Vec<Prepared>,
+    /// The pointer to the node being prepared, for messages.
+    pointer: String,
+}
+
+impl Preparing {
+    /// `value` as its parent's reply gives it, numbering it (and preparing
+    /// its reply) when it is large.
+    fn child(&mut self, value: Value) -> Child {
         match value {
             Value::Array(items) => {
-                let items: Vec<Node> = items.into_iter().map(Node::new).collect();
-                let parts = items.iter().map(|item| (None, item));
-                small_container(b'[', parts, b']').map_or(Node::Array(items), Node::Small)
-            }
-            Value::Object(members) => {
-                let members: IndexMap<String, Member> = members
+                let children: Vec<(Option<String>, Child)> = items
                     .into_iter()
-                    .map(|(key, member)| {
-                        let member = Member {
-                            key: Value::from(key.as_str()).to_string().into(),
-                            node: Node::new(member),
-                        };
-                        (key, member)
+                    .enumerate()
+                    .map(|(index, item)| {
+                        let mark = self.enter(&index.to_string());
+                        let child = self.child(item);
+                        self.pointer.truncate(mark);
+                        (None, child)
                     })
                     .collect();
-                let parts = members
-                    .values()
-                    .map(|member| (Some(&*member.key), &member.node));
-                small_container(b'{', parts, b'}').map_or(Node::Object(members), Node::Small)
+                self.container(Kind::Array, children, false)
+            }
+            Value::Object(members) => {
+                let is_reference = members.contains_key("$ref");
+                let children: Vec<(Option<String>, Child)> = members
+                    .into_iter()
+                    .map(|(key, member)| {
+                        let mark = self.enter(&key);
+                        let child = self.child(member);
+                        self.pointer.truncate(mark);
+                        (Some(key), child)
+                    })
+                    .collect();
+                self.container(Kind::Object, children, !is_reference)
             }
             Value::String(text) => {
-                // Escapes only lengthen a string: a long one is not written
-                // out here.
-                let json = (text.len() + 2 <= INLINE_BYTES)
-                    .then(|| serde_json::to_string(&text).ok())
-                    .flatten()
-                    .filter(|json| json.len() <= INLINE_BYTES);
-                json.map_or(Node::String(text), |json| Node::Small(json.into()))
+                // Escapes only lengthen a string: a long one is not
+                // written out to be measured.
+                let json = serde_json::to_string(&text).unwrap_or_default();
+                if text.len() + 2 <= INLINE_BYTES && json.len() <= INLINE_BYTES {
+                    return Child::Small(json);
+                }
+                let prepared = if json.len() > MAX_REPLY_BYTES {
+                    Prepared {
+                        reply: Err(format!(
+                            "the value at `{}` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)",
+                            self.pointer
+                        )),
+                        keys: IndexSet::new(),
+                    }
+                } else {
+                    value_node(json)
+                };
+                Child::Numbered(self.number(prepared), false)
             }
-            primitive => Node::Small(primitive.to_string().into()),
+            primitive => Child::Small(primitive.to_string()),
         }
     }
 
-    /// True for an object without a `$ref` member: one that reads as
-    /// itself, not as what a reference points to.
-    fn is_plain_object(&self) -> bool {
-        match self {
-            Node::Object(members) => !members.contains_key("$ref"),
-            // A small object's JSON, left out of a full reply: its keys
-            // are not looked at, so any `"$ref"` in it counts.
-            Node::Small(json) => json.starts_with('{') && !json.contains("\"$ref\""),
-            Node::String(_) | Node::Array(_) => false,
+    /// Extend the pointer by `key`, escaped; return where it ended.
+    fn enter(&mut self, key: &str) -> usize {
+        let mark = self.pointer.len();
+        self.pointer.push('/');
+        for c in key.chars() {
+            match c {
+                '~' => self.pointer.push_str("~0"),
+                '/' => self.pointer.push_str("~1"),
+                c => self.pointer.push(c),
+            }
         }
+        mark
+    }
+
+    /// A container of `children`: small when they all are and so is its
+    /// JSON, else numbered with its reply.
+    fn container(
+        &mut self,
+        kind: Kind,
+        children: Vec<(Option<String>, Child)>,
+        reads_as_itself: bool,
+    ) -> Child {
+        if let Some(json) = small_container(&kind, &children) {
+            return Child::Small(json);
+        }
+        let mut text = String::new();
+        let mut parts = Vec::with_capacity(children.len() * 3);
+        let mut keys = IndexSet::new();
+        for (key, child) in children {
+            let is_reference = key.as_deref() == Some("$ref");
+            if let Some(key) = key {
+                text.push_str(&key);
+                keys.insert(key.into_boxed_str());
+            }
+            parts.push(offset(&text));
+            let child = match child {
+                Child::Small(json) if text.len() < INLINE_BUDGET || is_reference => {
+                    text.push_str(&json);
+                    0
+                }
+                Child::Numbered(number, _) if is_reference && self.is_string(number) => {
+                    let node = &self.nodes[number as usize];
+                    if let Ok(reply) = &node.reply {
+                        text.push_str(&reply.text);
+                    }
+                    0
+                }
+                Child::Small(json) => {
+                    // Out of room: numbered after all.
+                    let reads_as_itself = json.starts_with('{') && !json.contains("\"$ref\"");
+                    let number = self.number(value_node(json));
+                    number << 1 | u32::from(reads_as_itself)
+                }
+                Child::Numbered(number, reads_as_itself) => {
+                    number << 1 | u32::from(reads_as_itself)
+                }
+            };
+            parts.push(offset(&text));
+            parts.push(child);
+        }
+        let prepared = if text.len() + 4 * parts.len() > MAX_REPLY_BYTES {
+            Prepared {
+                reply: Err(format!(
+                    "the node at `{}` has too many members to list in a reply of at most \
+                     {MAX_REPLY_BYTES} bytes",
+                    self.pointer
+                )),
+                keys: IndexSet::new(),
+            }
+        } else {
+            Prepared {
+                reply: Ok(Reply { kind, parts, text }),
+                keys,
+            }
+        };
+        Child::Numbered(self.number(prepared), reads_as_itself)
+    }
+
+    /// True when node `number` is a long string (a `$ref` is always whole).
+    fn is_string(&self, number: u32) -> bool {
+        matches!(&self.nodes[number as usize].reply, Ok(reply) if reply.kind == Kind::Value && reply.text.starts_with('"'))
+    }
+
+    /// Number `prepared`.
+    fn number(&mut self, prepared: Prepared) -> u32 {
+        self.nodes.push(prepared);
+        // A document of four billion nodes does not fit a JSON text anyone
+        // parses first.
+        u32::try_from(self.nodes.len() - 1).unwrap_or(u32::MAX)
     }
 }
 
-/// The JSON of a container of `parts` (with their keys as JSON, for an
-/// object) when they are all small and so is it.
-fn small_container<'a>(
-    open: u8,
-    parts: impl Iterator<Item = (Option<&'a str>, &'a Node)>,
-    close: u8,
-) -> Option<Box<str>> {
-    let mut json = vec![open];
-    for (index, (key, part)) in parts.enumerate() {
-        let Node::Small(text) = part else {
+/// The length of `text` as a part's end.
+fn offset(text: &str) -> u32 {
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
+
+/// The JSON of a container of `children` when they are all small and so is
+/// it.
+fn small_container(kind: &Kind, children: &[(Option<String>, Child)]) -> Option<String> {
+    let (open, close) = if *kind == Kind::Array {
+        ('[', ']')
+    } else {
+        ('{', '}')
+    };
+    let mut json = String::from(open);
+    for (index, (key, child)) in children.iter().enumerate() {
+        let Child::Small(text) = child else {
             return None;
         };
         if index > 0 {
-            json.push(b',');
+            json.push(',');
         }
         if let Some(key) = key {
-            json.extend_from_slice(key.as_bytes());
-            json.push(b':');
+            json.push_str(&serde_json::to_string(key).unwrap_or_default());
+            json.push(':');
         }
-        json.extend_from_slice(text.as_bytes());
+        json.push_str(text);
         if json.len() >= INLINE_BYTES {
             return None;
         }
     }
     json.push(close);
-    String::from_utf8(json).ok().map(String::into_boxed_str)
-}
-
-/// Where a pointer leads: a node, or a value inside a small node.
-enum Found<'a> {
-    Node(&'a Node),
-    Inside(Value),
-}
-
-/// Append `child` to a reply whole if it is small and the reply has room
-/// (or `always`, for a string), else its placeholder (see the module
-/// documentation); return whether it went whole.
-fn append_child(reply: &mut String, child: &Node, always: bool) -> bool {
-    match child {
-        Node::Small(json) if always || reply.len() < INLINE_BUDGET => {
-            reply.push_str(json);
-            true
-        }
-        Node::String(text) if always => match serde_json::to_string(text) {
-            Ok(json) => {
-                reply.push_str(&json);
-                true
-            }
-            Err(_) => false,
-        },
-        _ => {
-            reply.push_str(if child.is_plain_object() {
-                "{}"
-            } else {
-                "null"
-            });
-            false
-        }
-    }
+    Some(json)
 }
 
 /// One step of a pointer: its token, and where it is looked up.
@@ -327,17 +421,16 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// The item of `items` the token names.
-    fn item<'n, T>(&self, items: &'n [T]) -> Result<&'n T, String> {
+    /// The index the token names in an array of `length` items.
+    fn item(&self, length: usize) -> Result<usize, String> {
         array_index(self.token)
-            .and_then(|index| items.get(index))
+            .filter(|index| *index < length)
             .ok_or_else(|| {
                 format!(
-                    "`{}` names nothing: {} is an array of {} items, and `{}` is not one of its \
-                     indices",
+                    "`{}` names nothing: {} is an array of {length} items, and `{}` is not one of \
+                     its indices",
                     self.pointer,
                     self.place(),
-                    items.len(),
                     self.token
                 )
             })
@@ -349,7 +442,10 @@ impl Step<'_> {
             Value::Object(mut members) => {
                 members.swap_remove(self.token).ok_or_else(|| self.no_key())
             }
-            Value::Array(items) => self.item(&items).cloned(),
+            Value::Array(mut items) => {
+                let index = self.item(items.len())?;
+                Ok(items.swap_remove(index))
+            }
             _ => Err(self.not_a_container()),
         }
     }
@@ -418,14 +514,65 @@ fn array_index(token: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::{Map, Value, json};
 
     use super::*;
 
-    /// `read`'s reply, parsed.
+    /// What `pointer` names, read, as JSON one level deep: `[node, lazy]`,
+    /// each lazy child written `{}` (an object that reads as itself) or
+    /// `null`, and `lazy` their keys or indices.
+    fn view(document: &Document, pointer: &str) -> Result<Value, String> {
+        let number = match document.find(pointer)? {
+            Found::Node(number) => number,
+            Found::Value(json) => {
+                let value: Value = serde_json::from_str(&json).expect("the value is JSON");
+                return Ok(json!([value, []]));
+            }
+        };
+        let reply = document.read(number)?;
+        let mut lazy = Vec::new();
+        let mut members = Map::new();
+        let mut items = Vec::new();
+        let mut start = 0;
+        for part in reply.parts.chunks(3) {
+            let [key_end, value_end, child] = [part[0], part[1], part[2]].map(|n| n as usize);
+            let key = &reply.text[start..key_end];
+            start = value_end;
+            let value = if child == 0 {
+                serde_json::from_str(&reply.text[key_end..value_end])
+                    .expect("a whole value is JSON")
+            } else {
+                assert_eq!(key_end, value_end, "a lazy child has no value");
+                let read = document.read(u32::try_from(child >> 1).expect("a number"));
+                assert!(read.is_ok() || child & 1 == 0, "{read:?}");
+                if reply.kind == Kind::Object {
+                    lazy.push(json!(key));
+                } else {
+                    lazy.push(json!(items.len()));
+                }
+                if child & 1 == 1 {
+                    json!({})
+                } else {
+                    Value::Null
+                }
+            };
+            match reply.kind {
+                Kind::Object => {
+                    members.insert(key.to_owned(), value);
+                }
+                _ => items.push(value),
+            }
+        }
+        let node = match reply.kind {
+            Kind::Object => Value::Object(members),
+            Kind::Array => Value::Array(items),
+            Kind::Value => serde_json::from_str(&reply.text).expect("a value is JSON"),
+        };
+        Ok(json!([node, lazy]))
+    }
+
     fn read(document: &Document, pointer: &str) -> Value {
-        let reply = document.read(pointer).expect("the pointer names a node");
-        serde_json::from_str(&reply).expect("the reply is JSON")
+        view(document, pointer).expect("the pointer names a node")
     }
 
     #[test]
@@ -468,10 +615,26 @@ mod tests {
             json!([[1, null, { "n": 2 }], [1]])
         );
         assert_eq!(read(&document, "/long"), json!([long, []]));
+        assert_eq!(read(&document, "/big/description"), json!([long, []]));
     }
 
     #[test]
-    fn small_nodes_read_as_their_json_and_can_be_walked_into() {
+    fn keys_come_as_they_are_and_values_as_json() {
+        let long = "x".repeat(INLINE_BYTES);
+        let document = Document::new(json!({ "a\"é/~": "v\"\n", "pad": long }));
+        let reply = document.read(0).expect("readable");
+        assert_eq!(reply.kind, Kind::Object);
+        assert_eq!(&reply.text[..reply.parts[0] as usize], "a\"é/~");
+        assert_eq!(
+            &reply.text[reply.parts[0] as usize..reply.parts[1] as usize],
+            r#""v\"\n""#
+        );
+        assert_eq!(reply.parts[2], 0);
+        assert_eq!(read(&document, "/a\"é~1~0"), json!(["v\"\n", []]));
+    }
+
+    #[test]
+    fn small_nodes_are_found_as_their_json_and_can_be_walked_into() {
         let values = [
             json!(null),
             json!([]),
@@ -481,22 +644,31 @@ mod tests {
         for value in values {
             let document =
                 Document::new(json!({ "small": value, "pad": "p".repeat(INLINE_BYTES) }));
-            let reply = document.read("/small").expect("readable");
-            assert_eq!(reply, format!("[{value},[]]"));
+            assert!(
+                matches!(document.find("/small"), Ok(Found::Value(json)) if json == value.to_string())
+            );
         }
         let document =
             Document::new(json!({ "a": { "b": [{ "c": "d" }] }, "pad": "p".repeat(INLINE_BYTES) }));
         assert_eq!(read(&document, "/a/b/0/c"), json!(["d", []]));
         assert_eq!(
-            document.read("/a/b/1"),
+            view(&document, "/a/b/1"),
             Err("`/a/b/1` names nothing: the node at `/a/b` is an array of 1 items, and `1` is not \
                  one of its indices"
                 .to_owned())
         );
         assert_eq!(
-            document.read("/a/b/0/c/d"),
+            view(&document, "/a/b/0/c/d"),
             Err("`/a/b/0/c/d` names nothing: the node at `/a/b/0/c` is neither an object nor an array".to_owned())
         );
+        // A small document is one value, whole.
+        let document = Document::new(json!({ "a": [1] }));
+        let reply = document.read(0).expect("readable");
+        assert_eq!(
+            (reply.kind, reply.text.as_str()),
+            (Kind::Value, r#"{"a":[1]}"#)
+        );
+        assert_eq!(read(&document, "/a/0"), json!([1, []]));
     }
 
     #[test]
@@ -519,37 +691,46 @@ mod tests {
 
     #[test]
     fn a_wide_node_inlines_only_within_the_budget() {
-        let members: serde_json::Map<String, Value> = (0..INLINE_BUDGET / 16)
+        let members: Map<String, Value> = (0..INLINE_BUDGET / 16)
             .map(|n| (format!("k{n}"), json!("0123456789abcdef")))
             .collect();
         let document = Document::new(Value::Object(members));
-        let reply = document.read("").expect("readable");
-        assert!(reply.len() < 2 * INLINE_BUDGET, "{}", reply.len());
-        let [node, lazy] = serde_json::from_str::<[Value; 2]>(&reply).expect("JSON");
+        let reply = document.read(0).expect("readable");
+        assert!(reply.text.len() < 2 * INLINE_BUDGET, "{}", reply.text.len());
+        let [node, lazy] = serde_json::from_value::<[Value; 2]>(read(&document, "")).expect("two");
         let lazy = lazy.as_array().expect("a list");
         assert!(!lazy.is_empty());
         for key in lazy {
             let key = key.as_str().expect("a key");
             assert_eq!(node[key], Value::Null);
+            assert_eq!(
+                read(&document, &format!("/{key}")),
+                json!(["0123456789abcdef", []])
+            );
         }
         // Small objects left out for the budget are plain objects, and say so.
-        let members: serde_json::Map<String, Value> = (0..INLINE_BUDGET / 16)
+        let members: Map<String, Value> = (0..INLINE_BUDGET / 16)
             .map(|n| (format!("k{n}"), json!({ "v": "0123456789" })))
             .collect();
         let document = Document::new(Value::Object(members));
-        let [node, lazy] =
-            serde_json::from_str::<[Value; 2]>(&document.read("").expect("readable"))
-                .expect("JSON");
+        let [node, lazy] = serde_json::from_value::<[Value; 2]>(read(&document, "")).expect("two");
         let lazy = lazy.as_array().expect("a list");
         assert!(!lazy.is_empty());
         for key in lazy {
-            assert_eq!(node[key.as_str().expect("a key")], json!({}));
+            let key = key.as_str().expect("a key");
+            assert_eq!(node[key], json!({}));
+            assert_eq!(
+                read(&document, &format!("/{key}/v")),
+                json!(["0123456789", []])
+            );
         }
     }
 
     #[test]
     fn a_pointer_that_names_nothing_is_an_error_saying_where() {
-        let document = Document::new(json!({ "a": { "b": [10, 20] }, "s": "text" }));
+        let document = Document::new(
+            json!({ "a": { "b": [10, 20], "pad": "p".repeat(INLINE_BYTES) }, "s": "text" }),
+        );
         for (pointer, message) in [
             (
                 "a",
@@ -580,9 +761,20 @@ mod tests {
                 "`/s/0` names nothing: the node at `/s` is neither an object nor an array",
             ),
         ] {
-            assert_eq!(document.read(pointer), Err(message.to_owned()), "{pointer}");
+            assert_eq!(
+                view(&document, pointer),
+                Err(message.to_owned()),
+                "{pointer}"
+            );
         }
         assert_eq!(read(&document, "/a/b/1"), json!([20, []]));
+        assert_eq!(
+            document.read(99).err(),
+            Some(format!(
+                "there is no node 99: the document has {}",
+                document.nodes.len()
+            ))
+        );
     }
 
     #[test]
@@ -591,7 +783,7 @@ mod tests {
         let document = Document::new(json!({ "huge": huge }));
         assert_eq!(read(&document, ""), json!([{ "huge": null }, ["huge"]]));
         assert_eq!(
-            document.read("/huge"),
+            view(&document, "/huge"),
             Err(format!(
                 "the value at `/huge` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)"
             ))

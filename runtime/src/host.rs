@@ -409,21 +409,45 @@ pub(crate) struct Documents {
     pub(crate) reads: u32,
 }
 
-/// `documents.read`: a node of a document, one level deep.
+/// `documents`: the nodes of a run's documents.
 impl documents::Host for RunState {
-    fn read(&mut self, document: u32, pointer: String) -> wasmtime::Result<Result<String, String>> {
-        let documents = &mut self.documents;
-        documents.reads = documents.reads.saturating_add(1);
-        let Some(found) = usize::try_from(document)
+    fn read(
+        &mut self,
+        document: u32,
+        node: u32,
+    ) -> wasmtime::Result<Result<documents::Node, String>> {
+        self.documents.reads = self.documents.reads.saturating_add(1);
+        Ok(self
+            .documents
+            .get(document)
+            .and_then(|found| found.read(node)))
+    }
+
+    fn find(
+        &mut self,
+        document: u32,
+        pointer: String,
+    ) -> wasmtime::Result<Result<documents::Found, String>> {
+        Ok(self
+            .documents
+            .get(document)
+            .and_then(|found| found.find(&pointer)))
+    }
+}
+
+impl Documents {
+    /// Document number `document`, or why there is none.
+    fn get(&self, document: u32) -> Result<&Document, String> {
+        usize::try_from(document)
             .ok()
-            .and_then(|index| documents.list.get(index))
-        else {
-            return Ok(Err(format!(
-                "there is no document {document}: this run has {}",
-                documents.list.len()
-            )));
-        };
-        Ok(found.read(&pointer))
+            .and_then(|index| self.list.get(index))
+            .map(|found| &**found)
+            .ok_or_else(|| {
+                format!(
+                    "there is no document {document}: this run has {}",
+                    self.list.len()
+                )
+            })
     }
 }
 

@@ -28,9 +28,7 @@ use std::rc::Rc;
 
 use javy::quickjs::{Ctx, Error, Exception, Object, Result, Value, qjs};
 
-use super::{
-    Builder, Child, Key, Member, Place, Resolving, Source, internal, parse_reply, read, throw,
-};
+use super::{Builder, Child, Lazy, Member, Place, Resolving, Source, internal, read, throw};
 
 thread_local! {
     /// The class of object nodes, registered by [`init`].
@@ -70,10 +68,10 @@ pub(super) fn init(ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// An object the host left out of its parent's reply, known to read as
-/// itself (it has no `$ref`): read at `pointer` when first looked inside.
+/// itself (it has no `$ref`): read as node `node` when first looked inside.
 pub(super) struct Unread {
     pub(super) document: u32,
-    pub(super) pointer: String,
+    pub(super) node: u32,
     pub(super) resolving: Resolving,
 }
 
@@ -100,9 +98,6 @@ const SCANNED_MEMBERS: usize = 12;
 /// A reply an object's members come from, and how to read their children.
 struct SourceText {
     document: u32,
-    /// The pointer of the node the reply is of, when some member of it is
-    /// lazy (only those need it).
-    pointer: Option<Rc<str>>,
     text: Rc<String>,
     resolving: Resolving,
 }
@@ -110,7 +105,7 @@ struct SourceText {
 struct MemberText {
     name: Text,
     value: Text,
-    lazy: bool,
+    lazy: Option<Lazy>,
     from: usize,
     /// The member's value, once built; owned by this node.
     built: Option<qjs::JSValue>,
@@ -151,7 +146,7 @@ impl Members {
                 let reply = sources[member.from].place.text.as_str();
                 MemberText {
                     name: Text::of(member.name, reply),
-                    value: Text::of(member.value.get(), reply),
+                    value: Text::of(member.json, reply),
                     lazy: member.lazy,
                     from: member.from,
                     built: None,
@@ -160,15 +155,10 @@ impl Members {
             .collect();
         let sources = sources
             .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                let has_lazy = members.iter().any(|m| m.lazy && m.from == index);
-                SourceText {
-                    document: source.place.document,
-                    pointer: source.place.pointer.filter(|_| has_lazy).map(Rc::from),
-                    text: Rc::clone(source.place.text),
-                    resolving: source.resolving.clone(),
-                }
+            .map(|source| SourceText {
+                document: source.place.document,
+                text: Rc::clone(source.place.text),
+                resolving: source.resolving.clone(),
             })
             .collect();
         Members {
@@ -274,25 +264,22 @@ fn ensure_read(ctx: &Ctx<'_>, node: usize) -> Result<()> {
 
 /// The members of the object `unread` stands for, read from the host.
 fn read_members(ctx: &Ctx<'_>, unread: &Unread) -> Result<Members> {
-    let reply = read(ctx, unread.document, &unread.pointer)?;
-    let (node, lazy) = parse_reply(ctx, &reply)?;
-    let super::Node::Object(members) = node else {
+    let reply = read(ctx, unread.document, unread.node)?;
+    let super::Node::Object(members) = reply.node(ctx)? else {
         return Err(internal(
             ctx,
             format_args!(
-                "the host said `{}` is an object, and it is not",
-                unread.pointer
+                "the host said node {} is an object, and it is not",
+                unread.node
             ),
         ));
     };
     let source = Source {
         place: Place {
             document: unread.document,
-            pointer: Some(&unread.pointer),
-            text: &reply,
+            text: &reply.text,
         },
         members: &members,
-        lazy: &lazy,
         resolving: unread.resolving.clone(),
     };
     Ok(Members::new(
@@ -349,26 +336,24 @@ fn value<'js>(ctx: &Ctx<'js>, node: usize, member: usize) -> Result<Value<'js>> 
         }
         let source = &members.sources[found.from];
         Some(Err((
-            found.clone_texts(),
+            found.value.clone(),
+            found.lazy,
             source.document,
-            source.pointer.clone(),
             Rc::clone(&source.text),
             source.resolving.clone(),
         )))
     });
-    let (texts, document, pointer, reply, resolving) = match wanted {
+    let (json, lazy, document, reply, resolving) = match wanted {
         Some(Ok(built)) => return Ok(built),
         Some(Err(wanted)) => wanted,
         None => return Err(internal(ctx, format_args!("a document's member is gone"))),
     };
     let place = Place {
         document,
-        pointer: pointer.as_deref(),
         text: &reply,
     };
     let builder = Builder { ctx: ctx.clone() };
-    let key = Key::Name(texts.name.get(&reply));
-    let built = match builder.child(place, key, texts.value.get(&reply), texts.lazy, &resolving)? {
+    let built = match builder.child(place, json.get(&reply), lazy, &resolving)? {
         Child::Value(value) => value,
         Child::Pending(pending) => pending.build(ctx)?,
     };
@@ -382,23 +367,6 @@ fn value<'js>(ctx: &Ctx<'js>, node: usize, member: usize) -> Result<Value<'js>> 
         }
     });
     Ok(built)
-}
-
-/// What building a member needs of it.
-struct MemberTexts {
-    name: Text,
-    value: Text,
-    lazy: bool,
-}
-
-impl MemberText {
-    fn clone_texts(&self) -> MemberTexts {
-        MemberTexts {
-            name: self.name.clone(),
-            value: self.value.clone(),
-            lazy: self.lazy,
-        }
-    }
 }
 
 /// Run `hook` with the hook's context and the node `object` is, turning an
