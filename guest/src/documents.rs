@@ -62,6 +62,8 @@ thread_local! {
     /// then what was built. A run's instance is dropped after it, and this
     /// list with it (so the values in it are never freed).
     static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+    /// The atom `length`, taken by [`init`].
+    static LENGTH: Cell<qjs::JSAtom> = const { Cell::new(0) };
 }
 
 /// Register the classes of getters and object nodes; called once at
@@ -80,6 +82,13 @@ pub(crate) fn init(ctx: &Ctx<'_>) -> Result<()> {
         .get("prototype")?;
     let class = register_class(ctx, &definition, &prototype)?;
     GETTER_CLASS.with(|c| c.set(class));
+    // SAFETY: the context is live; `length` names a predefined atom, which
+    // lives as long as the runtime.
+    let length = unsafe { qjs::JS_NewAtom(ctx.as_raw().as_ptr(), c"length".as_ptr()) };
+    if length == qjs::JS_ATOM_NULL {
+        return Err(Error::Exception);
+    }
+    LENGTH.with(|l| l.set(length));
     objects::init(ctx)
 }
 
@@ -679,8 +688,25 @@ impl<'js> Builder<'js> {
             };
             self.define(&array, index, child)?;
         }
-        // SAFETY: the context is live, and `array` is one of its values.
-        if unsafe { qjs::JS_FreezeObject(self.ctx.as_raw().as_ptr(), array.as_raw()) } < 0 {
+        // Its items are read-only and not configurable already; freezing it
+        // is left with refusing new items and making `length` read-only
+        // (`Object.freeze` would define every item again).
+        let context = self.ctx.as_raw().as_ptr();
+        // SAFETY: the context is live, `array` is one of its values, and
+        // `length` is a predefined atom, never freed.
+        let frozen = unsafe {
+            qjs::JS_PreventExtensions(context, array.as_raw()) >= 0
+                && qjs::JS_DefineProperty(
+                    context,
+                    array.as_raw(),
+                    LENGTH.with(Cell::get),
+                    qjs::JS_UNDEFINED,
+                    qjs::JS_UNDEFINED,
+                    qjs::JS_UNDEFINED,
+                    qjs::JS_PROP_HAS_WRITABLE as c_int,
+                ) >= 0
+        };
+        if !frozen {
             return Err(Error::Exception);
         }
         Ok(array)

@@ -188,6 +188,7 @@ async fn a_document_is_frozen_all_the_way_down() -> Result<()> {
             () => { spec.api.small.y = 2; },
             () => { spec.api.tags.push("b"); },
             () => { spec.api.tags[0] = "z"; },
+            () => { spec.api.tags.length = 0; },
             () => { delete spec.api.small; },
             () => { Object.defineProperty(spec.api.small, "x", { value: 3 }); },
             () => { spec.api = 1; },
@@ -209,7 +210,7 @@ async fn a_document_is_frozen_all_the_way_down() -> Result<()> {
     assert_eq!(
         result(outcome)?,
         json!({
-            "results": vec!["TypeError"; 12],
+            "results": vec!["TypeError"; 13],
             "sloppy": ["T", 1],
             "frozen": [true, true, true, true, true],
             "values": ["T", 1, ["a"]],

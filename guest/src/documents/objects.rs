@@ -20,8 +20,9 @@
 //! inside it: listing the keys of `paths` reads no path item.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::ffi::c_int;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -90,6 +91,10 @@ struct Members {
     /// For an object of more than [`SCANNED_MEMBERS`] members, the hash of
     /// each member's name with its index, by hash: made at the first look-up.
     by_hash: OnceCell<Vec<(u64, usize)>>,
+    /// The members QuickJS has named by atom so far (an atom is a number
+    /// that stands for one string while it lives; each here is kept alive),
+    /// so that the next look-up by that atom compares no text.
+    by_atom: HashMap<qjs::JSAtom, usize, BuildHasherDefault<QuickHasher>>,
 }
 
 /// Objects with at most this many members are searched member by member.
@@ -165,6 +170,7 @@ impl Members {
             sources,
             members,
             by_hash: OnceCell::new(),
+            by_atom: HashMap::default(),
         }
     }
 
@@ -291,10 +297,17 @@ fn read_members(ctx: &Ctx<'_>, unread: &Unread) -> Result<Members> {
 /// The index of the member of node `node` that `atom` names, if any.
 fn find(ctx: &Ctx<'_>, node: usize, atom: qjs::JSAtom) -> Result<Option<usize>> {
     ensure_read(ctx, node)?;
+    let known = OBJECTS.with(|objects| match objects.borrow().get(node) {
+        Some(ObjectNode::Read(members)) => members.by_atom.get(&atom).copied(),
+        _ => None,
+    });
+    if known.is_some() {
+        return Ok(known);
+    }
     let context = ctx.as_raw().as_ptr();
     // SAFETY: the context is live; the atom is the caller's; the value and
     // the C string are freed once, after the last use of the name.
-    unsafe {
+    let found = unsafe {
         let key = qjs::JS_AtomToValue(context, atom);
         if qjs::JS_IsException(key) {
             return Err(Error::Exception);
@@ -315,8 +328,27 @@ fn find(ctx: &Ctx<'_>, node: usize, atom: qjs::JSAtom) -> Result<Option<usize>> 
             _ => None,
         });
         qjs::JS_FreeCString(context, name);
-        Ok(found)
+        found
+    };
+    if let Some(member) = found {
+        remember(ctx, node, atom, member);
     }
+    Ok(found)
+}
+
+/// Note that `atom` names member `member` of node `node`.
+fn remember(ctx: &Ctx<'_>, node: usize, atom: qjs::JSAtom, member: usize) {
+    OBJECTS.with(|objects| {
+        if let Some(ObjectNode::Read(members)) = objects.borrow_mut().get_mut(node) {
+            members.by_atom.entry(atom).or_insert_with(|| {
+                // SAFETY: the context is live and `atom` one of its atoms;
+                // the reference taken here is never given back, as nothing
+                // of a run's nodes is freed before its instance is.
+                unsafe { qjs::JS_DupAtom(ctx.as_raw().as_ptr(), atom) };
+                member
+            });
+        }
+    });
 }
 
 /// The value of member `member` of node `node`, built the first time.
@@ -469,6 +501,9 @@ unsafe extern "C" fn get_own_property_names(
                     }
                     _ => qjs::JS_ATOM_NULL,
                 });
+                if atom != qjs::JS_ATOM_NULL {
+                    remember(ctx, node, atom, *member);
+                }
                 if atom == qjs::JS_ATOM_NULL {
                     for entry in 0..filled {
                         qjs::JS_FreeAtom(context, (*entries.add(entry)).atom);
@@ -548,7 +583,42 @@ unsafe extern "C" fn define_own_property(
 /// A hash of a member's name, the same in every run (the names are the
 /// host's, not the script's, so no seed is needed against collisions).
 fn hash(name: &[u8]) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
+    BuildHasherDefault::<QuickHasher>::default().hash_one(name)
+}
+
+/// A fast hash of member names and atoms, FxHash's: a rotate, an exclusive
+/// or and a multiply per word. Not made to resist chosen collisions; the
+/// tables it serves hold only the host's names and QuickJS's atoms.
+#[derive(Default)]
+struct QuickHasher(u64);
+
+impl QuickHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut full = [0; 8];
+            full.copy_from_slice(word);
+            self.add(u64::from_le_bytes(full));
+        }
+        let mut rest = [0; 8];
+        rest[..words.remainder().len()].copy_from_slice(words.remainder());
+        self.add(u64::from_le_bytes(rest));
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.add(u64::from(word));
+    }
+
+    fn finish(&self) -> u64 {
+        // hashbrown picks buckets with the low bits: fold the high ones in.
+        self.0 ^ (self.0 >> 32)
+    }
 }
 
 /// `name` as an array index, when it is one (canonical, below 2³² − 1).
