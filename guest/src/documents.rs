@@ -505,12 +505,7 @@ impl<'a> Source<'a> {
 
     /// Its members in order, as from `sources[from]`.
     fn members(&self, from: usize) -> impl Iterator<Item = Member<'a>> + use<'a> {
-        self.members.iter().map(move |part| Member {
-            name: &part.name,
-            json: part.json,
-            lazy: part.lazy,
-            from,
-        })
+        self.members.iter().map(move |part| Member { part, from })
     }
 
     /// Its `$ref` if it is a local Reference Object.
@@ -525,9 +520,7 @@ impl<'a> Source<'a> {
 
 /// One property of an object being built, and the source it comes from.
 struct Member<'a> {
-    name: &'a str,
-    json: &'a str,
-    lazy: Option<Lazy>,
+    part: &'a Part<'a>,
     from: usize,
 }
 
@@ -648,10 +641,10 @@ impl<'js> Builder<'js> {
         let mut merged: Vec<Member<'_>> = sources[0].members(0).collect();
         for from in (1..sources.len()).rev() {
             for member in sources[from].members(from) {
-                if member.name == "$ref" {
+                if member.part.name == "$ref" {
                     continue;
                 }
-                match merged.iter_mut().find(|m| m.name == member.name) {
+                match merged.iter_mut().find(|m| m.part.name == member.part.name) {
                     Some(existing) => *existing = member,
                     None => merged.push(member),
                 }

@@ -91,16 +91,16 @@ impl Document {
     /// description, a fraction of the time `serde_json` takes to parse it.
     pub fn new(root: Value) -> Self {
         let mut preparing = Preparing {
-            nodes: vec![placeholder()],
+            // Slot 0 is kept for the root.
+            nodes: vec![value_node(String::new())],
             pointer: String::new(),
         };
         match preparing.child(root) {
-            Child::Numbered(number, _) => {
-                // The root is numbered 0: swap it there.
-                let last = preparing.nodes.len() - 1;
-                debug_assert_eq!(number as usize, last);
-                preparing.nodes.swap(0, last);
-                preparing.nodes.pop();
+            Child::Numbered(..) => {
+                // Numbered after all its parts, the root is the last node.
+                if let Some(prepared) = preparing.nodes.pop() {
+                    preparing.nodes[0] = prepared;
+                }
             }
             Child::Small(json) => preparing.nodes[0] = value_node(json),
         }
@@ -207,9 +207,12 @@ enum Walk {
     Inside(Value),
 }
 
-/// A numbered node's slot before it is prepared.
-fn placeholder() -> Prepared {
-    value_node(String::new())
+/// A numbered node too large to read, and why.
+fn unreadable(why: String) -> Prepared {
+    Prepared {
+        reply: Err(why),
+        keys: IndexSet::new(),
+    }
 }
 
 /// A numbered node that is one value, whole.
@@ -263,20 +266,16 @@ impl Preparing {
                 self.container(Kind::Object, children, !is_reference)
             }
             Value::String(text) => {
-                // Escapes only lengthen a string: a long one is not
-                // written out to be measured.
+                // A long string is numbered, its JSON its reply.
                 let json = serde_json::to_string(&text).unwrap_or_default();
-                if text.len() + 2 <= INLINE_BYTES && json.len() <= INLINE_BYTES {
+                if json.len() <= INLINE_BYTES {
                     return Child::Small(json);
                 }
                 let prepared = if json.len() > MAX_REPLY_BYTES {
-                    Prepared {
-                        reply: Err(format!(
-                            "the value at `{}` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)",
-                            self.pointer
-                        )),
-                        keys: IndexSet::new(),
-                    }
+                    unreadable(format!(
+                        "the value at `{}` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)",
+                        self.pointer
+                    ))
                 } else {
                     value_node(json)
                 };
@@ -347,14 +346,11 @@ impl Preparing {
             parts.push(child);
         }
         let prepared = if text.len() + 4 * parts.len() > MAX_REPLY_BYTES {
-            Prepared {
-                reply: Err(format!(
-                    "the node at `{}` has too many members to list in a reply of at most \
-                     {MAX_REPLY_BYTES} bytes",
-                    self.pointer
-                )),
-                keys: IndexSet::new(),
-            }
+            unreadable(format!(
+                "the node at `{}` has too many members to list in a reply of at most \
+                 {MAX_REPLY_BYTES} bytes",
+                self.pointer
+            ))
         } else {
             Prepared {
                 reply: Ok(Reply { kind, parts, text }),

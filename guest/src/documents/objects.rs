@@ -114,6 +114,8 @@ struct MemberText {
     from: usize,
     /// The member's value, once built; owned by this node.
     built: Option<qjs::JSValue>,
+    /// The atom QuickJS named the member by, once [`remember`]ed.
+    atom: Option<qjs::JSAtom>,
 }
 
 /// A text: a slice of its source's reply, or (seldom: an unescaped key,
@@ -150,11 +152,12 @@ impl Members {
             .map(|member| {
                 let reply = sources[member.from].place.text.as_str();
                 MemberText {
-                    name: Text::of(member.name, reply),
-                    value: Text::of(member.json, reply),
-                    lazy: member.lazy,
+                    name: Text::of(&member.part.name, reply),
+                    value: Text::of(member.part.json, reply),
+                    lazy: member.part.lazy,
                     from: member.from,
                     built: None,
+                    atom: None,
                 }
             })
             .collect();
@@ -339,14 +342,17 @@ fn find(ctx: &Ctx<'_>, node: usize, atom: qjs::JSAtom) -> Result<Option<usize>> 
 /// Note that `atom` names member `member` of node `node`.
 fn remember(ctx: &Ctx<'_>, node: usize, atom: qjs::JSAtom, member: usize) {
     OBJECTS.with(|objects| {
-        if let Some(ObjectNode::Read(members)) = objects.borrow_mut().get_mut(node) {
-            members.by_atom.entry(atom).or_insert_with(|| {
-                // SAFETY: the context is live and `atom` one of its atoms;
-                // the reference taken here is never given back, as nothing
-                // of a run's nodes is freed before its instance is.
-                unsafe { qjs::JS_DupAtom(ctx.as_raw().as_ptr(), atom) };
-                member
-            });
+        if let Some(ObjectNode::Read(members)) = objects.borrow_mut().get_mut(node)
+            && !members.by_atom.contains_key(&atom)
+        {
+            // SAFETY: the context is live and `atom` one of its atoms; the
+            // reference taken here is never given back, as nothing of a
+            // run's nodes is freed before its instance is.
+            unsafe { qjs::JS_DupAtom(ctx.as_raw().as_ptr(), atom) };
+            members.by_atom.insert(atom, member);
+            if let Some(named) = members.members.get_mut(member) {
+                named.atom.get_or_insert(atom);
+            }
         }
     });
 }
@@ -494,16 +500,7 @@ unsafe extern "C" fn get_own_property_names(
                 return Err(Error::Exception);
             }
             for (filled, (_, member)) in names.iter().enumerate() {
-                let atom = OBJECTS.with(|objects| match objects.borrow().get(node) {
-                    Some(ObjectNode::Read(members)) => {
-                        let name = members.name(&members.members[*member]);
-                        qjs::JS_NewAtomLen(context, name.as_ptr().cast(), name.len() as _)
-                    }
-                    _ => qjs::JS_ATOM_NULL,
-                });
-                if atom != qjs::JS_ATOM_NULL {
-                    remember(ctx, node, atom, *member);
-                }
+                let atom = member_atom(ctx, node, *member);
                 if atom == qjs::JS_ATOM_NULL {
                     for entry in 0..filled {
                         qjs::JS_FreeAtom(context, (*entries.add(entry)).atom);
@@ -521,6 +518,33 @@ unsafe extern "C" fn get_own_property_names(
             Ok(0)
         })
     }
+}
+
+/// An atom of member `member`'s name, for the caller to free: the atom it
+/// was named by before, or a new one, remembered. `JS_ATOM_NULL` when
+/// QuickJS cannot make one.
+fn member_atom(ctx: &Ctx<'_>, node: usize, member: usize) -> qjs::JSAtom {
+    let context = ctx.as_raw().as_ptr();
+    // SAFETY: the context is live; a remembered atom is alive (the node
+    // holds a reference), and the caller is given one of its own.
+    let (atom, is_new) = OBJECTS.with(|objects| match objects.borrow().get(node) {
+        Some(ObjectNode::Read(members)) => match &members.members[member] {
+            MemberText {
+                atom: Some(atom), ..
+            } => (unsafe { qjs::JS_DupAtom(context, *atom) }, false),
+            named => {
+                let name = members.name(named);
+                let atom =
+                    unsafe { qjs::JS_NewAtomLen(context, name.as_ptr().cast(), name.len() as _) };
+                (atom, true)
+            }
+        },
+        _ => (qjs::JS_ATOM_NULL, false),
+    });
+    if is_new && atom != qjs::JS_ATOM_NULL {
+        remember(ctx, node, atom, member);
+    }
+    atom
 }
 
 /// A member cannot be deleted; a name that is not one has nothing to delete.
