@@ -9,7 +9,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use codemode_fuzz::js::Program;
-use codemode_fuzz::sandbox::HARNESS;
+use codemode_fuzz::sandbox::{self, HARNESS};
 use codemode_runtime::{Execution, Language};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => String::from_utf8_lossy(data).into_owned(),
     };
+    sandbox::show(|| code.clone());
     let execution = Execution::new(code).language(Language::JavaScript);
     HARNESS.run(execution, HARNESS.echo_grants());
 });

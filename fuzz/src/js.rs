@@ -199,9 +199,12 @@ impl Program {
     /// The program as JavaScript.
     pub fn source(&self) -> String {
         let mut out = String::from("let v0, v1, v2, v3, v4;\n");
+        // Each statement on its own, so that one that throws does not end
+        // the program.
         for statement in &self.statements {
+            out.push_str("try { ");
             statement.print(&mut out);
-            out.push('\n');
+            out.push_str(" } catch (e) { v4 = e; }\n");
         }
         out.push('(');
         self.result.print(&mut out);

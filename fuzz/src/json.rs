@@ -179,28 +179,33 @@ fn string(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(text)
 }
 
-/// True when `a` and `b` are the same JSON as JavaScript sees it: numbers
-/// compare as doubles, and may differ in their last bit (serde_json, without
-/// its `float_roundtrip` feature, parses the last digit of some doubles one
-/// bit off), objects compare regardless of the order of their members.
-pub fn same(a: &Value, b: &Value) -> bool {
+/// Where `a` and `b` first differ as JSON as JavaScript sees it (`None`
+/// when they do not): numbers compare as doubles, and may differ in their
+/// last bit (serde_json, without its `float_roundtrip` feature, parses the
+/// last digit of some doubles one bit off); objects compare regardless of
+/// the order of their members.
+pub fn difference(a: &Value, b: &Value) -> Option<String> {
     match (a, b) {
-        (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (
-                a.as_f64().unwrap_or(f64::NAN),
-                b.as_f64().unwrap_or(f64::NAN),
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
             );
-            a == b || (a - b).abs() <= f64::EPSILON * a.abs().max(b.abs())
+            let close = x == y || (x - y).abs() <= 2.0 * f64::EPSILON * x.abs().max(y.abs());
+            (!close).then(|| format!(": {x:e} and {y:e}"))
         }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(index, (x, y))| difference(x, y).map(|rest| format!("[{index}]{rest}"))),
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            x.iter().find_map(|(key, x)| match y.get(key) {
+                Some(y) => difference(x, y).map(|rest| format!("[{key:?}]{rest}")),
+                None => Some(format!(": {key:?} is missing")),
+            })
         }
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(key, a)| b.get(key).is_some_and(|b| same(a, b)))
-        }
-        (a, b) => a == b,
+        (x, y) => (x != y).then(|| format!(": {x} and {y}")),
     }
 }
 
