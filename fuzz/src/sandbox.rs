@@ -1,7 +1,8 @@
 //! One [`Runtime`] per fuzzing process and the properties every run must
 //! have, whatever the script: the host does not panic; the run ends by its
 //! deadline plus a slack; its error, if any, is one the runtime documents
-//! (never [`ErrorKind::Internal`]); and no secret the host holds reaches
+//! (never [`ErrorKind::Internal`]); its console output, connector calls and
+//! memory stay within their limits; and no secret the host holds reaches
 //! anything the run produced.
 //!
 //! Two secrets are planted: a credential that only the [`Echo`] connector
@@ -29,6 +30,9 @@ pub const TIMEOUT: Duration = Duration::from_millis(200);
 /// fuzzer's coverage instrumentation slows the host, and other builds share
 /// the machine.
 pub const DEADLINE_SLACK: Duration = Duration::from_secs(2);
+
+/// Room for the line that says console output was cut, past the cap.
+const LOG_MARKER_BYTES: usize = 256;
 
 /// The environment variable that holds the credential in this process.
 pub const CREDENTIAL_VARIABLE: &str = "CODEMODE_FUZZ_CREDENTIAL";
@@ -110,6 +114,19 @@ impl Harness {
                 "the sandbox failed internally: {error:?}"
             );
         }
+        let limits = limits();
+        let logged: usize = outcome.logs.iter().map(|entry| entry.text.len() + 32).sum();
+        assert!(
+            logged <= limits.log_bytes + LOG_MARKER_BYTES,
+            "{logged} bytes of console output kept, past the cap of {}",
+            limits.log_bytes
+        );
+        assert!(
+            outcome.stats.connector_calls <= limits.connector_calls
+                && outcome.stats.peak_memory_bytes <= limits.memory_bytes,
+            "a limit was passed: {:?}",
+            outcome.stats
+        );
         self.canaries.assert_absent(&outcome);
         outcome
     }
