@@ -12,6 +12,7 @@ use codemode_typescript::names::{Names, is_identifier};
 use crate::connector::Connector;
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
+use crate::redact::Secrets;
 
 /// Globals a connector may not shadow: every global the sandbox defines (a
 /// test checks this list against the sandbox's own `globalThis`).
@@ -134,9 +135,15 @@ impl Grant {
 /// the generated TypeScript names them (`get-issue` becomes `get_issue`,
 /// `delete` becomes `delete_`, collisions get `_2`), and calls map back to
 /// the connector's own names.
+///
+/// Secrets registered with [`Grants::redact`] are replaced by `[redacted]`
+/// in every reply and error message of every granted connector before a
+/// script sees it.
 #[derive(Default)]
 pub struct Grants {
     by_name: BTreeMap<String, Grant>,
+    /// What no reply or connector error may carry into the sandbox.
+    secrets: Secrets,
     /// The search index, built on the first `codemode.search` or
     /// `codemode.describe` of any run with these grants.
     discovery: OnceLock<Discovery>,
@@ -177,6 +184,28 @@ impl Grants {
         );
         self.discovery = OnceLock::new();
         Ok(self)
+    }
+
+    /// Redact `secrets` from everything the granted connectors hand a
+    /// script: each string and object key of a reply, and each
+    /// `ConnectorError` message, has every occurrence of a secret replaced
+    /// by `[redacted]` on the host, before it enters the sandbox. Replaces
+    /// secrets registered before. With none (the default), replies pass
+    /// untouched.
+    ///
+    /// ```
+    /// # use codemode_runtime::{Grants, Secrets};
+    /// let grants = Grants::new().redact(Secrets::new(["the-api-key-value"])?);
+    /// # Ok::<(), codemode_runtime::SecretsError>(())
+    /// ```
+    pub fn redact(mut self, secrets: Secrets) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// What replies and connector errors are redacted of.
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     /// Why `name` cannot be a new global of a run with these grants, if it

@@ -31,6 +31,7 @@ use crate::document::Document;
 use crate::grants::Grants;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
+use crate::redact::Secrets;
 
 /// Receives each console line as the script writes it.
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
@@ -249,6 +250,7 @@ impl Calls {
         };
         let method = original.to_owned();
         let reply_bytes = self.reply_bytes;
+        let secrets = self.grants.secrets().clone();
         let permit = Arc::clone(&self.slots).try_acquire_owned();
         let slots = Arc::clone(&self.slots);
         let mut call: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(async move {
@@ -260,9 +262,13 @@ impl Calls {
                     .await
                     .map_err(|_| call_error("connector", "cancelled".into()))?,
             };
+            // Nothing a connector hands back enters the sandbox unredacted.
             match connector.call(&method, args).await {
-                Ok(reply) => encode_reply(&reply, reply_bytes, &method),
-                Err(error) => Err(call_error("connector", error.message().to_owned())),
+                Ok(reply) => encode_reply(&reply, &secrets, reply_bytes, &method),
+                Err(error) => Err(call_error(
+                    "connector",
+                    secrets.redact(error.message()).into_owned(),
+                )),
             }
         });
 
@@ -305,8 +311,9 @@ impl Calls {
     }
 }
 
-/// Serialize a reply, refusing it as soon as it passes `cap` bytes.
-fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
+/// Serialize a reply with `secrets` redacted from its strings and keys,
+/// refusing it as soon as it passes `cap` bytes.
+fn encode_reply(reply: &Value, secrets: &Secrets, cap: usize, method: &str) -> Reply {
     struct Capped {
         bytes: Vec<u8>,
         cap: usize,
@@ -327,7 +334,7 @@ fn encode_reply(reply: &Value, cap: usize, method: &str) -> Reply {
         bytes: Vec::new(),
         cap,
     };
-    if serde_json::to_writer(&mut out, reply).is_err() {
+    if serde_json::to_writer(&mut out, &secrets.json(reply)).is_err() {
         return Err(call_error(
             "reply-too-large",
             format!("the reply of `{method}` is larger than the limit of {cap} bytes"),

@@ -75,6 +75,7 @@ mod grants;
 mod host;
 mod limits;
 mod outcome;
+mod redact;
 mod runtime;
 
 pub use connector::{Connector, ConnectorError, MethodDescription};
@@ -84,6 +85,7 @@ pub use grants::Grants;
 pub use host::{CallSink, ConnectorCall, LogSink};
 pub use limits::Limits;
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
+pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use runtime::{Execution, Language, Runtime, RuntimeConfig};
 
 /// The pre-initialized guest component (WebAssembly component model), for

@@ -11,5 +11,6 @@ mod github;
 mod mcp;
 mod mutation;
 mod openapi;
+mod secrets;
 mod support;
 mod typescript;

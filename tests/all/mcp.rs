@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use codemode_mcp_client::{McpConnector, Timeouts, UpstreamConfig};
 use codemode_mcp_server::{
-    CodeModeServer, HttpServer, ServerOptions, TokenCounter, tool_list_tokens,
+    CodeModeServer, HttpServer, MAX_STDIO_MESSAGE_BYTES, ServerOptions, TokenCounter,
+    tool_list_tokens,
 };
-use codemode_runtime::{Connector, Execution, Grants, Limits, Outcome};
+use codemode_runtime::{Connector, Execution, Grants, Limits, Outcome, Secrets};
 use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -24,17 +25,17 @@ use serde_json::{Value, json};
 
 use crate::support::RUNTIME;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
 
 /// A path under `tests/npm`.
-fn npm(path: &str) -> PathBuf {
+pub(crate) fn npm(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/npm")
         .join(path)
 }
 
 /// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("codemode-mcp-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch directory");
@@ -42,7 +43,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// A server on stdio: `node <script> <args>`.
-fn node(script: &str, args: &[&str], env: Value) -> UpstreamConfig {
+pub(crate) fn node(script: &str, args: &[&str], env: Value) -> UpstreamConfig {
     let mut argv = vec![npm(script).display().to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     serde_json::from_value(json!({ "command": "node", "args": argv, "env": env }))
@@ -72,24 +73,24 @@ async fn connect(name: &str, config: UpstreamConfig) -> Arc<McpConnector> {
         .unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
-async fn connect_with(
+pub(crate) async fn connect_with(
     name: &str,
     config: UpstreamConfig,
     timeouts: Timeouts,
 ) -> Result<Arc<McpConnector>, codemode_mcp_client::ConnectError> {
-    McpConnector::connect(name, config, timeouts)
+    McpConnector::connect(name, config, timeouts, &Secrets::default())
         .await
         .map(Arc::new)
 }
 
-fn timeouts(startup_ms: u64, call_ms: u64) -> Timeouts {
+pub(crate) fn timeouts(startup_ms: u64, call_ms: u64) -> Timeouts {
     Timeouts {
         startup: Duration::from_millis(startup_ms),
         call: Duration::from_millis(call_ms),
     }
 }
 
-async fn run(code: &str, connectors: &[(&str, Arc<McpConnector>)]) -> Outcome {
+pub(crate) async fn run(code: &str, connectors: &[(&str, Arc<McpConnector>)]) -> Outcome {
     let mut grants = Grants::new();
     for (name, connector) in connectors {
         grants = grants
@@ -102,7 +103,7 @@ async fn run(code: &str, connectors: &[(&str, Arc<McpConnector>)]) -> Outcome {
         .expect("the run starts")
 }
 
-fn result(outcome: &Outcome) -> &Value {
+pub(crate) fn result(outcome: &Outcome) -> &Value {
     assert!(outcome.ok(), "the run failed: {outcome:#?}");
     outcome.result.as_ref().expect("a result")
 }
@@ -861,6 +862,111 @@ async fn limits_from_the_server_options_apply_to_each_run() {
     assert_eq!(value["error"]["kind"], "timeout", "{value}");
     let _ = client.cancel().await;
     http.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_logs_in_a_loop_sends_a_bounded_number_of_progress_notifications() {
+    let (http, url) = http_server::<McpConnector>(vec![], ServerOptions::default()).await;
+    let progress = Progress::default();
+    let client = client(&url, progress.clone()).await;
+    let started = Instant::now();
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "for (let i = 0; i < 5000; i++) console.log(i); 'done'",
+    )
+    .await;
+    assert!(!failed, "{value}");
+    // The last notification may be handled just after the result.
+    let seen = loop {
+        let seen = progress.0.lock().expect("not poisoned").clone();
+        let finished = seen
+            .last()
+            .is_some_and(|last| last.starts_with("codemode:"));
+        if finished || started.elapsed() > Duration::from_secs(10) {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seen.len(), 1_001, "{:?}", seen.last());
+    assert_eq!(seen[999], "log: 999");
+    assert_eq!(
+        seen[1_000],
+        "codemode: 4000 more console lines and calls were not sent as progress (a run sends at most 1000)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_stdio_limit_is_answered_and_the_connection_closes() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let mut process = tokio::process::Command::new(BINARY)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("codemode serve starts");
+    let mut stdin = process.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(process.stdout.take().expect("stdout")).lines();
+    let mut stderr = process.stderr.take().expect("stderr");
+
+    // The handshake, then one line a byte over the limit, its newline
+    // included. stdin stays open: the answer must not wait for its end.
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": { "name": "test", "version": "1" } } });
+    let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let (prefix, suffix) = (
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute","arguments":{"code":""#,
+        "\"}}}\n",
+    );
+    let mut line = format!("{initialize}\n{initialized}\n{prefix}").into_bytes();
+    let handshake = line.len() - prefix.len();
+    line.resize(handshake + MAX_STDIO_MESSAGE_BYTES + 1 - suffix.len(), b'x');
+    line.extend_from_slice(suffix.as_bytes());
+    let writer = tokio::spawn(async move {
+        let written = stdin.write_all(&line).await;
+        (stdin, written)
+    });
+
+    let answers = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut answers = Vec::new();
+        while let Ok(Some(answer)) = stdout.next_line().await {
+            answers.push(serde_json::from_str::<Value>(&answer).expect("JSON"));
+        }
+        answers
+    })
+    .await
+    .expect("an answer and the end of the output, not silence");
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0]["id"], 1, "{answers:?}");
+    assert_eq!(answers[1]["id"], Value::Null, "{answers:?}");
+    assert_eq!(answers[1]["error"]["code"], -32700, "{answers:?}");
+    let status = tokio::time::timeout(Duration::from_secs(10), process.wait())
+        .await
+        .expect("the server exits")
+        .expect("a status");
+    assert_eq!(status.code(), Some(2));
+    let mut message = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut message)
+        .await
+        .expect("stderr");
+    assert!(
+        message.contains(&format!(
+            "a message on standard input is longer than {MAX_STDIO_MESSAGE_BYTES} bytes"
+        )),
+        "{message}"
+    );
+    drop(writer);
 }
 
 #[test]

@@ -23,8 +23,11 @@
 //! Secrets stay out of the file: `${VAR}` in any string under `mcpServers`
 //! or `openapi` is replaced by the host's environment variable `VAR` (an
 //! error when it is unset), `${VAR:-default}` by `default` when it is unset
-//! or empty. Only an API's `auth` is kept from the sandbox: credentials
-//! belong there, not in its `headers`.
+//! or empty. Every value so filled in (of 8 bytes or more) is a secret:
+//! `run` and `serve` redact it from every reply and error a script sees
+//! (`Grants::redact`), and from the stderr of upstream servers. An API's
+//! `auth` is kept from the sandbox besides, in each form it is sent in:
+//! credentials belong there, not in its `headers`.
 //!
 //! Unknown fields are errors, and every error names the file, the field and
 //! what was expected there.
@@ -35,7 +38,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
 use codemode_openapi::ApiConfig;
-use codemode_runtime::Limits;
+use codemode_runtime::{Limits, Secrets};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -52,6 +55,9 @@ pub(crate) struct Config {
     /// `spec` is relative to the config file once loaded.
     #[serde(default)]
     pub(crate) openapi: BTreeMap<String, ApiConfig>,
+    /// The value of every `${VAR}` filled in.
+    #[serde(skip)]
+    expanded: Vec<String>,
 }
 
 /// The `codemode` section.
@@ -106,15 +112,27 @@ impl Config {
     /// Parse `text`, taking `${VAR}`s from `environment`.
     fn parse_with(text: &str, environment: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let mut value: Value = serde_json::from_str(text).context("the file is not JSON")?;
+        let mut expansion = Expansion {
+            environment,
+            values: Vec::new(),
+        };
         for section in ["mcpServers", "openapi"] {
             if let Some(entries) = value.get_mut(section) {
-                expand(entries, section, environment)?;
+                expansion.expand(entries, section)?;
             }
         }
-        serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut config: Self = serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
             anyhow::anyhow!("at `{path}`: {}", error.into_inner())
-        })
+        })?;
+        config.expanded = expansion.values;
+        Ok(config)
+    }
+
+    /// What scripts must never see: the value of every `${VAR}` filled in
+    /// (those shorter than 8 bytes are not redacted).
+    pub(crate) fn secrets(&self) -> Result<Secrets> {
+        Secrets::new(&self.expanded).context("preparing the config's `${VAR}` values for redaction")
     }
 
     /// The limits, with defaults for what the file leaves out.
@@ -133,71 +151,77 @@ impl Config {
     }
 }
 
-/// Replace the `${VAR}`s of every string in `value`, whose place in the
-/// file is `path`.
-fn expand(
-    value: &mut Value,
-    path: &str,
-    environment: &dyn Fn(&str) -> Option<String>,
-) -> Result<()> {
-    match value {
-        Value::String(text) if text.contains("${") => {
-            *text = expand_text(text, environment).with_context(|| format!("at `{path}`"))?;
-        }
-        Value::Array(items) => {
-            for (index, item) in items.iter_mut().enumerate() {
-                expand(item, &format!("{path}[{index}]"), environment)?;
-            }
-        }
-        Value::Object(fields) => {
-            for (key, item) in fields.iter_mut() {
-                expand(item, &format!("{path}.{key}"), environment)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+/// Filling in `${VAR}`s, recording each value filled in.
+struct Expansion<'a> {
+    environment: &'a dyn Fn(&str) -> Option<String>,
+    values: Vec<String>,
 }
 
-/// `text` with each `${VAR}` and `${VAR:-default}` replaced.
-fn expand_text(text: &str, environment: &dyn Fn(&str) -> Option<String>) -> Result<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            bail!("`${{` without a closing `}}` in {text:?}");
-        };
-        let reference = &after[..end];
-        let (name, default) = match reference.split_once(":-") {
-            Some((name, default)) => (name, Some(default)),
-            None => (reference, None),
-        };
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            bail!(
-                "`${{{reference}}}` does not name an environment variable (letters, digits and `_`)"
-            );
+impl Expansion<'_> {
+    /// Replace the `${VAR}`s of every string in `value`, whose place in the
+    /// file is `path`.
+    fn expand(&mut self, value: &mut Value, path: &str) -> Result<()> {
+        match value {
+            Value::String(text) if text.contains("${") => {
+                *text = self.text(text).with_context(|| format!("at `{path}`"))?;
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter_mut().enumerate() {
+                    self.expand(item, &format!("{path}[{index}]"))?;
+                }
+            }
+            Value::Object(fields) => {
+                for (key, item) in fields.iter_mut() {
+                    self.expand(item, &format!("{path}.{key}"))?;
+                }
+            }
+            _ => {}
         }
-        match (
-            environment(name).filter(|v| !v.is_empty() || default.is_none()),
-            default,
-        ) {
-            (Some(value), _) => out.push_str(&value),
-            (None, Some(default)) => out.push_str(default),
-            (None, None) => bail!(
-                "the environment variable `{name}` is not set (write `${{{name}:-default}}` to give a default)"
-            ),
-        }
-        rest = &after[end + 1..];
+        Ok(())
     }
-    out.push_str(rest);
-    Ok(out)
+
+    /// `text` with each `${VAR}` and `${VAR:-default}` replaced.
+    fn text(&mut self, text: &str) -> Result<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                bail!("`${{` without a closing `}}` in {text:?}");
+            };
+            let reference = &after[..end];
+            let (name, default) = match reference.split_once(":-") {
+                Some((name, default)) => (name, Some(default)),
+                None => (reference, None),
+            };
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                bail!(
+                    "`${{{reference}}}` does not name an environment variable (letters, digits and `_`)"
+                );
+            }
+            let value = match (
+                (self.environment)(name).filter(|v| !v.is_empty() || default.is_none()),
+                default,
+            ) {
+                (Some(value), _) => value,
+                (None, Some(default)) => default.to_owned(),
+                (None, None) => bail!(
+                    "the environment variable `{name}` is not set (write `${{{name}:-default}}` to give a default)"
+                ),
+            };
+            out.push_str(&value);
+            self.values.push(value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +274,32 @@ mod tests {
             let error = format!("{error:#}");
             assert!(error.contains(expected), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn every_value_filled_in_is_a_secret() {
+        let environment = |name: &str| match name {
+            "TOKEN" => Some("token-from-the-environment".to_owned()),
+            "API_KEY" => Some("key-from-the-environment".to_owned()),
+            "SHORT" => Some("1234567".to_owned()),
+            _ => None,
+        };
+        let text = r#"{
+            "mcpServers": {
+                "docs": {"url": "http://h/mcp?token=${TOKEN}", "headers": {"X": "${SHORT}"}},
+                "local": {"command": "x", "env": {"D": "${DEFAULT:-default-written-in-the-file}"}}
+            },
+            "openapi": {"api": {"spec": "a.json", "auth": {"type": "bearer", "token": "${API_KEY}"}}}
+        }"#;
+        let config = Config::parse_with(text, &environment).expect("valid config");
+        let secrets = config.secrets().expect("secrets");
+        assert_eq!(
+            secrets.redact(
+                "token-from-the-environment key-from-the-environment default-written-in-the-file 1234567"
+            ),
+            "[redacted] [redacted] [redacted] 1234567"
+        );
+        assert!(Config::default().secrets().expect("none").is_empty());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use codemode_runtime::{Execution, Grants, Language, LogLevel, Outcome, Runtime};
+use codemode_runtime::{Execution, Language, LogLevel, Outcome, Runtime};
 
 use crate::config::Config;
 
@@ -145,10 +145,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
     }
     let outcome = tokio_runtime()?.block_on(async {
-        let mut grants = Grants::new();
-        for (name, connector) in serve::Connectors::connect(&config).await?.all() {
-            grants = grants.grant(&name, connector)?;
-        }
+        let grants = serve::Connectors::connect(&config).await?.grants()?;
         anyhow::Ok(runtime.execute(execution.grants(Arc::new(grants))).await?)
     })?;
 

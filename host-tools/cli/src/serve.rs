@@ -15,7 +15,7 @@ use codemode_mcp_server::{
     CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
 };
 use codemode_openapi::OpenApiConnector;
-use codemode_runtime::{Connector, Runtime};
+use codemode_runtime::{Connector, Grants, Runtime, Secrets};
 
 use crate::config::Config;
 
@@ -38,16 +38,19 @@ pub(crate) struct TokensArgs {
     config: PathBuf,
 }
 
-/// The configured connectors: upstream MCP servers and HTTP APIs.
+/// The configured connectors: upstream MCP servers and HTTP APIs, and the
+/// secrets (the config's `${VAR}` values) no script may see.
 pub(crate) struct Connectors {
     upstreams: Vec<(String, Arc<McpConnector>)>,
     apis: Vec<(String, Arc<OpenApiConnector>)>,
+    secrets: Secrets,
 }
 
 impl Connectors {
     /// Start every configured upstream server at once, and set up every
     /// API (each description parsed once, here).
     pub(crate) async fn connect(config: &Config) -> Result<Self> {
+        let secrets = config.secrets()?;
         let mut apis = Vec::new();
         for (name, api) in &config.openapi {
             let connector = OpenApiConnector::load(name, api)
@@ -57,9 +60,9 @@ impl Connectors {
         let timeouts = config.timeouts();
         let mut starting = tokio::task::JoinSet::new();
         for (index, (name, upstream)) in config.mcp_servers.iter().enumerate() {
-            let (name, upstream) = (name.clone(), upstream.clone());
+            let (name, upstream, secrets) = (name.clone(), upstream.clone(), secrets.clone());
             starting.spawn(async move {
-                let connected = McpConnector::connect(&name, upstream, timeouts).await;
+                let connected = McpConnector::connect(&name, upstream, timeouts, &secrets).await;
                 (index, name, connected)
             });
         }
@@ -73,7 +76,21 @@ impl Connectors {
             .into_iter()
             .map(|(_, name, connector)| (name, connector))
             .collect();
-        Ok(Self { upstreams, apis })
+        Ok(Self {
+            upstreams,
+            apis,
+            secrets,
+        })
+    }
+
+    /// Every connector granted under its namespace, with the secrets
+    /// redacted from what they hand a script: for `codemode run`.
+    pub(crate) fn grants(&self) -> Result<Grants> {
+        let mut grants = Grants::new().redact(self.secrets.clone());
+        for (name, connector) in self.all() {
+            grants = grants.grant(&name, connector)?;
+        }
+        Ok(grants)
     }
 
     /// Every connector under its namespace: upstream servers, then APIs.
@@ -116,7 +133,8 @@ async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
     let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
     let options = ServerOptions::default()
         .limits(config.limits())
-        .max_output_tokens(config.max_output_tokens());
+        .max_output_tokens(config.max_output_tokens())
+        .redact(connectors.secrets.clone());
     let server = CodeModeServer::new(runtime, connectors.all(), options)?;
     Ok((server, connectors))
 }

@@ -1,12 +1,13 @@
 //! [`McpConnector`]: one upstream server as a codemode connector, with its
 //! tools as methods, its calls bounded in time, and a fresh session started
-//! whenever the last one ended.
+//! whenever the last one ended. Its errors quote no URL's userinfo, query
+//! or fragment, and no secret in the server's stderr.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use codemode_runtime::{Connector, ConnectorError, MethodDescription, Secrets};
 use rmcp::ServiceError;
 use rmcp::model::{CallToolRequestParams, Tool};
 use serde_json::Value;
@@ -14,6 +15,7 @@ use tokio::sync::Mutex;
 
 use crate::config::{Timeouts, UpstreamConfig};
 use crate::reply::reply_value;
+use crate::scrub::without_url_secrets;
 use crate::session::{Session, StartFailure, stderr_clause};
 
 /// Why an upstream server could not be started or listed.
@@ -73,6 +75,8 @@ pub struct McpConnector {
     timeouts: Timeouts,
     tools: Vec<Tool>,
     methods: Vec<MethodDescription>,
+    /// What the end of the server's stderr is shown without.
+    secrets: Secrets,
     /// The live session, if any: replaced when it ends.
     session: Mutex<Option<Arc<Session>>>,
 }
@@ -80,6 +84,12 @@ pub struct McpConnector {
 impl McpConnector {
     /// Start (or reach) the server named `server` in the configuration,
     /// and read its tools, all within `timeouts.startup`.
+    ///
+    /// The end of a stdio server's stderr, which errors quote, is shown
+    /// without `secrets` (the values a configuration gives it, say):
+    /// where it starts is chosen so that no secret shows in part, which the
+    /// runtime's own redaction (`Grants::redact`) cannot see to. Pass
+    /// `Secrets::default()` for none.
     ///
     /// # Errors
     ///
@@ -89,8 +99,9 @@ impl McpConnector {
         server: &str,
         config: UpstreamConfig,
         timeouts: Timeouts,
+        secrets: &Secrets,
     ) -> Result<Self, ConnectError> {
-        let (session, tools) = start(server, &config, timeouts.startup).await?;
+        let (session, tools) = start(server, &config, timeouts.startup, secrets).await?;
         let methods = tools.iter().map(method_description).collect();
         Ok(Self {
             server: server.to_owned(),
@@ -98,6 +109,7 @@ impl McpConnector {
             timeouts,
             tools,
             methods,
+            secrets: secrets.clone(),
             session: Mutex::new(Some(Arc::new(session))),
         })
     }
@@ -115,11 +127,16 @@ impl McpConnector {
             return Ok(Arc::clone(session));
         }
         current.take();
-        let (session, _) = start(&self.server, &self.config, self.timeouts.startup)
-            .await
-            .map_err(|error| {
-                ConnectorError::new(format!("{error}; it will be tried again on the next call"))
-            })?;
+        let (session, _) = start(
+            &self.server,
+            &self.config,
+            self.timeouts.startup,
+            &self.secrets,
+        )
+        .await
+        .map_err(|error| {
+            ConnectorError::new(format!("{error}; it will be tried again on the next call"))
+        })?;
         let session = Arc::new(session);
         *current = Some(Arc::clone(&session));
         Ok(session)
@@ -169,8 +186,11 @@ impl Connector for McpConnector {
                     ServiceError::UnexpectedResponse => {
                         "answered with something that is not a tool result".to_owned()
                     }
-                    ServiceError::TransportSend(error) => format!("could not be reached ({error})"),
-                    other => format!("failed ({other})"),
+                    ServiceError::TransportSend(error) => format!(
+                        "could not be reached ({})",
+                        without_url_secrets(&error.to_string())
+                    ),
+                    other => format!("failed ({})", without_url_secrets(&other.to_string())),
                 };
                 Err(ConnectorError::new(format!(
                     "the upstream server `{server}` {detail} during `{method}`{}; it will be restarted on the next call",
@@ -193,13 +213,17 @@ async fn start(
     server: &str,
     config: &UpstreamConfig,
     limit: Duration,
+    secrets: &Secrets,
 ) -> Result<(Session, Vec<Tool>), ConnectError> {
     let started = tokio::time::timeout(limit, async {
-        let session = Session::start(config).await?;
+        let session = Session::start(config, secrets).await?;
         match session.peer().list_all_tools().await {
             Ok(tools) => Ok((session, tools)),
             Err(error) => Err(StartFailure::Handshake {
-                detail: format!("listing its tools failed: {error}"),
+                detail: format!(
+                    "listing its tools failed: {}",
+                    without_url_secrets(&error.to_string())
+                ),
                 stderr: session.stderr(),
             }),
         }
@@ -212,7 +236,7 @@ async fn start(
             server,
             command: match config {
                 UpstreamConfig::Stdio(stdio) => stdio.command.clone(),
-                UpstreamConfig::Http(http) => http.url.clone(),
+                UpstreamConfig::Http(http) => without_url_secrets(&http.url).into_owned(),
             },
             source,
         }),

@@ -10,10 +10,15 @@
 //! it has one, else its text parsed as JSON when it is JSON, else the text
 //! itself. A result flagged `isError` is thrown in the script with the
 //! server's own message.
+//!
+//! Errors about a failed connection or a server gone quote no URL's
+//! userinfo, query or fragment, and the end of the server's stderr they
+//! quote is shown without the secrets given to [`McpConnector::connect`].
 
 mod config;
 mod connector;
 mod reply;
+mod scrub;
 mod session;
 
 pub use config::{HttpServer, StdioServer, Timeouts, UpstreamConfig};

@@ -13,11 +13,13 @@
 //! the console output as JSON, cut to a token budget so that it stays valid
 //! JSON; a failed script is an `isError` result with the error's line,
 //! column and a hint. While code runs, console lines and connector calls are
-//! sent as progress notifications to a client that asked for them.
+//! sent as progress notifications to a client that asked for them (at most
+//! 1,000 a run, then one saying how many more there were).
 
 mod catalog;
 mod describe;
 mod output;
+mod progress;
 mod reply;
 mod server;
 mod transport;
@@ -25,7 +27,7 @@ mod transport;
 pub use describe::tool_list_tokens;
 pub use output::{Fitted, TokenCounter, fit};
 pub use server::{CodeModeServer, ServerError, ServerOptions};
-pub use transport::{HttpServer, serve_stdio};
+pub use transport::{HttpServer, MAX_STDIO_MESSAGE_BYTES, serve_stdio};
 
 /// The default budget of one tool result, in o200k tokens: about what
 /// Cloudflare's Code Mode server allows.

@@ -6,19 +6,18 @@
 
 use std::sync::Arc;
 
-use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Runtime};
+use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Runtime, Secrets};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
-    ServerConfig, Tool,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use tokio::sync::mpsc;
 
 use crate::catalog::CatalogOnly;
 use crate::describe::{self, EXECUTE, Namespace, SEARCH};
 use crate::output::TokenCounter;
+use crate::progress::Progress;
 use crate::reply::tool_result;
 
 /// Why the server could not be set up.
@@ -59,6 +58,9 @@ pub struct ServerOptions {
     /// are cut, staying valid JSON. Default
     /// [`DEFAULT_MAX_OUTPUT_TOKENS`](crate::DEFAULT_MAX_OUTPUT_TOKENS).
     pub max_output_tokens: usize,
+    /// What no reply or connector error may carry into a run (see
+    /// `Grants::redact`). Default: none.
+    pub secrets: Secrets,
 }
 
 impl Default for ServerOptions {
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
         Self {
             limits: Limits::default(),
             max_output_tokens: crate::DEFAULT_MAX_OUTPUT_TOKENS,
+            secrets: Secrets::default(),
         }
     }
 }
@@ -80,6 +83,12 @@ impl ServerOptions {
     /// Set the token budget of one tool result.
     pub fn max_output_tokens(mut self, tokens: usize) -> Self {
         self.max_output_tokens = tokens;
+        self
+    }
+
+    /// Redact `secrets` from every connector reply and error a run sees.
+    pub fn redact(mut self, secrets: Secrets) -> Self {
+        self.secrets = secrets;
         self
     }
 }
@@ -118,8 +127,8 @@ impl CodeModeServer {
         connectors: Vec<(String, Arc<dyn Connector>)>,
         options: ServerOptions,
     ) -> Result<Self, ServerError> {
-        let mut execute = Grants::new();
-        let mut search = Grants::new();
+        let mut execute = Grants::new().redact(options.secrets.clone());
+        let mut search = Grants::new().redact(options.secrets.clone());
         let mut namespaces = Vec::new();
         let mut specs = Vec::new();
         for (name, connector) in connectors {
@@ -183,12 +192,7 @@ impl CodeModeServer {
 
     /// Run `code` as the tool `tool` would, reporting progress through
     /// `progress` (console lines and connector calls, in order).
-    async fn run(
-        &self,
-        tool: &str,
-        code: String,
-        progress: Option<mpsc::UnboundedSender<String>>,
-    ) -> CallToolResult {
+    async fn run(&self, tool: &str, code: String, progress: Option<Progress>) -> CallToolResult {
         let inner = &self.inner;
         let mut execution = Execution::new(code).limits(inner.options.limits.clone());
         execution = if tool == SEARCH {
@@ -207,10 +211,10 @@ impl CodeModeServer {
             let lines = progress.clone();
             execution = execution
                 .on_log(move |entry| {
-                    let _ = lines.send(format!("{}: {}", entry.level.as_str(), entry.text));
+                    lines.report(|| format!("{}: {}", entry.level.as_str(), entry.text));
                 })
                 .on_call(move |call| {
-                    let _ = progress.send(format!("call {}.{}", call.connector, call.method));
+                    progress.report(|| format!("call {}.{}", call.connector, call.method));
                 });
         }
         match inner.runtime.execute(execution).await {
@@ -275,20 +279,8 @@ impl ServerHandler for CodeModeServer {
         // Progress goes out in order from one task, while the code runs.
         let (progress, forwarder) = match context.meta.get_progress_token() {
             Some(token) => {
-                let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
-                let peer = context.peer.clone();
-                let forwarder = tokio::spawn(async move {
-                    let mut step = 0.0;
-                    while let Some(message) = receiver.recv().await {
-                        step += 1.0;
-                        let note = ProgressNotificationParam::new(token.clone(), step)
-                            .with_message(message);
-                        if peer.notify_progress(note).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                (Some(sender), Some(forwarder))
+                let (progress, forwarder) = Progress::notify(context.peer.clone(), token);
+                (Some(progress), Some(forwarder))
             }
             None => (None, None),
         };

@@ -1,29 +1,167 @@
 //! Serving the server: over stdio (the default for MCP clients that start
 //! it), or over streamable HTTP at `/mcp`.
+//!
+//! On stdio, a message longer than [`MAX_STDIO_MESSAGE_BYTES`] is not
+//! dropped in silence (rmcp's own transport would drop it and read on,
+//! leaving its sender waiting forever for an answer): it is answered with a
+//! JSON-RPC parse error and the connection closes, with the reason on
+//! stderr.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use rmcp::ServiceExt;
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
+use rmcp::transport::async_rw::{AsyncRwTransport, DEFAULT_MAX_LINE_LENGTH};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, RoleServer, ServiceExt};
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use crate::server::CodeModeServer;
+
+/// The longest message `serve_stdio` reads: one line, its newline
+/// included (16 MiB, rmcp's limit).
+pub const MAX_STDIO_MESSAGE_BYTES: usize = DEFAULT_MAX_LINE_LENGTH;
 
 /// Serve one client on standard input and output until it closes them.
 ///
 /// # Errors
 ///
-/// When the MCP handshake fails or the connection breaks.
-pub async fn serve_stdio(server: CodeModeServer) -> std::io::Result<()> {
-    let running = server
-        .serve(rmcp::transport::stdio())
-        .await
-        .map_err(std::io::Error::other)?;
-    running.waiting().await.map_err(std::io::Error::other)?;
-    Ok(())
+/// When the MCP handshake fails or the connection breaks, and when the
+/// client sent a message longer than [`MAX_STDIO_MESSAGE_BYTES`] (which is
+/// answered with a JSON-RPC parse error before the connection closes).
+pub async fn serve_stdio(server: CodeModeServer) -> io::Result<()> {
+    let too_long = Arc::new(AtomicBool::new(false));
+    let (stdin, stdout) = rmcp::transport::stdio();
+    let transport = StdioTransport {
+        inner: AsyncRwTransport::new_server(
+            BoundedLines {
+                inner: stdin,
+                line: 0,
+                too_long: Arc::clone(&too_long),
+            },
+            stdout,
+        ),
+        too_long: Arc::clone(&too_long),
+        answered: false,
+    };
+    let served = match server.serve(transport).await {
+        Ok(running) => running.waiting().await.map(drop).map_err(io::Error::other),
+        Err(error) => Err(io::Error::other(error)),
+    };
+    if too_long.load(Ordering::Relaxed) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "a message on standard input is longer than {MAX_STDIO_MESSAGE_BYTES} bytes, the most one JSON-RPC message may take: it was answered with a parse error and the connection closed"
+            ),
+        ));
+    }
+    served
+}
+
+/// rmcp's stdio transport, answering a message that is too long (which
+/// [`BoundedLines`] turns into the end of the input) with a parse error.
+struct StdioTransport<R: AsyncRead, W: tokio::io::AsyncWrite> {
+    inner: AsyncRwTransport<RoleServer, R, W>,
+    too_long: Arc<AtomicBool>,
+    /// Whether the parse error went out.
+    answered: bool,
+}
+
+impl<R, W> Transport<RoleServer> for StdioTransport<R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    type Error = io::Error;
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
+        let message = self.inner.receive().await;
+        if message.is_none() && self.too_long.load(Ordering::Relaxed) && !self.answered {
+            self.answered = true;
+            let error = ErrorData::parse_error(
+                format!(
+                    "the message is longer than {MAX_STDIO_MESSAGE_BYTES} bytes, the most one JSON-RPC message may take; the connection closes"
+                ),
+                None,
+            );
+            // The client may be gone already: it is closing anyway.
+            let _ = self
+                .inner
+                .send(TxJsonRpcMessage::<RoleServer>::error(error, None))
+                .await;
+        }
+        message
+    }
+
+    async fn close(&mut self) -> io::Result<()> {
+        self.inner.close().await
+    }
+}
+
+/// A reader of lines that fails (and keeps failing) at the first line
+/// longer than [`MAX_STDIO_MESSAGE_BYTES`], newline included, instead of
+/// handing it on; the lines before it are handed on whole.
+struct BoundedLines<R> {
+    inner: R,
+    /// The bytes of the current line read so far.
+    line: usize,
+    too_long: Arc<AtomicBool>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for BoundedLines<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let too_long = || io::Error::new(io::ErrorKind::InvalidData, "a message is too long");
+        if this.too_long.load(Ordering::Relaxed) {
+            return Poll::Ready(Err(too_long()));
+        }
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+        let mut kept = before;
+        for segment in buf.filled()[before..].split_inclusive(|&byte| byte == b'\n') {
+            this.line += segment.len();
+            // Only a line with its newline in `MAX_STDIO_MESSAGE_BYTES`
+            // passes: one that reaches the limit without it cannot.
+            let ended = segment.last() == Some(&b'\n');
+            if this.line > MAX_STDIO_MESSAGE_BYTES
+                || (this.line == MAX_STDIO_MESSAGE_BYTES && !ended)
+            {
+                this.too_long.store(true, Ordering::Relaxed);
+                break;
+            }
+            kept += segment.len();
+            if ended {
+                this.line = 0;
+            }
+        }
+        if this.too_long.load(Ordering::Relaxed) {
+            if kept == before {
+                return Poll::Ready(Err(too_long()));
+            }
+            buf.set_filled(kept);
+        }
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// The server on streamable HTTP, at `http://ADDR/mcp`.
