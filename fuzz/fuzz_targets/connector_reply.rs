@@ -2,14 +2,16 @@
 //! of it and hands it back. The script sees exactly the JSON the connector
 //! sent (as JavaScript numbers), whatever its keys (`__proto__` included):
 //! the run's result is the reply, unless a documented limit stopped it
-//! (nesting too deep for the sandbox's stack, its memory, fuel or time).
+//! (nesting too deep for the sandbox's stack, its memory, fuel or time), or
+//! the host refused the reply (larger than `reply_bytes`, or nested deeper
+//! than it allows) with a `ConnectorError`.
 //! The script hands the reply back as JSON text, so that a reply nested
 //! deeper than the host's JSON parser allows (128) comes back whole.
 #![no_main]
 
 use codemode_fuzz::json;
 use codemode_fuzz::sandbox::{Fixed, HARNESS};
-use codemode_runtime::{Execution, Language};
+use codemode_runtime::{ErrorKind, Execution, Language};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -51,6 +53,12 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
         }
+        (None, Some(error)) if error.kind == ErrorKind::Script => assert!(
+            error.name == "ConnectorError"
+                && (error.message.contains("larger than the limit")
+                    || error.message.contains("levels deep")),
+            "an undocumented script error: {error:?}"
+        ),
         (None, Some(error)) => assert!(error.kind.is_limit(), "not a limit: {error:?}"),
         _ => panic!("neither a result nor an error: {outcome:?}"),
     }
