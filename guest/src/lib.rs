@@ -37,6 +37,9 @@ use bindings::{Failure, Guest, Language, Request, ScriptError};
 /// first use, so that granting 1,223 operations costs a run almost nothing.
 const EAGER_METHODS: usize = 64;
 
+/// How much of an unknown method's name an error message repeats.
+const QUOTED_NAME_CHARS: usize = 80;
+
 /// The file name agent code is compiled under; stack frames name it.
 const AGENT_FILE: &str = "agent.js";
 
@@ -251,20 +254,25 @@ fn unknown_method(code: &str, error: &ScriptError) -> Option<String> {
     while before.next_if(|c| c.is_whitespace()).is_some() {}
     let mut namespace: Vec<char> = Vec::new();
     while let Some(c) = before.next_if(|c| is_part(c)) {
-        namespace.insert(0, *c);
+        namespace.push(*c);
     }
     // A property of something else (`a.github.x`) is not the namespace.
     if method.is_empty() || namespace.is_empty() || before.peek() == Some(&&'.') {
         return None;
     }
-    let namespace: String = namespace.into_iter().collect();
+    let namespace: String = namespace.into_iter().rev().collect();
     if natives::connector_has_method(&namespace, &method)? {
         return None;
     }
     let unknown =
         bindings::codemode::sandbox::catalog::describe(&format!("{namespace}.{method}")).err()?;
+    // The host's message quotes only the start of a huge name; so does this.
+    let quoted = match method.char_indices().nth(QUOTED_NAME_CHARS) {
+        Some((end, _)) => format!("{}…", &method[..end]),
+        None => method,
+    };
     Some(format!(
-        "`{namespace}.{method}` is not a function: {unknown}"
+        "`{namespace}.{quoted}` is not a function: {unknown}"
     ))
 }
 
@@ -410,7 +418,10 @@ fn describe_failure(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
     match (field("message"), field("stack")) {
         (Some(message), Some(stack)) => format!("{message}\n{stack}"),
         (Some(message), None) => message,
-        _ => format!("{exception:?}"),
+        _ => match exception.as_string().and_then(|text| text.to_string().ok()) {
+            Some(text) => text,
+            None => format!("a thrown {}", exception.type_name()),
+        },
     }
 }
 

@@ -39,6 +39,12 @@ pub const MAX_SEARCH_RESULTS: usize = 50;
 const SUMMARY_CHARS: usize = 241;
 /// Only this much of a query is read.
 const MAX_QUERY_CHARS: usize = 1000;
+/// `describe` looks up names of at most this many bytes, or twice the
+/// longest name it knows when that is more: a longer name is refused before
+/// any look-up, so the work stays bounded whatever the script sends.
+const MAX_NAME_BYTES: usize = 256;
+/// How much of an unknown name an error message repeats.
+const QUOTED_NAME_CHARS: usize = 80;
 
 const NAME_WEIGHT: f32 = 4.0;
 const PATH_WEIGHT: f32 = 2.0;
@@ -78,6 +84,8 @@ pub(crate) struct Discovery {
     entries: Vec<Entry>,
     /// Each word, with the entries it appears in and its best weight there.
     words: BTreeMap<String, Vec<(u32, f32)>>,
+    /// The longest name `describe` finds, in bytes.
+    longest_name: usize,
 }
 
 impl Discovery {
@@ -90,11 +98,13 @@ impl Discovery {
         let mut entries = Vec::new();
         let mut words: BTreeMap<String, Vec<(u32, f32)>> = BTreeMap::new();
         let mut name_lengths = Vec::new();
+        let mut longest_name = 0;
         for (namespace, identifiers, connector) in grants {
             for (index, (identifier, method)) in
                 identifiers.iter().zip(connector.methods()).enumerate()
             {
                 let id = entries.len() as u32;
+                longest_name = longest_name.max(namespace.len() + 1 + identifier.len().max(method.name.len()));
                 entries.push(Entry {
                     namespace: namespace.to_owned(),
                     identifier: identifier.clone(),
@@ -138,7 +148,11 @@ impl Discovery {
                 }
             }
         }
-        Self { entries, words }
+        Self {
+            entries,
+            words,
+            longest_name,
+        }
     }
 
     /// The entries matching `query`, best first, at most `limit`.
@@ -220,7 +234,18 @@ impl Discovery {
     /// `codemode.describe`: one method as JSON, found by `namespace.name`
     /// (its identifier or its original name) or by a name only one
     /// namespace has. An unknown name gets an error listing close matches.
+    ///
+    /// A name longer than [`MAX_NAME_BYTES`] (or twice the longest known
+    /// name) is refused before any look-up.
     pub(crate) fn describe(&self, name: &str) -> Result<String, String> {
+        if name.len() > MAX_NAME_BYTES.max(2 * self.longest_name) {
+            let quoted: String = name.chars().take(QUOTED_NAME_CHARS).collect();
+            return Err(format!(
+                "no method is named `{quoted}…`: the name is {} bytes long, and no method's is longer than {} (`codemode.search(query)` finds methods)",
+                name.len(),
+                self.longest_name
+            ));
+        }
         let (entry, method) = self.find(name).ok_or_else(|| {
             let close: Vec<String> = self
                 .close_matches(name, 3)
@@ -251,11 +276,15 @@ impl Discovery {
     /// nearest first, then those its words rank highest.
     fn close_matches(&self, name: &str, limit: usize) -> Vec<&Entry> {
         let (namespace, wanted) = split_name(name);
-        let most_edits = (wanted.chars().count() / 4).max(2);
+        let length = wanted.chars().count();
+        let most_edits = (length / 4).max(2);
         let mut near: Vec<(usize, &Entry)> = self
             .entries
             .iter()
             .filter(|entry| namespace.is_none_or(|namespace| namespace == entry.namespace))
+            // Names whose lengths differ by more than `most_edits` are more
+            // edits apart than that: skip them without the quadratic count.
+            .filter(|entry| entry.identifier.chars().count().abs_diff(length) <= most_edits)
             .map(|entry| {
                 (
                     strsim::damerau_levenshtein(wanted, &entry.identifier),

@@ -42,6 +42,14 @@ pub enum Error {
         /// The most this runtime allows.
         max: u64,
     },
+    /// The code is longer than [`Limits::code_bytes`](crate::Limits::code_bytes).
+    #[error("the code is {bytes} bytes long; the limit is {limit} bytes")]
+    CodeTooLarge {
+        /// The code's length.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// No sandbox slot was free (all `max_sandboxes` in use), or the
     /// instance could not be created.
     #[error("a sandbox could not be instantiated")]

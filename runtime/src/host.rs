@@ -31,6 +31,7 @@ use crate::document::Document;
 use crate::grants::Grants;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
+use crate::nesting::{self, MAX_REPLY_DEPTH};
 use crate::redact::Secrets;
 
 /// Receives each console line as the script writes it.
@@ -264,6 +265,15 @@ impl Calls {
             };
             // Nothing a connector hands back enters the sandbox unredacted.
             match connector.call(&method, args).await {
+                Ok(reply) if nesting::deeper_than(&reply, MAX_REPLY_DEPTH) => {
+                    nesting::drop_flat(reply);
+                    Err(call_error(
+                        "reply-too-large",
+                        format!(
+                            "the reply of `{method}` is nested more than {MAX_REPLY_DEPTH} levels deep"
+                        ),
+                    ))
+                }
                 Ok(reply) => encode_reply(&reply, &secrets, reply_bytes, &method),
                 Err(error) => Err(call_error(
                     "connector",
@@ -345,6 +355,11 @@ fn encode_reply(reply: &Value, secrets: &Secrets, cap: usize, method: &str) -> R
         .map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
 }
 
+/// What a console line costs against the log cap besides its text: about
+/// what it takes in the host (an entry) and in a JSON outcome
+/// (`{"level":"log","text":""}`).
+const LINE_BYTES: usize = 32;
+
 /// Console output of one run, capped.
 pub(crate) struct Console {
     pub(crate) entries: Vec<LogEntry>,
@@ -363,23 +378,25 @@ impl Console {
     }
 
     /// Keep `text` if it fits; cut it and close the output with a marker if
-    /// it does not. Returns whether more output is wanted.
+    /// it does not. Every line is charged [`LINE_BYTES`] on top of its text,
+    /// so that empty lines cannot flood the host. Returns whether more output
+    /// is wanted.
     fn write(&mut self, level: LogLevel, mut text: String) -> bool {
         if self.truncated {
             return false;
         }
-        let room = self.cap - self.bytes;
-        if text.len() <= room {
-            self.bytes += text.len();
+        let room = self.cap.saturating_sub(self.bytes);
+        if text.len() + LINE_BYTES <= room {
+            self.bytes += text.len() + LINE_BYTES;
             self.push(LogEntry { level, text });
             return true;
         }
-        let mut cut = room;
+        let mut cut = room.saturating_sub(LINE_BYTES).min(text.len());
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
         text.truncate(cut);
-        self.bytes += cut;
+        self.bytes = self.cap;
         if !text.is_empty() {
             self.push(LogEntry { level, text });
         }
@@ -493,5 +510,94 @@ impl host::Host for RunState {
             host::LogLevel::Error => LogLevel::Error,
         };
         Ok(self.console.write(level, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The host's own refusals, reached directly: the prelude never sends a
+    //! name it was not given, so no script reaches these checks, and they
+    //! are the last line should one ever get hold of the plumbing.
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::connector::{ConnectorError, MethodDescription};
+
+    struct Echo(Vec<MethodDescription>);
+
+    #[async_trait]
+    impl Connector for Echo {
+        fn methods(&self) -> &[MethodDescription] {
+            &self.0
+        }
+        async fn call(&self, _: &str, args: Value) -> Result<Value, ConnectorError> {
+            Ok(args)
+        }
+    }
+
+    /// A run granted `test.echo`, with arguments of at most 64 bytes.
+    fn state() -> RunState {
+        let echo: Arc<dyn Connector> =
+            Arc::new(Echo(vec![MethodDescription::new("echo", "echoes")]));
+        let grants = Arc::new(Grants::new().grant("test", echo).expect("a valid name"));
+        let limits = Limits {
+            argument_bytes: 64,
+            connector_calls: 20,
+            ..Limits::default()
+        };
+        RunState::new(grants, Vec::new(), &limits, None, None)
+    }
+
+    fn start(state: &mut RunState, connector: &str, method: &str, args: &str) -> Reply {
+        let started = host::Host::start_call(state, connector.into(), method.into(), args.into());
+        match started {
+            Ok(CallStart::Ready(reply)) => reply,
+            Ok(CallStart::Pending(_)) => panic!("`{connector}.{method}` did not answer at once"),
+            Err(error) => panic!("`{connector}.{method}` trapped: {error}"),
+        }
+    }
+
+    #[track_caller]
+    fn assert_refused(state: &mut RunState, connector: &str, method: &str, args: &str, code: &str) {
+        match start(state, connector, method, args) {
+            Err(error) => assert_eq!(error.code, code, "{}", error.message),
+            Ok(reply) => panic!("`{connector}.{method}` went through: {reply}"),
+        }
+    }
+
+    #[test]
+    fn the_host_refuses_connectors_and_methods_it_did_not_grant() {
+        let mut state = state();
+        assert_refused(&mut state, "github", "echo", "{}", "not-granted");
+        assert_refused(&mut state, "", "echo", "{}", "not-granted");
+        for method in ["nope", "", "__proto__", "toString", "constructor", "Echo"] {
+            assert_refused(&mut state, "test", method, "{}", "unknown-method");
+        }
+        let reply = start(&mut state, "test", "echo", r#"{"a":1}"#).ok();
+        assert_eq!(reply.as_deref(), Some(r#"{"a":1}"#));
+    }
+
+    #[test]
+    fn the_host_refuses_arguments_that_are_not_json_or_too_large() {
+        let mut state = state();
+        for args in ["{not json", "", "{}{}", "\"\\ud800\""] {
+            assert_refused(&mut state, "test", "echo", args, "bad-arguments");
+        }
+        let large = format!("\"{}\"", "x".repeat(63));
+        assert_refused(&mut state, "test", "echo", &large, "arguments-too-large");
+        let reply = start(&mut state, "test", "echo", "[]").ok();
+        assert_eq!(reply.as_deref(), Some("[]"));
+    }
+
+    #[test]
+    fn the_host_stops_a_run_past_its_call_limit() {
+        let mut state = state();
+        for _ in 0..20 {
+            assert!(start(&mut state, "test", "echo", "1").is_ok());
+        }
+        let past = host::Host::start_call(&mut state, "test".into(), "echo".into(), "1".into());
+        assert!(past.is_err(), "the 21st call was not stopped");
+        assert_eq!(state.stopped_by.map(|error| error.kind), Some(ErrorKind::Calls));
     }
 }

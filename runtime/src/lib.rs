@@ -74,6 +74,7 @@ mod error;
 mod grants;
 mod host;
 mod limits;
+mod nesting;
 mod outcome;
 mod redact;
 mod runtime;

@@ -24,8 +24,10 @@ pub struct Limits {
     pub fuel: u64,
     /// Linear memory cap in bytes. Default 64 MiB.
     pub memory_bytes: u64,
-    /// Console output kept, in bytes; past it the output is cut with a marker
-    /// and further lines are dropped. Default 256 KiB.
+    /// Console output kept, in bytes, each line counted with 32 bytes on top
+    /// of its text (so at most `log_bytes / 32` lines, empty or not); past it
+    /// the output is cut with a marker and further lines are dropped.
+    /// Default 256 KiB.
     pub log_bytes: usize,
     /// The result's JSON, in bytes. Default 1 MiB.
     pub result_bytes: usize,
@@ -37,6 +39,8 @@ pub struct Limits {
     pub argument_bytes: usize,
     /// One call's reply, as JSON bytes. Default 4 MiB.
     pub reply_bytes: usize,
+    /// The code, in bytes; a longer one does not start. Default 4 MiB.
+    pub code_bytes: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +55,7 @@ impl Default for Limits {
             connector_calls_in_flight: 16,
             argument_bytes: 1 << 20,
             reply_bytes: 4 << 20,
+            code_bytes: 4 << 20,
         }
     }
 }

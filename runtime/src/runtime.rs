@@ -152,8 +152,8 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// Only when the run could not start: [`Error::LimitTooHigh`] or
-    /// [`Error::Instantiate`]. Everything the script does, including being
+    /// Only when the run could not start: [`Error::CodeTooLarge`],
+    /// [`Error::LimitTooHigh`] or [`Error::Instantiate`]. Everything the script does, including being
     /// stopped by a limit, is in the [`Outcome`].
     ///
     /// # Cancel safety
@@ -170,6 +170,12 @@ impl Runtime {
             on_log,
             on_call,
         } = execution;
+        if code.len() > limits.code_bytes {
+            return Err(Error::CodeTooLarge {
+                bytes: code.len(),
+                limit: limits.code_bytes,
+            });
+        }
         if limits.memory_bytes > self.max_memory_bytes {
             return Err(Error::LimitTooHigh {
                 limit: "memory_bytes",
@@ -265,9 +271,15 @@ impl Runtime {
             Ok(sandbox) => {
                 tokio::time::timeout(limits.timeout, sandbox.call_run(&mut store, &request)).await
             }
-            // A memory cap below the guest's initial heap is the script's
-            // limit; anything else (no free slot) means it never started.
-            Err(error) if store.data().memory.exceeded => Ok(Err(error)),
+            // A memory cap below the guest's initial heap, or fuel that
+            // does not last through instantiation, is the script's limit;
+            // anything else (no free slot) means it never started.
+            Err(error)
+                if store.data().memory.exceeded
+                    || error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) =>
+            {
+                Ok(Err(error))
+            }
             Err(error) => return Err(Error::Instantiate(error)),
         };
 

@@ -17,7 +17,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use codemode_runtime::{ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel, Outcome};
+use codemode_runtime::{
+    Connector, ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel,
+    MethodDescription, Outcome, Runtime, RuntimeConfig,
+};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -114,24 +117,39 @@ async fn assert_host_survives() {
 // Computation that never ends: the deadline and fuel.
 // ---------------------------------------------------------------------------
 
-/// Spin in an infinite loop under a deadline of `ms`, and check the run is
-/// stopped with `Timeout` no later than the deadline plus [`DEADLINE_SLACK`].
-async fn assert_loop_stopped_within_deadline(ms: u64) {
+/// Run `code`, which never ends by itself, under a deadline of `ms`, and
+/// check that it is stopped with `Timeout` no sooner than the deadline and
+/// no later than the deadline plus [`DEADLINE_SLACK`].
+async fn assert_stopped_at_the_deadline(code: &str, ms: u64) -> Outcome {
+    assert_granted_stopped_at_the_deadline(code, &Arc::new(Grants::new()), ms).await
+}
+
+/// [`assert_stopped_at_the_deadline`] with `grants`.
+async fn assert_granted_stopped_at_the_deadline(
+    code: &str,
+    grants: &Arc<Grants>,
+    ms: u64,
+) -> Outcome {
     warm_up();
     let timeout = Duration::from_millis(ms);
     let started = Instant::now();
-    let outcome = run_limited("while (true) {}", deadline(ms)).await;
+    let outcome = run_granted(code, grants, deadline(ms)).await;
     let elapsed = started.elapsed();
     assert_kind(&outcome, ErrorKind::Timeout);
     assert!(
-        elapsed < timeout + DEADLINE_SLACK,
-        "the loop ran {elapsed:?}, past its deadline of {timeout:?} plus {DEADLINE_SLACK:?}"
+        elapsed >= timeout,
+        "the run was stopped after {elapsed:?}, before its deadline of {timeout:?}"
     );
+    assert!(
+        elapsed < timeout + DEADLINE_SLACK,
+        "the run went on for {elapsed:?}, past its deadline of {timeout:?} plus {DEADLINE_SLACK:?}"
+    );
+    outcome
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn infinite_loop_is_stopped_within_the_deadline() {
-    assert_loop_stopped_within_deadline(200).await;
+    assert_stopped_at_the_deadline("while (true) {}", 200).await;
     assert_host_survives().await;
 }
 
@@ -139,22 +157,20 @@ async fn infinite_loop_is_stopped_within_the_deadline() {
 async fn a_longer_deadline_does_not_drift() {
     // The bound is the deadline plus 50 ms whatever the deadline: the
     // runtime's clock must not fall behind the wall clock as it runs.
-    assert_loop_stopped_within_deadline(2000).await;
+    assert_stopped_at_the_deadline("while (true) {}", 2000).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn infinite_loop_after_an_await_is_stopped_by_the_deadline() {
     let code = "async function spin() { await null; while (true) {} }\nawait spin();";
-    let outcome = run_limited(code, deadline(200)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_stopped_at_the_deadline(code, 200).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn infinite_loop_in_a_timer_callback_is_stopped_by_the_deadline() {
     // The only thing the script waits for is a timer that spins when it fires.
     let code = "await new Promise(() => setTimeout(() => { while (true) {} }, 0));";
-    let outcome = run_limited(code, deadline(200)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    let outcome = assert_stopped_at_the_deadline(code, 200).await;
     // It was stopped spinning, not waiting: the callback burned fuel.
     assert!(
         outcome.stats.fuel_used > 10_000_000,
@@ -170,16 +186,14 @@ async fn infinite_loop_in_a_connector_reply_handler_is_stopped_by_the_deadline()
     // `echo` replies at once, `sleep` after a wait: both paths of a reply.
     for call in ["test.echo({})", "test.sleep({ ms: 5 })"] {
         let code = format!("await {call}.then(() => {{ while (true) {{}} }});");
-        let outcome = run_granted(&code, &grants, deadline(200)).await;
-        assert_kind(&outcome, ErrorKind::Timeout);
+        assert_granted_stopped_at_the_deadline(&code, &grants, 200).await;
     }
     assert_eq!(connector.calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn infinite_loop_while_serializing_the_result_is_stopped_by_the_deadline() {
-    let outcome = run_limited("({ toJSON() { while (true) {} } })", deadline(200)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_stopped_at_the_deadline("({ toJSON() { while (true) {} } })", 200).await;
 }
 
 #[tokio::test]
@@ -193,16 +207,14 @@ async fn fuel_runs_out_before_a_long_deadline() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn catastrophic_regex_backtracking_is_stopped_by_the_deadline() {
-    let outcome = run_limited("/^(a+)+$/.test('a'.repeat(40) + 'b')", deadline(300)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_stopped_at_the_deadline("/^(a+)+$/.test('a'.repeat(40) + 'b')", 300).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn promise_job_flood_is_stopped_by_the_deadline() {
     // Each job queues the next: the job queue never drains.
     let code = "function again() { Promise.resolve().then(again) }\nagain();";
-    let outcome = run_limited(code, deadline(300)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_stopped_at_the_deadline(code, 300).await;
 }
 
 #[tokio::test]
@@ -215,8 +227,7 @@ async fn microtask_flood_is_stopped_by_fuel() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interval_keeps_the_run_alive_only_until_the_deadline() {
     let code = "setInterval(() => {}, 1);\nawait new Promise(() => {});";
-    let outcome = run_limited(code, deadline(200)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    assert_stopped_at_the_deadline(code, 200).await;
 }
 
 // ---------------------------------------------------------------------------
@@ -245,8 +256,7 @@ async fn a_promise_that_never_settles_fails_at_once() {
 async fn a_connector_call_that_never_replies_is_stopped_by_the_deadline() {
     let connector = TestConnector::new();
     let grants = test_grants(&connector);
-    let outcome = run_granted("await test.never();", &grants, deadline(200)).await;
-    assert_kind(&outcome, ErrorKind::Timeout);
+    let outcome = assert_granted_stopped_at_the_deadline("await test.never();", &grants, 200).await;
     assert_eq!(outcome.stats.connector_calls, 1, "{}", show(&outcome));
 }
 
@@ -275,8 +285,30 @@ async fn string_memory_bomb_is_stopped_at_the_cap() {
     let code = "const hoard = [];\nwhile (true) hoard.push('x'.repeat(1 << 20) + hoard.length);";
     let outcome = run_limited(code, limits(|l| l.memory_bytes = cap)).await;
     assert_kind(&outcome, ErrorKind::Memory);
-    assert!(outcome.stats.peak_memory_bytes <= cap, "{}", show(&outcome));
+    // The peak is what the limiter let the memory grow to: the bomb filled
+    // the memory up to the cap (its strings are 1 MiB each), and no further.
+    let peak = outcome.stats.peak_memory_bytes;
+    assert!(
+        peak > cap - (4 << 20) && peak <= cap,
+        "the peak was {peak} bytes under a cap of {cap}: {}",
+        show(&outcome)
+    );
     assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn the_memory_peak_counts_what_a_run_allocated() {
+    let small = run("new Uint8Array(1 << 20).fill(1).length").await;
+    let large = run("new Uint8Array(24 << 20).fill(1).length").await;
+    assert_result(&large, json!(24 << 20));
+    let (small, large) = (
+        small.stats.peak_memory_bytes,
+        large.stats.peak_memory_bytes,
+    );
+    assert!(
+        large >= small + (23 << 20),
+        "24 MiB more raised the peak from {small} to {large} bytes only"
+    );
 }
 
 #[tokio::test]
@@ -322,8 +354,33 @@ async fn unbounded_recursion_overflows_the_stack_cleanly() {
 
 #[tokio::test]
 async fn deeply_nested_json_overflows_the_stack_cleanly() {
-    let outcome = run("JSON.parse('['.repeat(1e6))").await;
-    assert_kind(&outcome, ErrorKind::Stack);
+    for code in [
+        "JSON.parse('['.repeat(1e6))",
+        // Well-formed, 100,000 levels deep.
+        "JSON.parse('['.repeat(1e5) + ']'.repeat(1e5))",
+        "try { JSON.parse('{\"a\":'.repeat(1e5) + '1' + '}'.repeat(1e5)) } catch (error) { error.name }",
+    ] {
+        assert_kind(&run(code).await, ErrorKind::Stack);
+        assert_host_survives().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deeply_nested_connector_reply_is_refused_on_the_host() {
+    // Serializing (and dropping) a value 100,000 levels deep recurses as
+    // deep on the host: a connector's reply that deep must be refused, not
+    // overflow the host's stack.
+    let connector = TestConnector::new();
+    let grants = test_grants(&connector);
+    let code = "const caught = [];\n\
+                for (const depth of [100000, 300]) {\n\
+                  try { await test.deep({ depth }); caught.push('delivered') }\n\
+                  catch (error) { caught.push(error.code) }\n\
+                }\n\
+                const shallow = await test.deep({ depth: 50 });\n\
+                [caught, JSON.stringify(shallow).length]";
+    let outcome = run_granted(code, &grants, Limits::default()).await;
+    assert_result(&outcome, json!([["reply-too-large", "reply-too-large"], 101]));
     assert_host_survives().await;
 }
 
@@ -367,6 +424,46 @@ async fn console_flood_is_cut_at_the_cap_with_a_marker() {
         "{}",
         show(&outcome)
     );
+}
+
+#[tokio::test]
+async fn empty_console_lines_are_charged_against_the_cap() {
+    // An empty line costs the host an entry all the same: without a charge
+    // per line, `for (;;) console.log()` kept millions of them.
+    let cap = 4096;
+    let code = "let n = 0; for (; n < 1e6; n++) console.log(); n";
+    let outcome = run_limited(code, limits(|l| l.log_bytes = cap)).await;
+    assert_result(&outcome, json!(1_000_000));
+    let marker = outcome.logs.last().expect("no marker");
+    assert!(marker.text.contains("truncated"), "{marker:?}");
+    assert!(
+        outcome.logs.len() <= cap / 32 + 1,
+        "{} empty lines were kept under a cap of {cap} bytes",
+        outcome.logs.len()
+    );
+}
+
+#[tokio::test]
+async fn a_fifty_megabyte_console_line_is_cut_at_the_cap() {
+    let cap = 256 << 10;
+    let code = "console.log('x'.repeat(50e6)); console.log('after'); 'done'";
+    let outcome = run_limited(
+        code,
+        limits(|l| {
+            l.log_bytes = cap;
+            l.memory_bytes = 512 << 20;
+        }),
+    )
+    .await;
+    assert_result(&outcome, json!("done"));
+    let texts: Vec<&str> = outcome.logs.iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        texts.len() == 2 && texts[0].len() <= cap && texts[0].len() > cap / 2 && texts[1].contains("truncated"),
+        "{} lines of {:?} bytes",
+        texts.len(),
+        texts.iter().map(|t| t.len()).collect::<Vec<_>>()
+    );
+    assert_host_survives().await;
 }
 
 #[tokio::test]
@@ -472,11 +569,69 @@ async fn rejection_with_undefined_is_a_script_error() {
     );
 }
 
+/// The error of a run whose script threw something hostile: the script's
+/// own error, never reported as a failure of the sandbox.
+#[track_caller]
+fn assert_scripts_own_error(outcome: &Outcome) -> &ExecutionError {
+    let error = assert_kind(outcome, ErrorKind::Script);
+    assert!(
+        error.name != "InternalError" && !error.message.contains("sandbox failed"),
+        "a hostile thrown value was reported as a sandbox failure: {}",
+        show(outcome)
+    );
+    error
+}
+
 #[tokio::test]
 async fn an_error_whose_message_getter_throws_is_a_script_error() {
     let outcome = run("throw { get message() { throw new Error('gotcha') } }").await;
-    let error = assert_kind(&outcome, ErrorKind::Script);
+    let error = assert_scripts_own_error(&outcome);
     assert!(error.message.contains("gotcha"), "{}", show(&outcome));
+    assert_host_survives().await;
+}
+
+#[tokio::test]
+async fn hostile_thrown_values_are_the_scripts_own_errors() {
+    let cases = [
+        // A Proxy whose every trap throws, a number or an error.
+        ("throw new Proxy(new Error('x'), { get() { throw 1 } })", "Error", "threw: 1"),
+        (
+            "throw new Proxy({}, { get() { throw new Error('trap') }, getPrototypeOf() { throw 2 }, ownKeys() { throw 3 } })",
+            "Error",
+            "trap",
+        ),
+        // Getters for `name` and `stack` that throw.
+        (
+            "const e = new Error('m'); Object.defineProperty(e, 'stack', { get() { throw 2 } }); throw e",
+            "Error",
+            "m",
+        ),
+        ("throw { message: 'm2', get name() { throw 3 } }", "Error", "m2"),
+        // Values that are not errors, and one whose inspection throws.
+        ("throw Symbol('s')", "Error", "Symbol(s)"),
+        (
+            "throw new Proxy(function () {}, { get() { throw 4 }, getPrototypeOf() { throw 5 } })",
+            "Error",
+            "Uncaught",
+        ),
+        // A result whose getter throws each time it is read.
+        ("({ get a() { throw 6 } })", "TypeError", "cannot be represented as JSON"),
+        // Lone surrogates, made well-formed.
+        (
+            "const e = new Error('a\\uD800b'); e.name = 'X\\uDC00'; throw e",
+            "X\u{FFFD}",
+            "a\u{FFFD}b",
+        ),
+    ];
+    for (code, name, message) in cases {
+        let outcome = run(code).await;
+        let error = assert_scripts_own_error(&outcome);
+        assert!(
+            error.name == name && error.message.contains(message),
+            "`{code}`: expected {name} with {message:?}: {}",
+            show(&outcome)
+        );
+    }
     assert_host_survives().await;
 }
 
@@ -601,79 +756,74 @@ async fn no_global_leads_to_the_natives() {
 async fn stack_frames_expose_no_sandbox_functions() {
     let connector = TestConnector::new();
     let grants = test_grants(&connector);
-    // QuickJS's V8-style `Error.prepareStackTrace` hands the script call
-    // sites; none of the sandbox's own frames may give out its function or
-    // receiver. Sandbox frames are on the stack under a connector call's
-    // argument serialization, a timer callback and console formatting.
+    // QuickJS's V8-style `Error.prepareStackTrace` would hand the script
+    // call sites whose `getFunction()` and `getThis()` are the sandbox's own
+    // functions and objects; `fn.caller` would hand out the caller. `look`
+    // tries each way in, from inside sandbox frames: under a connector
+    // call's argument serialization, a timer callback and console
+    // formatting. Each time it also reads the real stack, as text, and
+    // records whether a sandbox frame (`codemode:…`) was on it, so that the
+    // test knows the attempt had something to find. (A connector call's
+    // arguments are serialized natively, with no sandbox JavaScript on the
+    // stack.)
     let code = r"
         const leaked = [];
-        const look = () => {
-            Error.prepareStackTrace = (error, frames) => frames;
-            const frames = new Error().stack;
-            Error.prepareStackTrace = undefined;
-            if (!Array.isArray(frames)) return;
-            for (const frame of frames) {
-                if (frame.getFileName?.() === 'agent.js' || frame.isNative?.()) continue;
+        const stacks = [];
+        const take = (frames) => {
+            for (const frame of Array.isArray(frames) ? frames : []) {
                 const fn = frame.getFunction?.();
                 const self = frame.getThis?.();
+                if (frame.getFileName?.() === 'agent.js') continue;
                 if (fn !== undefined || (self !== undefined && self !== globalThis)) {
                     leaked.push(`${frame.getFileName?.()}: ${frame.getFunctionName?.()}`);
                 }
             }
         };
+        function look() {
+            const trace = new Error().stack;
+            stacks.push(typeof trace === 'string' && trace.includes('codemode:'));
+            try { Error.prepareStackTrace = (error, frames) => frames; } catch {}
+            try { Object.defineProperty(Error, 'prepareStackTrace', { value: (error, frames) => frames }); } catch {}
+            take(new Error().stack);
+            const holder = {};
+            try { Error.captureStackTrace?.(holder); take(holder.stack); } catch {}
+            try { if (typeof look.caller === 'function') leaked.push('look.caller'); } catch {}
+            try { if (typeof arguments.callee.caller === 'function') leaked.push('callee.caller'); } catch {}
+        }
         await test.echo({ toJSON() { look(); return {}; } });
         await new Promise((resolve) => setTimeout(() => { look(); resolve(); }, 0));
         console.log({ [Symbol.for('nodejs.util.inspect.custom')]() { look(); return 'x'; } });
-        leaked
+        ({ leaked, stacks, prepare: typeof Error.prepareStackTrace })
     ";
     assert_result(
         &run_granted(code, &grants, Limits::default()).await,
-        json!([]),
+        json!({ "leaked": [], "stacks": [false, true, true], "prepare": "undefined" }),
     );
 }
 
 #[tokio::test]
-async fn sandbox_plumbing_cannot_reach_past_the_grants() {
+async fn the_connector_plumbing_is_out_of_reach() {
     let connector = TestConnector::new();
     let grants = test_grants(&connector);
-    // Defence in depth: should a script get hold of the prelude's
-    // `callConnector` anyway (through stack frames, say), the host still
-    // refuses every connector and method it did not grant.
+    // The prelude's `callConnector` takes any connector and method name; a
+    // script that got hold of it (through stack frames, say) would be
+    // stopped only by the host's own checks (tested in `runtime`'s
+    // `host::tests`). It must stay out of reach.
     let code = r"
-        let callConnector;
+        let found = 'unreachable';
         await test.echo({ toJSON() {
-            Error.prepareStackTrace = (error, frames) => frames;
+            try { Error.prepareStackTrace = (error, frames) => frames; } catch {}
             const frames = new Error().stack;
-            Error.prepareStackTrace = undefined;
             for (const frame of Array.isArray(frames) ? frames : []) {
                 const fn = frame.getFunction?.();
-                if (typeof fn === 'function' && fn.name === 'callConnector') callConnector = fn;
+                if (typeof fn === 'function') found = fn.name;
             }
             return {};
         } });
-        if (callConnector === undefined) {
-            'unreachable'
-        } else {
-            const codes = [];
-            for (const [connector, method] of [['github', 'listIssues'], ['test', 'nope'], ['test', '__proto__'], ['test', 'toString']]) {
-                try { codes.push(await callConnector(connector, method, {})); } catch (error) { codes.push(error.code); }
-            }
-            codes
-        }
+        found
     ";
     let outcome = run_granted(code, &grants, Limits::default()).await;
-    let refused = json!([
-        "not-granted",
-        "unknown-method",
-        "unknown-method",
-        "unknown-method"
-    ]);
-    assert!(
-        outcome.error.is_none()
-            && (outcome.result == Some(json!("unreachable")) || outcome.result == Some(refused)),
-        "a script reached past its grants: {}",
-        show(&outcome)
-    );
+    assert_result(&outcome, json!("unreachable"));
     // The connector only ever saw the one granted call.
     assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
 }
@@ -712,6 +862,62 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
     let error = assert_script_error(&outcome, "TypeError", "not a function");
     assert_eq!(error.message, "not a function");
     assert_eq!(connector.calls.load(Ordering::SeqCst), 0);
+}
+
+/// A connector with as many methods as GitHub has operations, with names of
+/// GitHub's lengths; it is never called.
+struct Catalog(Vec<MethodDescription>);
+
+#[async_trait::async_trait]
+impl Connector for Catalog {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.0
+    }
+    async fn call(&self, _: &str, _: Value) -> Result<Value, ConnectorError> {
+        Err(ConnectorError::new("not called"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
+    // `codemode.describe` and the unknown-method message look names up on
+    // the host, in synchronous code that no deadline can interrupt: the
+    // work must be bounded by the name, whatever its length. An edit
+    // distance between a name of 10⁶ characters and each of 1,223 methods
+    // held a worker for a minute.
+    warm_up();
+    let methods = (0..1223)
+        .map(|i| MethodDescription::new(format!("repos_list_for_authenticated_user_{i}"), "lists"))
+        .collect();
+    let catalog: Arc<dyn Connector> = Arc::new(Catalog(methods));
+    let grants = Arc::new(Grants::new().grant("github", catalog).expect("a valid name"));
+    let limits = deadline(1000);
+    let huge = "x".repeat(1_000_000);
+    let cases = [
+        "try { codemode.describe('x'.repeat(1e6)) } catch (error) { error.message.length }".to_owned(),
+        "try { codemode.describe('github.' + 'repos_list_'.repeat(1e5)) } catch (error) { error.message.length }".to_owned(),
+        // QuickJS's `not a function` is turned into a message naming close
+        // matches by looking the called name up on the host.
+        format!("github.{}()", &huge[..200_000]),
+    ];
+    for code in cases {
+        let started = Instant::now();
+        let outcome = run_granted(&code, &grants, limits.clone()).await;
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < limits.timeout + DEADLINE_SLACK,
+            "a huge name took the host {elapsed:?}: {}",
+            show(&outcome)
+        );
+        // The message repeats only the start of the name.
+        let message = match (&outcome.result, &outcome.error) {
+            (Some(length), None) => length.as_u64().unwrap_or(u64::MAX) as usize,
+            (None, Some(error)) => error.message.len(),
+            _ => usize::MAX,
+        };
+        assert!(message < 1000, "{message} bytes of message: {}", show(&outcome));
+    }
+    assert_host_survives().await;
 }
 
 #[tokio::test]
@@ -847,6 +1053,20 @@ async fn a_sabotaged_promise_then_is_a_script_error() {
 
 #[tokio::test]
 async fn global_and_prototype_changes_do_not_outlive_the_run() {
+    // One sandbox slot: every run reuses the memory the previous one wrote,
+    // so a slot that were not reset to the snapshot would show here.
+    let mut config = RuntimeConfig::default();
+    config.max_sandboxes = 1;
+    let runtime = Runtime::with_config(&config).expect("a one-slot runtime");
+    let run = |code: &'static str| {
+        let runtime = &runtime;
+        async move {
+            runtime
+                .execute(Execution::new(code))
+                .await
+                .expect("the run starts")
+        }
+    };
     let vandal = "globalThis.leak = 1;\n\
                   Array.prototype.evil = 1;\n\
                   Object.prototype.polluted = 1;\n\

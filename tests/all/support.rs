@@ -37,6 +37,7 @@ pub fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
 /// - `echo(args)`: replies with its arguments, at once.
 /// - `sleep({ ms, value })`: replies `value` after `ms` milliseconds.
 /// - `big({ bytes })`: replies with a string of `bytes` characters.
+/// - `deep({ depth })`: replies with `1` inside `depth` nested arrays.
 /// - `fail({ message })`: fails with `message`.
 /// - `never()`: never replies.
 ///
@@ -51,7 +52,7 @@ pub struct TestConnector {
 
 impl TestConnector {
     pub fn new() -> Arc<Self> {
-        let methods = ["echo", "sleep", "big", "fail", "never"]
+        let methods = ["echo", "sleep", "big", "deep", "fail", "never"]
             .into_iter()
             .map(|name| MethodDescription::new(name, format!("test method `{name}`")))
             .collect();
@@ -84,6 +85,15 @@ impl Connector for TestConnector {
             "big" => {
                 let bytes = args["bytes"].as_u64().unwrap_or(0) as usize;
                 Ok(json!("x".repeat(bytes)))
+            }
+            "deep" => {
+                // Built from the inside out, by moving (`json!` would copy
+                // `value` by serializing it, recursively).
+                let mut value = json!(1);
+                for _ in 0..args["depth"].as_u64().unwrap_or(0) {
+                    value = Value::Array(vec![value]);
+                }
+                Ok(value)
             }
             "fail" => Err(ConnectorError::new(
                 args["message"].as_str().unwrap_or("failed"),

@@ -130,19 +130,47 @@
     return found ? { line: +found[1], column: +found[2] } : {};
   };
 
-  const describe = (error) => {
-    if (error !== null && typeof error === 'object' && typeof error.message === 'string') {
-      let message = error.message;
-      const name = String(error.name || 'Error');
-      if (name === 'ReferenceError' && message.length < 200 && exec(/^'?[\w$]+'? is not defined$/, message)) {
-        let granted = '';
-        for (const connector of connectorNames) granted += (granted ? ', ' : '') + connector;
-        message += granted ? `; the granted connectors are: ${granted}` : '; no connectors are granted to this run';
-      }
-      const stack = typeof error.stack === 'string' ? error.stack : '';
-      return { name, message, stack, ...position(stack) };
+  // What the script threw is the script's: a getter or a Proxy trap on it may
+  // throw in turn, and inspecting it may fail. Nothing of it may make the
+  // report fail, or the script's error would read as the sandbox's.
+  // (Own properties only are read back from what `read` returns: a script
+  // may have polluted Object.prototype.)
+  const read = (object, key) => {
+    try {
+      return { ok: true, value: object[key] };
+    } catch (thrown) {
+      return { ok: false, thrown };
     }
-    return { name: 'Error', message: 'Uncaught ' + internal.inspect(error), stack: '' };
+  };
+  const inspectQuietly = (value) => {
+    try {
+      return wellFormed(internal.inspect(value));
+    } catch {
+      return '(a value that cannot be inspected)';
+    }
+  };
+  const describe = (error) => {
+    if (error !== null && typeof error === 'object') {
+      const got = read(error, 'message');
+      if (!got.ok) {
+        const message = 'Uncaught exception whose `message` threw: ' + inspectQuietly(got.thrown);
+        return { name: 'Error', message, stack: '' };
+      }
+      if (typeof got.value === 'string') {
+        let message = wellFormed(got.value);
+        const named = read(error, 'name');
+        const name = named.ok && typeof named.value === 'string' && named.value !== '' ? wellFormed(named.value) : 'Error';
+        if (name === 'ReferenceError' && message.length < 200 && exec(/^'?[\w$]+'? is not defined$/, message)) {
+          let granted = '';
+          for (let i = 0; i < connectorNames.length; i++) granted += (granted ? ', ' : '') + connectorNames[i];
+          message += granted ? `; the granted connectors are: ${granted}` : '; no connectors are granted to this run';
+        }
+        const traced = read(error, 'stack');
+        const stack = traced.ok && typeof traced.value === 'string' ? wellFormed(traced.value) : '';
+        return { name, message, stack, ...position(stack) };
+      }
+    }
+    return { name: 'Error', message: 'Uncaught ' + inspectQuietly(error), stack: '' };
   };
 
   // Where in the result the first value JSON cannot hold sits, for the error.
@@ -332,22 +360,24 @@
       const value = outcome.value;
       if (value === undefined) return {};
       let json;
+      // Getters in the result run again while looking for the culprit, and
+      // may throw this time.
+      const where = () => {
+        try {
+          return findUnserializable(value);
+        } catch {
+          return null;
+        }
+      };
       try {
         json = stringify(value, strictValues);
       } catch (error) {
-        const where = findUnserializable(value);
-        return {
-          failure: 'unserializable',
-          name: 'TypeError',
-          message: 'the result cannot be represented as JSON: ' + (where || error.message),
-        };
+        const why = where() || describe(error).message;
+        return { failure: 'unserializable', name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
       }
       if (json === undefined) {
-        return {
-          failure: 'unserializable',
-          name: 'TypeError',
-          message: 'the result cannot be represented as JSON: ' + (findUnserializable(value) || typeof value),
-        };
+        const why = where() || typeof value;
+        return { failure: 'unserializable', name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
       }
       return { json };
     },

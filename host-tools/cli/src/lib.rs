@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use codemode_runtime::{Execution, Language, LogLevel, Outcome, Runtime};
 
@@ -133,7 +133,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .checked_mul(1 << 20)
             .context("--memory-mib is too large")?;
     }
-    let code = read_code(&args.file)?;
+    let code = read_code(&args.file, limits.code_bytes)?;
 
     let runtime = Runtime::new().context("starting the sandbox runtime")?;
     let language = match args.lang.unwrap_or_else(|| Lang::of_file(&args.file)) {
@@ -165,15 +165,24 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn read_code(file: &str) -> Result<String> {
-    if file == "-" {
-        let mut code = String::new();
-        std::io::stdin()
-            .read_to_string(&mut code)
-            .context("reading the script from standard input")?;
-        return Ok(code);
+/// The script in `file` (`-` for standard input), refused unread past
+/// `limit` bytes.
+fn read_code(file: &str, limit: usize) -> Result<String> {
+    let (source, what): (Box<dyn Read>, String) = if file == "-" {
+        (Box::new(std::io::stdin()), "the script on standard input".into())
+    } else {
+        let opened = std::fs::File::open(file).with_context(|| format!("reading the script `{file}`"))?;
+        (Box::new(opened), format!("the script `{file}`"))
+    };
+    let mut code = String::new();
+    source
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_string(&mut code)
+        .with_context(|| format!("reading {what}"))?;
+    if code.len() > limit {
+        bail!("{what} is longer than the limit of {limit} bytes (`codeBytes` in the config's `limits`)");
     }
-    std::fs::read_to_string(file).with_context(|| format!("reading the script `{file}`"))
+    Ok(code)
 }
 
 /// Console lines go to stdout as they happen; warnings and errors to stderr.
