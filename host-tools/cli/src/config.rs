@@ -57,7 +57,7 @@ pub(crate) struct Config {
     pub(crate) openapi: BTreeMap<String, ApiConfig>,
     /// The value of every `${VAR}` filled in.
     #[serde(skip)]
-    expanded: Vec<String>,
+    secrets: Secrets,
 }
 
 /// The `codemode` section.
@@ -125,14 +125,15 @@ impl Config {
             let path = error.path().to_string();
             anyhow::anyhow!("at `{path}`: {}", error.into_inner())
         })?;
-        config.expanded = expansion.values;
+        config.secrets = Secrets::new(&expansion.values)
+            .context("preparing the `${VAR}` values for redaction")?;
         Ok(config)
     }
 
     /// What scripts must never see: the value of every `${VAR}` filled in
     /// (those shorter than 8 bytes are not redacted).
-    pub(crate) fn secrets(&self) -> Result<Secrets> {
-        Secrets::new(&self.expanded).context("preparing the config's `${VAR}` values for redaction")
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     /// The limits, with defaults for what the file leaves out.
@@ -292,14 +293,14 @@ mod tests {
             "openapi": {"api": {"spec": "a.json", "auth": {"type": "bearer", "token": "${API_KEY}"}}}
         }"#;
         let config = Config::parse_with(text, &environment).expect("valid config");
-        let secrets = config.secrets().expect("secrets");
+        let secrets = config.secrets();
         assert_eq!(
             secrets.redact(
                 "token-from-the-environment key-from-the-environment default-written-in-the-file 1234567"
             ),
             "[redacted] [redacted] [redacted] 1234567"
         );
-        assert!(Config::default().secrets().expect("none").is_empty());
+        assert!(Config::default().secrets().is_empty());
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Connectors {
     /// Start every configured upstream server at once, and set up every
     /// API (each description parsed once, here).
     pub(crate) async fn connect(config: &Config) -> Result<Self> {
-        let secrets = config.secrets()?;
+        let secrets = config.secrets().clone();
         let mut apis = Vec::new();
         for (name, api) in &config.openapi {
             let connector = OpenApiConnector::load(name, api)

@@ -155,10 +155,10 @@ impl<R: AsyncRead + Unpin> AsyncRead for BoundedLines<R> {
             }
         }
         if this.too_long.load(Ordering::Relaxed) {
+            buf.set_filled(kept);
             if kept == before {
                 return Poll::Ready(Err(too_long()));
             }
-            buf.set_filled(kept);
         }
         Poll::Ready(Ok(()))
     }
@@ -233,5 +233,55 @@ impl HttpServer {
     pub async fn stop(self) -> std::io::Result<()> {
         self.stop.cancel();
         self.wait().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    /// What `BoundedLines` hands on from `input`, and whether it failed.
+    async fn read(input: &[u8]) -> (Vec<u8>, bool) {
+        let too_long = Arc::new(AtomicBool::new(false));
+        let mut lines = BoundedLines {
+            inner: input,
+            line: 0,
+            too_long: Arc::clone(&too_long),
+        };
+        let mut out = Vec::new();
+        let failed = lines.read_to_end(&mut out).await.is_err();
+        assert_eq!(failed, too_long.load(Ordering::Relaxed));
+        (out, failed)
+    }
+
+    fn line(bytes: usize) -> Vec<u8> {
+        let mut line = vec![b'x'; bytes - 1];
+        line.push(b'\n');
+        line
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_ends_the_input_after_the_lines_before_it() {
+        // A line of exactly the limit passes, newline included.
+        let mut input = b"{}\n".to_vec();
+        input.extend(line(MAX_STDIO_MESSAGE_BYTES));
+        input.extend(b"{}\n");
+        assert_eq!(read(&input).await, (input.clone(), false));
+
+        // One byte more fails, with or without its newline, and what came
+        // before it is handed on whole.
+        let mut over = b"{}\n".to_vec();
+        over.extend(line(MAX_STDIO_MESSAGE_BYTES + 1));
+        let (out, failed) = read(&over).await;
+        assert!(failed);
+        assert!(
+            out.starts_with(b"{}\n") && out.len() < MAX_STDIO_MESSAGE_BYTES + 3,
+            "{}",
+            out.len()
+        );
+        let (_, failed) = read(&over[..over.len() - 1]).await;
+        assert!(failed);
     }
 }
