@@ -37,6 +37,15 @@ fn check_error(value: &Value, (path, message): (String, String)) {
     );
 }
 
+/// Read the section `value`, if the file has it, and check its error.
+fn check<T: DeserializeOwned>(value: Option<&Value>) {
+    if let Some(value) = value
+        && let Err(error) = section::<T>(value)
+    {
+        check_error(value, error);
+    }
+}
+
 /// The secret an `auth` holds.
 fn secret(auth: &Auth) -> &str {
     match auth {
@@ -54,23 +63,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = serde_json::from_str::<Value>(text) else {
         return;
     };
-    if let Some(servers) = file.get("mcpServers") {
-        if let Err(error) = section::<BTreeMap<String, UpstreamConfig>>(servers) {
-            check_error(servers, error);
-        }
-    }
-    if let Some(codemode) = file.get("codemode") {
-        if let Some(limits) = codemode.get("limits") {
-            if let Err(error) = section::<Limits>(limits) {
-                check_error(limits, error);
-            }
-        }
-        if let Some(upstream) = codemode.get("upstream") {
-            if let Err(error) = section::<Timeouts>(upstream) {
-                check_error(upstream, error);
-            }
-        }
-    }
+    check::<BTreeMap<String, UpstreamConfig>>(file.get("mcpServers"));
+    check::<Limits>(file.pointer("/codemode/limits"));
+    check::<Timeouts>(file.pointer("/codemode/upstream"));
     let Some(apis) = file.get("openapi") else {
         return;
     };

@@ -428,12 +428,12 @@ impl Expression {
             (0..count).map(|_| Self::generate(u, next)).collect()
         };
         Ok(match choice {
-            0 => Self::Name(*u.choose(NAMES)?),
+            0 => Self::Name(u.choose(NAMES)?),
             1 => Self::Number(u.arbitrary()?),
             2 => Self::Integer(u.arbitrary()?),
-            3 => Self::String(*u.choose(STRINGS)?),
-            4 => Self::RegExp(*u.choose(REGEXPS)?),
-            5 => Self::Member(sub(u)?, *u.choose(PROPERTIES)?),
+            3 => Self::String(u.choose(STRINGS)?),
+            4 => Self::RegExp(u.choose(REGEXPS)?),
+            5 => Self::Member(sub(u)?, u.choose(PROPERTIES)?),
             6 => Self::Index(sub(u)?, sub(u)?),
             7 => Self::Call(sub(u)?, list(u)?),
             8 => Self::New(sub(u)?, list(u)?),
@@ -449,7 +449,7 @@ impl Expression {
             }
             12 => Self::Array(list(u)?),
             13 => Self::Binary(
-                *u.choose(&[
+                u.choose(&[
                     "+",
                     "-",
                     "*",
@@ -475,16 +475,16 @@ impl Expression {
                 sub(u)?,
             ),
             14 => Self::Unary(
-                *u.choose(&[
+                u.choose(&[
                     "typeof ", "void ", "delete ", "!", "-", "~", "await ", "...", "+",
                 ])?,
                 sub(u)?,
             ),
-            15 => Self::Assign(sub(u)?, *u.choose(&["=", "+=", "??=", "||="])?, sub(u)?),
+            15 => Self::Assign(sub(u)?, u.choose(&["=", "+=", "??=", "||="])?, sub(u)?),
             16 => Self::Template(sub(u)?),
             17 => Self::Proxy(
                 sub(u)?,
-                *u.choose(&[
+                u.choose(&[
                     "get",
                     "set",
                     "has",
