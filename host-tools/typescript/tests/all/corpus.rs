@@ -4,7 +4,8 @@
 //! named `NAME`, or `{"methods": [{"name", "description", "inputSchema",
 //! "outputSchema"}]}`, a whole connector listing. Its declaration is compared
 //! with `NAME.ts` beside it; run with `CODEMODE_BLESS=1` to rewrite the
-//! golden files instead. All declarations must pass `tsc --noEmit --strict`.
+//! golden files that differ (the run still fails, so that a stray variable
+//! cannot pass it). All declarations must pass `tsc --noEmit --strict`.
 
 use std::path::{Path, PathBuf};
 
@@ -70,12 +71,21 @@ fn golden_files_and_tsc() -> Result<()> {
             serde_json::from_str(&text).with_context(|| format!("parsing `{}`", path.display()))?;
         let ts = namespace_declaration(stem, &methods(stem, document)?);
         let golden = path.with_extension("ts");
-        if bless {
-            std::fs::write(&golden, &ts)?;
-        } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(ts.as_str()) {
+        if std::fs::read_to_string(&golden).ok().as_deref() != Some(ts.as_str()) {
+            if bless {
+                std::fs::write(&golden, &ts)?;
+            }
             stale.push(golden.display().to_string());
         }
         files.push((format!("{}.ts", sanitize(stem)), ts));
+    }
+    // Blessing rewrites the files and still fails: a stray `CODEMODE_BLESS`
+    // (in CI, say) can never turn a difference into a pass.
+    if !stale.is_empty() && bless {
+        bail!(
+            "rewrote the golden files that differed; review them and run again without `CODEMODE_BLESS`:\n{}",
+            stale.join("\n")
+        );
     }
     if !stale.is_empty() {
         bail!(
