@@ -11,6 +11,7 @@ mod github;
 mod mcp;
 mod mutation;
 mod openapi;
+mod openapi_attacks;
 mod secrets;
 mod support;
 mod typescript;

@@ -263,7 +263,7 @@ fn connector(config: &ApiConfig) -> Arc<OpenApiConnector> {
     Arc::new(OpenApiConnector::new("api", Arc::new(spec), config).expect("the API sets up"))
 }
 
-async fn run(code: &str, connector: &Arc<OpenApiConnector>) -> Outcome {
+pub(crate) async fn run(code: &str, connector: &Arc<OpenApiConnector>) -> Outcome {
     let connector: Arc<dyn Connector> = Arc::clone(connector) as Arc<dyn Connector>;
     let grants = Grants::new().grant("api", connector).expect("a valid name");
     RUNTIME
@@ -272,7 +272,7 @@ async fn run(code: &str, connector: &Arc<OpenApiConnector>) -> Outcome {
         .expect("the run starts")
 }
 
-fn result(outcome: &Outcome) -> &Value {
+pub(crate) fn result(outcome: &Outcome) -> &Value {
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     outcome.result.as_ref().expect("a result")
 }
@@ -434,7 +434,7 @@ fn url_decode(text: &str) -> String {
 
 /// Standard base64, decoded by hand: the test must not trust the crate it
 /// checks.
-fn base64_decode(text: &str) -> Vec<u8> {
+pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bits = 0u32;
     let mut count = 0;

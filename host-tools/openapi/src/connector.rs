@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use codemode_runtime::{Connector, ConnectorError, Document, MethodDescription};
 use codemode_typescript::openapi::{REQUEST, Spec};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use url::Url;
@@ -120,7 +120,7 @@ impl OpenApiConnector {
                 .map_err(BuildError::Client)?,
             bounds,
             auth: config.auth.clone(),
-            redactor: Redactor::new(config.auth.as_ref()),
+            redactor: Arc::new(Redactor::new(config.auth.as_ref())),
             headers: fixed_headers(config)?,
             limits: config.limits,
             deadline: config.timeouts.request,
@@ -470,6 +470,11 @@ fn fixed_headers(config: &ApiConfig) -> Result<HeaderMap, BuildError> {
     for (name, value) in &config.headers {
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| BuildError::Config(format!("`headers`: `{name}` is not a header name")))?;
+        if header == ACCEPT_ENCODING {
+            return Err(BuildError::Config(format!(
+                "`headers.{name}` is set by the host: it asks for `identity`, so that it reads every body whole"
+            )));
+        }
         let value = HeaderValue::from_str(value).map_err(|_| {
             BuildError::Config(format!(
                 "`headers.{name}` holds a character HTTP headers cannot carry (CR, LF, ...)"

@@ -1,20 +1,24 @@
 //! The exchange with the API: credentials added at the last moment and
 //! only for the base URL's origin, redirects followed by hand (each checked
 //! against the allowed origins), a deadline on the whole exchange, and a
-//! response read under its caps (bytes, JSON depth) and cleared of
-//! credentials before it becomes the script's `{ status, headers, body }`.
+//! response read under its caps (bytes, JSON depth), made plain
+//! (decompressed, in UTF-8) and cleared of credentials before it becomes the
+//! script's `{ status, headers, body }`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION,
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap,
+    HeaderValue, LOCATION,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use crate::body;
 use crate::config::{ApiLimits, Auth};
 use crate::redact::Redactor;
 use crate::request::{Bounds, Outgoing};
@@ -27,7 +31,7 @@ pub(crate) struct Http {
     pub(crate) client: reqwest::Client,
     pub(crate) bounds: Bounds,
     pub(crate) auth: Option<Auth>,
-    pub(crate) redactor: Redactor,
+    pub(crate) redactor: Arc<Redactor>,
     /// Sent with every request; the script's own headers replace these.
     pub(crate) headers: HeaderMap,
     pub(crate) limits: ApiLimits,
@@ -100,6 +104,8 @@ impl Http {
         for (name, value) in &outgoing.headers {
             headers.append(name, value.clone());
         }
+        // Only bodies the host can read whole, so that it can redact them.
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         if self.bounds.is_base_origin(&url) {
             match &self.auth {
                 None => {}
@@ -136,18 +142,14 @@ impl Http {
     async fn read(&self, mut response: reqwest::Response) -> Result<Reply, String> {
         let status = response.status();
         let cap = self.limits.response_bytes;
-        let too_large = || {
-            format!(
-                "the response is larger than {cap} bytes (the API's `limits.responseBytes`); ask for less, with a page size or a filter"
-            )
-        };
+        let codings = body::codings(response.headers())?;
         let declared = response
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|length| length > cap as u64) {
-            return Err(too_large());
+            return Err(body::too_large(cap, false));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|error| {
@@ -157,71 +159,97 @@ impl Http {
             )
         })? {
             if body.len() + chunk.len() > cap {
-                return Err(too_large());
+                return Err(body::too_large(cap, false));
             }
             body.extend_from_slice(&chunk);
         }
-        let body = self.redactor.bytes(body);
-
-        let mut headers = Map::new();
-        for (name, value) in response.headers() {
-            let text = self
-                .redactor
-                .text(&String::from_utf8_lossy(value.as_bytes()));
-            match headers.get_mut(name.as_str()) {
-                Some(Value::String(existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(&text);
-                }
-                _ => {
-                    headers.insert(name.as_str().to_owned(), Value::String(text));
-                }
-            }
-        }
-        let media_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let mut value = json!({ "status": status.as_u16(), "headers": headers });
-        let (body, encoding) = self.decode(&media_type, body)?;
-        value["body"] = body;
-        if let Some(encoding) = encoding {
-            value["encoding"] = json!(encoding);
-        }
+        let headers = response.headers().clone();
+        let redactor = Arc::clone(&self.redactor);
+        let limits = self.limits;
+        // Bounded by the cap, but work all the same: off the threads that
+        // serve every run's I/O.
+        let value = tokio::task::spawn_blocking(move || {
+            shape(&redactor, limits, status, &headers, &codings, body)
+        })
+        .await
+        .map_err(|error| format!("reading the response failed: {error}"))??;
         Ok(Reply { status, value })
     }
+}
 
-    /// The body as JSON when it says it is JSON, else as text when it is
-    /// UTF-8, else as base64.
-    fn decode(
-        &self,
-        media_type: &str,
-        body: Vec<u8>,
-    ) -> Result<(Value, Option<&'static str>), String> {
-        if body.is_empty() {
-            return Ok((Value::Null, None));
+/// The script's `{ status, headers, body }` (and `encoding`) from the
+/// response's `body` as read, undoing its `codings`; credentials removed.
+fn shape(
+    redactor: &Redactor,
+    limits: ApiLimits,
+    status: StatusCode,
+    headers: &HeaderMap,
+    codings: &[String],
+    body: Vec<u8>,
+) -> Result<Value, String> {
+    let media_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let body = body::undo_codings(body, codings, limits.response_bytes)?;
+    let body = redactor.bytes(body::to_utf8(body, &media_type));
+
+    let mut shown = Map::new();
+    for (name, value) in headers {
+        // The body the script gets is no longer in these.
+        if !codings.is_empty() && (name == CONTENT_ENCODING || name == CONTENT_LENGTH) {
+            continue;
         }
-        let essence = media_type.split(';').next().unwrap_or_default().trim();
-        if essence.ends_with("/json") || essence.ends_with("+json") {
-            let depth = self.limits.json_depth;
-            if nesting(&body) > depth {
-                return Err(format!(
-                    "the response's JSON nests deeper than {depth} levels (the API's `limits.jsonDepth`)"
-                ));
+        let name = redactor.text(name.as_str());
+        let text = redactor.text(&String::from_utf8_lossy(value.as_bytes()));
+        match shown.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&text);
             }
-            if let Ok(value) = serde_json::from_slice::<Value>(&body) {
-                return Ok((self.redactor.json(value), None));
+            _ => {
+                shown.insert(name, Value::String(text));
             }
         }
-        match String::from_utf8(body) {
-            Ok(text) => Ok((Value::String(self.redactor.text(&text)), None)),
-            Err(error) => Ok((
-                Value::String(base64::engine::general_purpose::STANDARD.encode(error.into_bytes())),
-                Some("base64"),
-            )),
+    }
+    let mut value = json!({ "status": status.as_u16(), "headers": shown });
+    let (body, encoding) = decode(redactor, limits.json_depth, &media_type, body)?;
+    value["body"] = body;
+    if let Some(encoding) = encoding {
+        value["encoding"] = json!(encoding);
+    }
+    Ok(value)
+}
+
+/// The body as JSON when it says it is JSON (nested at most `json_depth`
+/// levels), else as text when it is UTF-8, else as base64.
+fn decode(
+    redactor: &Redactor,
+    json_depth: usize,
+    media_type: &str,
+    body: Vec<u8>,
+) -> Result<(Value, Option<&'static str>), String> {
+    if body.is_empty() {
+        return Ok((Value::Null, None));
+    }
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    if essence.ends_with("/json") || essence.ends_with("+json") {
+        if nesting(&body) > json_depth {
+            return Err(format!(
+                "the response's JSON nests deeper than {json_depth} levels (the API's `limits.jsonDepth`)"
+            ));
         }
+        if let Ok(value) = serde_json::from_slice::<Value>(&body) {
+            return Ok((redactor.json(value), None));
+        }
+    }
+    match String::from_utf8(body) {
+        Ok(text) => Ok((Value::String(redactor.text(&text)), None)),
+        Err(error) => Ok((
+            Value::String(base64::engine::general_purpose::STANDARD.encode(error.into_bytes())),
+            Some("base64"),
+        )),
     }
 }
 

@@ -12,7 +12,11 @@
 //!
 //! - the credentials ([`Auth`]) are added by the host, only to requests to
 //!   the base URL's origin, and removed from every header, body and error
-//!   the script receives;
+//!   the script receives, in every form an echo escapes or encodes them,
+//!   once the body is decompressed and in UTF-8;
+//! - the script cannot ask for a reshaped reply (`Accept-Encoding`, `TE`,
+//!   `Range`, `If-Range`, `Accept-Charset` and method overrides are
+//!   refused; the host asks for `identity`);
 //! - requests and redirects reach only the allowed origins; a path stays
 //!   under the base path (path parameters are percent-encoded, `.` and
 //!   `..` refused); header values with CR or LF are refused, and so are
@@ -22,6 +26,7 @@
 //!   sandbox; each run makes at most `limits.requestsPerRun` requests, and
 //!   at most `limits.concurrentRequests` are in flight at once.
 
+mod body;
 mod config;
 mod connector;
 mod http;

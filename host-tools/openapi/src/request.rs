@@ -46,8 +46,9 @@ const PATH_TEXT: &AsciiSet = &PATH_VALUE
     .remove(b';')
     .remove(b'=');
 
-/// Headers only the host sets: credentials, and what the HTTP client
-/// manages itself.
+/// Headers only the host sets: credentials, what the HTTP client manages
+/// itself, and `Accept-Encoding` (the host asks for `identity`, so that
+/// it reads every body whole).
 const HOST_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
@@ -60,7 +61,27 @@ const HOST_HEADERS: &[&str] = &[
     "te",
     "trailer",
     "upgrade",
+    "accept-encoding",
 ];
+
+/// Headers a script may not send, and why: they would make the server
+/// reshape its reply, where an echoed credential could hide from
+/// redaction, or change the method past the API's `methods`.
+const REFUSED_HEADERS: &[(&str, &str)] = &[
+    ("range", PARTIAL_REPLY),
+    ("if-range", PARTIAL_REPLY),
+    (
+        "accept-charset",
+        "the host reads responses in the charset the server declares",
+    ),
+    ("x-http-method-override", METHOD_OVERRIDE),
+    ("x-http-method", METHOD_OVERRIDE),
+    ("x-method-override", METHOD_OVERRIDE),
+];
+
+const PARTIAL_REPLY: &str =
+    "a part of a response could cut a credential where redaction cannot see it";
+const METHOD_OVERRIDE: &str = "it would change the request's method behind the API's `methods`";
 
 /// A request as the script asked for it, without credentials.
 #[derive(Debug)]
@@ -368,6 +389,12 @@ impl Bounds {
             || self.auth_header.as_deref() == Some(lower.as_str())
         {
             return Err(format!("the header `{name}` is set by the host"));
+        }
+        if let Some((_, why)) = REFUSED_HEADERS
+            .iter()
+            .find(|(refused, _)| *refused == lower)
+        {
+            return Err(format!("the header `{name}` is refused: {why}"));
         }
         if value.contains(['\r', '\n']) {
             return Err(format!("the header `{name}` holds a CR or LF"));
