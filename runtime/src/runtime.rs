@@ -315,6 +315,9 @@ impl Runtime {
                 } else {
                     match serde_json::from_str(&json) {
                         Ok(value) => outcome.result = Some(value),
+                        Err(_) if nests_deeper_than(&json, MAX_RESULT_DEPTH) => {
+                            outcome.error = Some(too_deep_error());
+                        }
                         Err(error) => {
                             outcome.error = Some(ExecutionError::limit(
                                 ErrorKind::Internal,
@@ -525,6 +528,50 @@ fn link_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// The deepest a result may nest arrays and objects: serde_json refuses
+/// deeper JSON when the host reads it.
+const MAX_RESULT_DEPTH: usize = 127;
+
+/// A result nested deeper than [`MAX_RESULT_DEPTH`]: the script's error, as
+/// for any other result JSON cannot hold.
+fn too_deep_error() -> ExecutionError {
+    ExecutionError {
+        kind: ErrorKind::Script,
+        name: "TypeError".into(),
+        message: format!(
+            "the result nests arrays and objects more than {MAX_RESULT_DEPTH} levels deep; \
+             a result may nest at most {MAX_RESULT_DEPTH}"
+        ),
+        line: None,
+        column: None,
+        stack: String::new(),
+    }
+}
+
+/// True when the JSON text `json` nests arrays and objects more than `max`
+/// levels deep; found by counting brackets outside strings, without
+/// recursion.
+fn nests_deeper_than(json: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in json.bytes() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn timeout_error(limits: &Limits) -> ExecutionError {
     ExecutionError::limit(
         ErrorKind::Timeout,
@@ -638,5 +685,60 @@ impl Drop for EpochTicker {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Results too deep for the host to read (found by the `js_source` fuzz
+    //! target: they were reported as the sandbox's internal error).
+
+    use super::*;
+
+    /// `code` run with default limits.
+    async fn run(code: &str) -> Outcome {
+        let runtime = Runtime::new().expect("the runtime starts");
+        runtime
+            .execute(Execution::new(code))
+            .await
+            .expect("the run starts")
+    }
+
+    /// Arrays `depth` deep around `1`.
+    fn nested(depth: usize) -> String {
+        format!("let v = 1; for (let i = 0; i < {depth}; i++) v = [v]; v")
+    }
+
+    #[tokio::test]
+    async fn a_result_nested_too_deep_is_the_scripts_error() {
+        let outcome = run(&nested(200)).await;
+        let error = outcome.error.expect("the run fails");
+        assert_eq!(
+            (error.kind, error.name.as_str()),
+            (ErrorKind::Script, "TypeError"),
+            "{error:?}"
+        );
+        assert!(
+            error.message.contains("more than 127 levels deep"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_result_nested_as_deep_as_allowed_is_the_result() {
+        let outcome = run(&nested(MAX_RESULT_DEPTH)).await;
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        let mut value = outcome.result.expect("a result");
+        for _ in 0..MAX_RESULT_DEPTH {
+            value = value[0].take();
+        }
+        assert_eq!(value, serde_json::json!(1));
+    }
+
+    #[test]
+    fn brackets_in_strings_do_not_count() {
+        assert!(!nests_deeper_than(r#"["[[[", "\"[[[", {"{{": "]]"}]"#, 2));
+        assert!(nests_deeper_than(r#"["\\", [[]]]"#, 2));
+        assert!(!nests_deeper_than(r#"["\\", [[]]]"#, 3));
     }
 }
