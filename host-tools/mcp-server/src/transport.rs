@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::transport::async_rw::{AsyncRwTransport, DEFAULT_MAX_LINE_LENGTH};
@@ -199,6 +200,12 @@ impl HttpServer {
             );
         let router = axum::Router::new().nest_service("/mcp", service);
         let shutdown = stop.clone().cancelled_owned();
+        // A reply is a few small writes (headers, then the stream's events):
+        // with Nagle's algorithm, the second waits for the client's delayed
+        // ACK of the first, 40 ms on Linux, on every kept-alive request.
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
