@@ -50,7 +50,10 @@ const UPSTREAM_DIED: &str = "will be restarted on the next call";
 
 /// One `execute` of `code`; the error's text when it failed.
 async fn execute(client: &RunningService<RoleClient, ()>, code: &str) -> Result<(), String> {
-    let arguments = json!({ "code": code }).as_object().cloned().unwrap_or_default();
+    let arguments = json!({ "code": code })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     match client
         .call_tool(CallToolRequestParams::new("execute").with_arguments(arguments))
         .await

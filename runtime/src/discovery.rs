@@ -104,7 +104,8 @@ impl Discovery {
                 identifiers.iter().zip(connector.methods()).enumerate()
             {
                 let id = entries.len() as u32;
-                longest_name = longest_name.max(namespace.len() + 1 + identifier.len().max(method.name.len()));
+                longest_name =
+                    longest_name.max(namespace.len() + 1 + identifier.len().max(method.name.len()));
                 entries.push(Entry {
                     namespace: namespace.to_owned(),
                     identifier: identifier.clone(),

@@ -30,8 +30,8 @@ use crate::connector::Connector;
 use crate::document::Document;
 use crate::grants::Grants;
 use crate::limits::Limits;
-use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
 use crate::nesting::{self, MAX_REPLY_DEPTH};
+use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
 use crate::redact::Secrets;
 
 /// Receives each console line as the script writes it.
@@ -598,6 +598,9 @@ mod tests {
         }
         let past = host::Host::start_call(&mut state, "test".into(), "echo".into(), "1".into());
         assert!(past.is_err(), "the 21st call was not stopped");
-        assert_eq!(state.stopped_by.map(|error| error.kind), Some(ErrorKind::Calls));
+        assert_eq!(
+            state.stopped_by.map(|error| error.kind),
+            Some(ErrorKind::Calls)
+        );
     }
 }

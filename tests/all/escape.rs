@@ -301,10 +301,7 @@ async fn the_memory_peak_counts_what_a_run_allocated() {
     let small = run("new Uint8Array(1 << 20).fill(1).length").await;
     let large = run("new Uint8Array(24 << 20).fill(1).length").await;
     assert_result(&large, json!(24 << 20));
-    let (small, large) = (
-        small.stats.peak_memory_bytes,
-        large.stats.peak_memory_bytes,
-    );
+    let (small, large) = (small.stats.peak_memory_bytes, large.stats.peak_memory_bytes);
     assert!(
         large >= small + (23 << 20),
         "24 MiB more raised the peak from {small} to {large} bytes only"
@@ -380,7 +377,10 @@ async fn a_deeply_nested_connector_reply_is_refused_on_the_host() {
                 const shallow = await test.deep({ depth: 50 });\n\
                 [caught, JSON.stringify(shallow).length]";
     let outcome = run_granted(code, &grants, Limits::default()).await;
-    assert_result(&outcome, json!([["reply-too-large", "reply-too-large"], 101]));
+    assert_result(
+        &outcome,
+        json!([["reply-too-large", "reply-too-large"], 101]),
+    );
     assert_host_survives().await;
 }
 
@@ -458,7 +458,10 @@ async fn a_fifty_megabyte_console_line_is_cut_at_the_cap() {
     assert_result(&outcome, json!("done"));
     let texts: Vec<&str> = outcome.logs.iter().map(|e| e.text.as_str()).collect();
     assert!(
-        texts.len() == 2 && texts[0].len() <= cap && texts[0].len() > cap / 2 && texts[1].contains("truncated"),
+        texts.len() == 2
+            && texts[0].len() <= cap
+            && texts[0].len() > cap / 2
+            && texts[1].contains("truncated"),
         "{} lines of {:?} bytes",
         texts.len(),
         texts.iter().map(|t| t.len()).collect::<Vec<_>>()
@@ -594,7 +597,11 @@ async fn an_error_whose_message_getter_throws_is_a_script_error() {
 async fn hostile_thrown_values_are_the_scripts_own_errors() {
     let cases = [
         // A Proxy whose every trap throws, a number or an error.
-        ("throw new Proxy(new Error('x'), { get() { throw 1 } })", "Error", "threw: 1"),
+        (
+            "throw new Proxy(new Error('x'), { get() { throw 1 } })",
+            "Error",
+            "threw: 1",
+        ),
         (
             "throw new Proxy({}, { get() { throw new Error('trap') }, getPrototypeOf() { throw 2 }, ownKeys() { throw 3 } })",
             "Error",
@@ -606,7 +613,11 @@ async fn hostile_thrown_values_are_the_scripts_own_errors() {
             "Error",
             "m",
         ),
-        ("throw { message: 'm2', get name() { throw 3 } }", "Error", "m2"),
+        (
+            "throw { message: 'm2', get name() { throw 3 } }",
+            "Error",
+            "m2",
+        ),
         // Values that are not errors, and one whose inspection throws.
         ("throw Symbol('s')", "Error", "Symbol(s)"),
         (
@@ -615,7 +626,11 @@ async fn hostile_thrown_values_are_the_scripts_own_errors() {
             "Uncaught",
         ),
         // A result whose getter throws each time it is read.
-        ("({ get a() { throw 6 } })", "TypeError", "cannot be represented as JSON"),
+        (
+            "({ get a() { throw 6 } })",
+            "TypeError",
+            "cannot be represented as JSON",
+        ),
         // Lone surrogates, made well-formed.
         (
             "const e = new Error('a\\uD800b'); e.name = 'X\\uDC00'; throw e",
@@ -890,7 +905,11 @@ async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
         .map(|i| MethodDescription::new(format!("repos_list_for_authenticated_user_{i}"), "lists"))
         .collect();
     let catalog: Arc<dyn Connector> = Arc::new(Catalog(methods));
-    let grants = Arc::new(Grants::new().grant("github", catalog).expect("a valid name"));
+    let grants = Arc::new(
+        Grants::new()
+            .grant("github", catalog)
+            .expect("a valid name"),
+    );
     let limits = deadline(1000);
     let huge = "x".repeat(1_000_000);
     let cases = [
@@ -915,7 +934,11 @@ async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
             (None, Some(error)) => error.message.len(),
             _ => usize::MAX,
         };
-        assert!(message < 1000, "{message} bytes of message: {}", show(&outcome));
+        assert!(
+            message < 1000,
+            "{message} bytes of message: {}",
+            show(&outcome)
+        );
     }
     assert_host_survives().await;
 }

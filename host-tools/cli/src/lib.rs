@@ -169,9 +169,13 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
 /// `limit` bytes.
 fn read_code(file: &str, limit: usize) -> Result<String> {
     let (source, what): (Box<dyn Read>, String) = if file == "-" {
-        (Box::new(std::io::stdin()), "the script on standard input".into())
+        (
+            Box::new(std::io::stdin()),
+            "the script on standard input".into(),
+        )
     } else {
-        let opened = std::fs::File::open(file).with_context(|| format!("reading the script `{file}`"))?;
+        let opened =
+            std::fs::File::open(file).with_context(|| format!("reading the script `{file}`"))?;
         (Box::new(opened), format!("the script `{file}`"))
     };
     let mut code = String::new();
@@ -180,7 +184,9 @@ fn read_code(file: &str, limit: usize) -> Result<String> {
         .read_to_string(&mut code)
         .with_context(|| format!("reading {what}"))?;
     if code.len() > limit {
-        bail!("{what} is longer than the limit of {limit} bytes (`codeBytes` in the config's `limits`)");
+        bail!(
+            "{what} is longer than the limit of {limit} bytes (`codeBytes` in the config's `limits`)"
+        );
     }
     Ok(code)
 }
