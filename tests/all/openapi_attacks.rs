@@ -663,3 +663,77 @@ fn the_leak_check_finds_every_encoding_it_looks_through() {
         assert!(found, "{leaked:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_path_leaves_the_base_path_with_the_credential() -> Result<()> {
+    let server = EchoServer::start().await;
+    let api = server.connector(Auth::Bearer {
+        token: Secret::new(CANARY),
+    });
+    let origin = format!("http://{}", server.address);
+    let code = format!(
+        r#"
+const got = {{}};
+const attempt = async (label, path) => {{
+  try {{ got[label] = (await api.request({{ method: "GET", path }})).body; }}
+  catch (e) {{ got[label] = e.message; }}
+}};
+await attempt("fullUrl", "{origin}/admin/secret");
+await attempt("fullUrlDotdot", "{origin}/api/../admin/secret");
+await attempt("fullUrlMatrix", "{origin}/api/x/..;/..;/admin/secret");
+await attempt("fullUrlEncoded", "{origin}/api/x%2F..%2F..%2Fadmin%2Fsecret");
+await attempt("encoded", "/x%2F..%2F..%2Fsecret.txt");
+await attempt("encodedLower", "/x%2f..%2f..%2fsecret.txt");
+await attempt("encodedTwice", "/x%252F..%252F..%252Fsecret.txt");
+await attempt("backslashEncoded", "/x%5C..%5C..%5Csecret.txt");
+await attempt("matrix", "/..;/admin/secret");
+await attempt("matrixDeeper", "/x/..;jsessionid=1/..;/admin/secret");
+await attempt("inside", "{origin}/api/echo");
+got
+"#
+    );
+    let outcome = run(&code, &api).await;
+    let got = result(&outcome);
+    for (label, expected) in [
+        (
+            "fullUrl",
+            "the path `/admin/secret` leaves the API's base URL",
+        ),
+        (
+            "fullUrlDotdot",
+            "the path `/admin/secret` leaves the API's base URL",
+        ),
+        ("fullUrlMatrix", "holds a `.` or `..` segment"),
+        (
+            "fullUrlEncoded",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        ("encoded", "holds an encoded separator (`%2F` or `%5C`)"),
+        (
+            "encodedLower",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        (
+            "encodedTwice",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        (
+            "backslashEncoded",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        ("matrix", "holds a `.` or `..` segment"),
+        ("matrixDeeper", "holds a `.` or `..` segment"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("`api.request`: ") && message.contains(expected),
+            "{label}: {message}"
+        );
+    }
+    // A full URL under the base path is fine; only it reached the server.
+    assert_eq!(got["inside"]["target"], "/api/echo", "{got}");
+    let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
+    assert_eq!(targets, ["/api/echo"]);
+    assert_no_leak(&outcome, &[CANARY.to_owned()])?;
+    Ok(())
+}

@@ -17,9 +17,10 @@
 //! - the script cannot ask for a reshaped reply (`Accept-Encoding`, `TE`,
 //!   `Range`, `If-Range`, `Accept-Charset` and method overrides are
 //!   refused; the host asks for `identity`);
-//! - requests and redirects reach only the allowed origins; a path stays
-//!   under the base path (path parameters are percent-encoded, `.` and
-//!   `..` refused); header values with CR or LF are refused, and so are
+//! - requests and redirects reach only the allowed origins; a path, or a
+//!   full URL on the base URL's origin, stays under the base path (path
+//!   parameters are percent-encoded; `.` and `..` refused, also encoded or
+//!   before a `;`; a literal path holds no `%2F`, `%5C` or `\`); header values with CR or LF are refused, and so are
 //!   headers the host sets itself;
 //! - a response larger than `limits.responseBytes` or JSON nested deeper
 //!   than `limits.jsonDepth` fails the call before any of it reaches the

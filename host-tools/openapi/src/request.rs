@@ -11,7 +11,7 @@
 use codemode_typescript::json_kind as kind;
 use codemode_typescript::openapi::{Location, Operation, Parameter};
 use codemode_typescript::schema::Scope;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -136,8 +136,15 @@ impl Bounds {
             }
             let url = Url::parse(&args.path).map_err(|e| format!("`path` is not a URL: {e}"))?;
             self.allowed(&url)?;
+            // Where the credentials go, a full URL keeps to the base path
+            // like a relative one.
+            if self.is_base_origin(&url) {
+                self.inside_base(&url, url.path())?;
+                literal_path(url.path())?;
+            }
             url
         } else {
+            literal_path(args.path.split('?').next().unwrap_or_default())?;
             let path = fill_template(&args.path, |name| {
                 args.path_params
                     .get(name)
@@ -346,14 +353,7 @@ impl Bounds {
                 path_part.escape_default()
             ));
         }
-        if path_part.split('/').any(|segment| {
-            let lower = segment.to_ascii_lowercase().replace("%2e", ".");
-            lower == "." || lower == ".."
-        }) {
-            return Err(format!(
-                "the path `{path_part}` holds a `.` or `..` segment"
-            ));
-        }
+        no_dot_segment(path_part)?;
         let base_path = self.base.path().trim_end_matches('/');
         let mut url = self.base.clone();
         url.set_path(&format!(
@@ -361,15 +361,23 @@ impl Bounds {
             utf8_percent_encode(path_part, PATH_TEXT)
         ));
         url.set_query(query);
+        self.inside_base(&url, path_part)?;
+        Ok(url)
+    }
+
+    /// Refuses `url` (whose path was written `shown`) unless it is on the
+    /// base URL's origin, under its path.
+    fn inside_base(&self, url: &Url, shown: &str) -> Result<(), String> {
+        let base_path = self.base.path().trim_end_matches('/');
         let inside = url.path() == base_path
             || url
                 .path()
                 .strip_prefix(base_path)
                 .is_some_and(|rest| rest.starts_with('/'));
         if !inside || url.origin() != self.base.origin() {
-            return Err(format!("the path `{path_part}` leaves the API's base URL"));
+            return Err(format!("the path `{shown}` leaves the API's base URL"));
         }
-        Ok(url)
+        Ok(())
     }
 
     /// Refuses a query parameter that the host sets.
@@ -432,9 +440,70 @@ fn fill_template(
     Ok(out)
 }
 
+/// How many times a path segment is percent-decoded when looking for a
+/// step up: some servers decode twice.
+const DECODINGS: usize = 3;
+
+/// `segment` as a server may read it: as written, then percent-decoded
+/// once, twice... (up to [`DECODINGS`] times, while that changes it).
+fn readings(segment: &str) -> Vec<String> {
+    let mut readings = vec![segment.to_owned()];
+    for _ in 0..DECODINGS {
+        let last = readings.last().map(String::as_str).unwrap_or_default();
+        let decoded = percent_decode_str(last).decode_utf8_lossy().into_owned();
+        if decoded == last {
+            break;
+        }
+        readings.push(decoded);
+    }
+    readings
+}
+
+/// Refuses a path with a segment a server may read as `.` or `..`:
+/// percent-decoded, split at a decoded separator, or [`steps_up`].
+fn no_dot_segment(path: &str) -> Result<(), String> {
+    let steps = |segment: &str| {
+        readings(segment)
+            .iter()
+            .any(|reading| reading.split(['/', '\\']).any(steps_up))
+    };
+    if path.split('/').any(steps) {
+        return Err(format!("the path `{path}` holds a `.` or `..` segment"));
+    }
+    Ok(())
+}
+
+/// Whether a server may read the segment `part` as `.` or `..`: stripped
+/// of a `;` parameter (`..;x`, as Tomcat reads it).
+fn steps_up(part: &str) -> bool {
+    let part = part.split(';').next().unwrap_or_default();
+    part == "." || part == ".."
+}
+
+/// Refuses what a literal path (not a path parameter's value) may not
+/// hold: an encoded separator (`%2F`, `%5C`, in any case, encoded once or
+/// more), which a server may decode into a step up, and a backslash.
+fn literal_path(path: &str) -> Result<(), String> {
+    if path.contains('\\') {
+        return Err(format!("the path `{}` holds `\\`", path.escape_default()));
+    }
+    let encoded_separator = |segment: &str| {
+        readings(segment)
+            .iter()
+            .skip(1)
+            .any(|reading| reading.contains(['/', '\\']))
+    };
+    if path.split('/').any(encoded_separator) {
+        return Err(format!(
+            "the path `{path}` holds an encoded separator (`%2F` or `%5C`), which a server may read as `/`; a value that holds `/` goes in `pathParams`"
+        ));
+    }
+    no_dot_segment(path)
+}
+
 /// A path parameter's value, percent-encoded; `.` and `..` (also as parts
-/// between slashes) are refused, since a server that decodes `%2F` would
-/// read them as a step up.
+/// between slashes, or before a `;`) are refused, since a server that
+/// decodes `%2F` would read them as a step up.
 fn path_value(name: &str, value: &Value) -> Result<String, String> {
     let text = scalar(value).ok_or_else(|| {
         format!(
@@ -445,10 +514,7 @@ fn path_value(name: &str, value: &Value) -> Result<String, String> {
     if text.is_empty() {
         return Err(format!("the path parameter `{name}` is empty"));
     }
-    if text
-        .split(['/', '\\'])
-        .any(|part| part == "." || part == "..")
-    {
+    if text.split(['/', '\\']).any(steps_up) {
         return Err(format!(
             "the path parameter `{name}` ({text:?}) would step outside its path segment"
         ));
@@ -599,5 +665,86 @@ fn describe(value: &Value) -> String {
         Value::Number(number) => format!("the number {number}"),
         Value::Bool(flag) => format!("{flag}"),
         other => kind(other).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use url::Url;
+
+    use super::Bounds;
+
+    /// Bounds under `http://h/api`, with a query credential `api_key`.
+    fn bounds() -> Bounds {
+        let base = Url::parse("http://h/api").expect("a URL");
+        Bounds {
+            origins: vec![base.origin()],
+            base,
+            methods: None,
+            auth_header: None,
+            auth_query: Some("api_key".into()),
+        }
+    }
+
+    fn get(path: &str) -> Result<String, String> {
+        let args = json!({ "method": "GET", "path": path, "pathParams": {} });
+        bounds()
+            .request(args)
+            .map(|outgoing| outgoing.url.to_string())
+    }
+
+    #[test]
+    fn a_path_stays_under_the_base_path_however_it_is_written() {
+        for (path, expected) in [
+            ("http://h/admin/secret", "leaves the API's base URL"),
+            ("http://h/api/../admin", "leaves the API's base URL"),
+            ("http://h/api/%2e%2E/admin", "leaves the API's base URL"),
+            ("http://h/apix/secret", "leaves the API's base URL"),
+            (
+                "http://h/api/x/..;/..;/admin",
+                "holds a `.` or `..` segment",
+            ),
+            (
+                "http://h/api/x%2F..%2F..%2Fsecret",
+                "holds an encoded separator",
+            ),
+            ("/x%2F..%2F..%2Fsecret.txt", "holds an encoded separator"),
+            ("/x%2f..", "holds an encoded separator"),
+            ("/x%5C..%5c..%5Csecret", "holds an encoded separator"),
+            ("/x%252F..%252Fsecret", "holds an encoded separator"),
+            ("/x\\..\\secret", "holds `\\`"),
+            ("/..;/admin", "holds a `.` or `..` segment"),
+            ("/x/..;jsessionid=1/y", "holds a `.` or `..` segment"),
+            ("/x/%2e%2E;/y", "holds a `.` or `..` segment"),
+            ("/x/.%252e/y", "holds a `.` or `..` segment"),
+            ("/x/..%3B/y", "holds a `.` or `..` segment"),
+        ] {
+            let error = get(path).expect_err(path);
+            assert!(error.contains(expected), "{path}: {error}");
+        }
+        for (path, url) in [
+            ("http://h/api/items", "http://h/api/items"),
+            ("http://h/api", "http://h/api"),
+            ("/items/a;b=c", "http://h/api/items/a;b=c"),
+            ("/files/a%20b/..x", "http://h/api/files/a%20b/..x"),
+        ] {
+            assert_eq!(get(path).as_deref(), Ok(url), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_path_parameter_may_hold_a_separator_but_not_a_step_up() {
+        let fill = |id: &str| {
+            let args =
+                json!({ "method": "GET", "path": "/items/{id}", "pathParams": { "id": id } });
+            bounds()
+                .request(args)
+                .map(|outgoing| outgoing.url.path().to_owned())
+        };
+        assert_eq!(fill("a/b").as_deref(), Ok("/api/items/a%2Fb"));
+        for id in ["..;", "x/..;y/z", "%2e%2e", "..%3B"] {
+            assert!(fill(id).is_err(), "{id}");
+        }
     }
 }
