@@ -297,7 +297,7 @@ async fn connectors_are_global_namespaces() {
     assert_eq!(
         outcome.result,
         Some(
-            json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "echo", "fail", "never", "sleep"] })
+            json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "deep", "echo", "fail", "never", "sleep"] })
         )
     );
     assert_eq!(outcome.stats.connector_calls, 1);
