@@ -75,11 +75,16 @@ fuzz_target!(|data: &[u8]| {
             for (name, api) in apis {
                 let Some(auth) = &api.auth else { continue };
                 let secret = secret(auth);
-                let mut without_auth = file["openapi"][&name].clone();
-                if let Some(fields) = without_auth.as_object_mut() {
-                    fields.remove("auth");
+                // The entry without the secret itself: if the secret's text
+                // is elsewhere in it (a header, the parameter's name), the
+                // debug output may show it there.
+                let mut without_secret = file["openapi"][&name].clone();
+                if let Some(fields) = without_secret["auth"].as_object_mut() {
+                    for field in ["token", "value", "password"] {
+                        fields.remove(field);
+                    }
                 }
-                if secret.len() >= 6 && !without_auth.to_string().contains(secret) {
+                if secret.len() >= 6 && !without_secret.to_string().contains(secret) {
                     let debug = format!("{api:?}");
                     assert!(
                         !debug.contains(secret),
