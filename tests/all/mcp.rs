@@ -426,8 +426,17 @@ async fn one_execute_builds_and_reads_a_knowledge_graph_with_live_progress() {
     assert_eq!(value["result"]["last"]["from"], "Tony", "{value}");
     assert_eq!(value["logs"], json!(["read 15 entities"]));
 
-    // Every call and the console line went out as progress, in order.
-    let seen = progress.0.lock().expect("not poisoned").clone();
+    // Every call and the console line went out as progress, in order. The
+    // client handles notifications in tasks of their own, so the last may
+    // be handled just after the reply: wait for it a little.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = loop {
+        let seen = progress.0.lock().expect("not poisoned").clone();
+        if seen.len() >= 31 || Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     let calls = seen
         .iter()
         .filter(|m| m.starts_with("call memory."))
