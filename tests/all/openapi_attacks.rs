@@ -37,6 +37,7 @@ paths:
       operationId: echo
       parameters:
         - {name: q, in: query, schema: {type: string}}
+        - {name: api_key, in: query, schema: {type: string}}
       responses: {"200": {description: ok}}
 "##;
 
@@ -734,6 +735,61 @@ got
     assert_eq!(got["inside"]["target"], "/api/echo", "{got}");
     let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
     assert_eq!(targets, ["/api/echo"]);
+    assert_no_leak(&outcome, &[CANARY.to_owned()])?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_script_cannot_supply_the_query_credential() -> Result<()> {
+    let server = EchoServer::start().await;
+    let api = server.connector(Auth::Query {
+        name: "api_key".into(),
+        value: Secret::new(CANARY),
+    });
+    let origin = format!("http://{}", server.address);
+    let code = format!(
+        r#"
+const got = {{}};
+const attempt = async (label, call) => {{
+  try {{ got[label] = (await call()).body; }} catch (e) {{ got[label] = e.message; }}
+}};
+const get = (path, query) => () => api.request({{ method: "GET", path, query }});
+await attempt("query", get("/echo", {{ api_key: "mine" }}));
+await attempt("queryEncoded", get("/echo", {{ "api%5Fkey": "mine" }}));
+await attempt("queryCase", get("/echo", {{ API_KEY: "mine" }}));
+await attempt("inPath", get("/echo?api_key=mine"));
+await attempt("inPathEncoded", get("/echo?x=1&api%5fkey=mine"));
+await attempt("inPathSemicolon", get("/echo?x=1;api_key=mine"));
+await attempt("fullUrl", get("{origin}/api/echo?api_key=mine"));
+await attempt("typed", () => api.echo({{ api_key: "mine" }}));
+await attempt("fine", () => api.echo({{ q: "x" }}));
+got
+"#
+    );
+    let outcome = run(&code, &api).await;
+    let got = result(&outcome);
+    for (label, name) in [
+        ("query", "api_key"),
+        ("queryEncoded", "api%5Fkey"),
+        ("queryCase", "API_KEY"),
+        ("inPath", "api_key"),
+        ("inPathEncoded", "api%5fkey"),
+        ("inPathSemicolon", "api_key"),
+        ("fullUrl", "api_key"),
+        ("typed", "api_key"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        let expected = format!("the query parameter `{name}` is set by the host");
+        assert!(
+            message.starts_with("`api.") && message.contains(&expected),
+            "{label}: {message}"
+        );
+    }
+    // Only the call without one reached the server, with the host's
+    // credential alone.
+    let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
+    assert_eq!(targets, ["/api/echo?q=x&api_key=canary%2FSecret%2BTok3n"]);
+    assert_eq!(got["fine"]["target"], "/api/echo?q=x&api_key=[redacted]");
     assert_no_leak(&outcome, &[CANARY.to_owned()])?;
     Ok(())
 }

@@ -162,6 +162,12 @@ impl Bounds {
             }
             self.under_base(&path)?
         };
+        // A query string written in the path or the full URL.
+        if let Some(query) = url.query() {
+            for pair in query.split(['&', ';']) {
+                self.query_name(pair.split('=').next().unwrap_or_default())?;
+            }
+        }
         for (name, value) in &args.query {
             self.query_name(name)?;
             append_query(&mut url, name, value, true).map_err(|e| format!("`query.{name}` {e}"))?;
@@ -261,6 +267,7 @@ impl Bounds {
             };
             match parameter.location {
                 Location::Query => {
+                    self.query_name(&parameter.name)?;
                     append_query(&mut url, &parameter.name, value, parameter.explode)
                         .map_err(|e| format!("`{property}` {e}"))?
                 }
@@ -380,9 +387,12 @@ impl Bounds {
         Ok(())
     }
 
-    /// Refuses a query parameter that the host sets.
+    /// Refuses a query parameter that the host sets, however the script
+    /// writes its name (see [`reads_as`]): the server would see two values.
     fn query_name(&self, name: &str) -> Result<(), String> {
-        if self.auth_query.as_deref() == Some(name) {
+        if let Some(auth) = &self.auth_query
+            && reads_as(name, auth)
+        {
             return Err(format!("the query parameter `{name}` is set by the host"));
         }
         Ok(())
@@ -444,7 +454,8 @@ fn fill_template(
 /// step up: some servers decode twice.
 const DECODINGS: usize = 3;
 
-/// `segment` as a server may read it: as written, then percent-decoded
+/// `segment` (of a path, or a query parameter's name) as a server may read
+/// it: as written, then percent-decoded
 /// once, twice... (up to [`DECODINGS`] times, while that changes it).
 fn readings(segment: &str) -> Vec<String> {
     let mut readings = vec![segment.to_owned()];
@@ -457,6 +468,14 @@ fn readings(segment: &str) -> Vec<String> {
         readings.push(decoded);
     }
     readings
+}
+
+/// Whether a server may read the parameter name `name` as `wanted`:
+/// percent-decoded (once or more), in any case.
+fn reads_as(name: &str, wanted: &str) -> bool {
+    readings(name)
+        .iter()
+        .any(|reading| reading.eq_ignore_ascii_case(wanted))
 }
 
 /// Refuses a path with a segment a server may read as `.` or `..`:
@@ -731,6 +750,24 @@ mod tests {
         ] {
             assert_eq!(get(path).as_deref(), Ok(url), "{path}");
         }
+    }
+
+    #[test]
+    fn the_query_credential_cannot_come_from_the_script() {
+        for path in [
+            "/echo?api_key=mine",
+            "/echo?x=1&API_KEY=mine",
+            "/echo?x=1;api%5Fkey=mine",
+            "/echo?api%255fkey=mine",
+            "http://h/api/echo?api_key=mine",
+        ] {
+            let error = get(path).expect_err(path);
+            assert!(error.contains("is set by the host"), "{path}: {error}");
+        }
+        let args = json!({ "method": "GET", "path": "/echo", "query": { "Api_Key": "mine" } });
+        let error = bounds().request(args).expect_err("a query credential");
+        assert_eq!(error, "the query parameter `Api_Key` is set by the host");
+        assert!(get("/echo?api_keys=1&key=2").is_ok());
     }
 
     #[test]
