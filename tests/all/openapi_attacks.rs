@@ -38,6 +38,7 @@ paths:
       parameters:
         - {name: q, in: query, schema: {type: string}}
         - {name: api_key, in: query, schema: {type: string}}
+        - {name: _method, in: query, schema: {type: string}}
       responses: {"200": {description: ok}}
 "##;
 
@@ -79,14 +80,18 @@ impl EchoServer {
         Self { address, record }
     }
 
-    /// The connector, with `auth`, over the echo server's description.
-    fn connector(&self, auth: Auth) -> Arc<OpenApiConnector> {
-        let config = ApiConfig::new("unused")
+    /// The API's configuration, with `auth`.
+    fn config(&self, auth: Auth) -> ApiConfig {
+        ApiConfig::new("unused")
             .base_url(format!("http://{}/api", self.address))
-            .auth(auth);
-        let spec = Spec::parse(SPEC).expect("the test description parses");
-        Arc::new(OpenApiConnector::new("api", Arc::new(spec), &config).expect("the API sets up"))
+            .auth(auth)
     }
+}
+
+/// The connector over the echo server's description.
+fn connector(config: &ApiConfig) -> Arc<OpenApiConnector> {
+    let spec = Spec::parse(SPEC).expect("the test description parses");
+    Arc::new(OpenApiConnector::new("api", Arc::new(spec), config).expect("the API sets up"))
 }
 
 /// A kind of credential carrying the canary, the forms a server receives
@@ -554,7 +559,7 @@ async fn no_encoding_of_an_echo_hands_the_script_the_credential() -> Result<()> 
     let server = EchoServer::start().await;
     for (auth, forms, carries_credential) in credentials() {
         let before = server.record.seen().len();
-        let api = server.connector(auth.clone());
+        let api = connector(&server.config(auth.clone()));
         let outcome = run(ASK_FOR_EVERY_ENCODING, &api).await;
         let got = result(&outcome);
 
@@ -668,9 +673,9 @@ fn the_leak_check_finds_every_encoding_it_looks_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_path_leaves_the_base_path_with_the_credential() -> Result<()> {
     let server = EchoServer::start().await;
-    let api = server.connector(Auth::Bearer {
+    let api = connector(&server.config(Auth::Bearer {
         token: Secret::new(CANARY),
-    });
+    }));
     let origin = format!("http://{}", server.address);
     let code = format!(
         r#"
@@ -742,10 +747,10 @@ got
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_script_cannot_supply_the_query_credential() -> Result<()> {
     let server = EchoServer::start().await;
-    let api = server.connector(Auth::Query {
+    let api = connector(&server.config(Auth::Query {
         name: "api_key".into(),
         value: Secret::new(CANARY),
-    });
+    }));
     let origin = format!("http://{}", server.address);
     let code = format!(
         r#"
@@ -791,5 +796,57 @@ got
     assert_eq!(targets, ["/api/echo?q=x&api_key=canary%2FSecret%2BTok3n"]);
     assert_eq!(got["fine"]["target"], "/api/echo?q=x&api_key=[redacted]");
     assert_no_leak(&outcome, &[CANARY.to_owned()])?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_api_refuses_method_overrides() -> Result<()> {
+    let server = EchoServer::start().await;
+    let token = || Auth::Bearer {
+        token: Secret::new(CANARY),
+    };
+    let code = r#"
+const got = {};
+const attempt = async (label, call) => {
+  try { got[label] = (await call()).body; } catch (e) { got[label] = e.message; }
+};
+const get = (path, query, headers) => () => api.request({ method: "GET", path, query, headers });
+await attempt("header", get("/echo", {}, { "X-HTTP-Method-Override": "DELETE" }));
+await attempt("query", get("/echo", { _method: "DELETE" }));
+await attempt("inPath", get("/echo?_method=DELETE"));
+await attempt("typed", () => api.echo({ _method: "DELETE" }));
+got
+"#;
+    let read_only = connector(&server.config(token()).methods(["GET", "HEAD"]));
+    let outcome = run(code, &read_only).await;
+    let got = result(&outcome);
+    for (label, expected) in [
+        ("header", "the header `X-HTTP-Method-Override` is refused"),
+        ("query", "the query parameter `_method` is refused"),
+        ("inPath", "the query parameter `_method` is refused"),
+        ("typed", "the query parameter `_method` is refused"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{label}: {message}");
+        assert!(
+            message.contains("it would change the request's method behind the API's `methods`"),
+            "{label}: {message}"
+        );
+    }
+    assert!(server.record.seen().is_empty());
+
+    // Where every method is allowed, `_method` is the API's business (the
+    // header stays refused).
+    let outcome = run(code, &connector(&server.config(token()))).await;
+    let got = result(&outcome);
+    assert!(
+        got["header"]
+            .as_str()
+            .is_some_and(|m| m.contains("is refused"))
+    );
+    for label in ["query", "inPath", "typed"] {
+        let target = got[label]["target"].as_str().unwrap_or_default();
+        assert!(target.contains("_method=DELETE"), "{label}: {got}");
+    }
     Ok(())
 }

@@ -16,7 +16,8 @@
 //!   once the body is decompressed and in UTF-8;
 //! - the script cannot ask for a reshaped reply (`Accept-Encoding`, `TE`,
 //!   `Range`, `If-Range`, `Accept-Charset` and method overrides are
-//!   refused; the host asks for `identity`);
+//!   refused; the host asks for `identity`), nor override a restricted
+//!   `methods` with `_method`;
 //! - requests and redirects reach only the allowed origins; a path, or a
 //!   full URL on the base URL's origin, stays under the base path (path
 //!   parameters are percent-encoded; `.` and `..` refused, also encoded or

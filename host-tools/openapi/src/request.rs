@@ -178,6 +178,9 @@ impl Bounds {
                 .ok_or_else(|| format!("`headers.{name}` must be a string, got {}", kind(value)))?;
             self.header(&mut headers, name, &text)?;
         }
+        if let Some(body) = &args.body {
+            self.body_fields(body, &headers)?;
+        }
         let body = match args.body {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) if headers.contains_key(CONTENT_TYPE) => {
@@ -293,6 +296,7 @@ impl Bounds {
                 check_type(&scope, &body.schema, value).map_err(|expected| {
                     format!("`body` must be {expected}, got {}", describe(value))
                 })?;
+                self.body_fields(value, &headers)?;
                 Some(encode_body(&mut headers, &body.media_type, value))
             }
             _ => None,
@@ -395,7 +399,39 @@ impl Bounds {
         {
             return Err(format!("the query parameter `{name}` is set by the host"));
         }
+        self.method_field(name, "query parameter")
+    }
+
+    /// Refuses `_method`, the method override Rails, Laravel or Symfony
+    /// read from the query or the body, on an API whose `methods` are
+    /// restricted; `place` says where it was.
+    fn method_field(&self, name: &str, place: &str) -> Result<(), String> {
+        if self.methods.is_some() && reads_as(name, "_method") {
+            return Err(format!(
+                "the {place} `{name}` is refused: {METHOD_OVERRIDE}"
+            ));
+        }
         Ok(())
+    }
+
+    /// Refuses a `_method` field in `body` (a JSON object's members, or a
+    /// form-encoded string's names), per [`method_field`](Self::method_field).
+    fn body_fields(&self, body: &Value, headers: &HeaderMap) -> Result<(), String> {
+        let form = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        match body {
+            Value::Object(fields) => fields
+                .keys()
+                .try_for_each(|name| self.method_field(name, "body field")),
+            Value::String(text) if form => url::form_urlencoded::parse(text.as_bytes())
+                .try_for_each(|(name, _)| self.method_field(&name, "body field")),
+            _ => Ok(()),
+        }
     }
 
     /// Add a header from the script, refusing what the host keeps and what
@@ -768,6 +804,29 @@ mod tests {
         let error = bounds().request(args).expect_err("a query credential");
         assert_eq!(error, "the query parameter `Api_Key` is set by the host");
         assert!(get("/echo?api_keys=1&key=2").is_ok());
+    }
+
+    #[test]
+    fn a_method_override_is_refused_where_methods_are_restricted() {
+        let mut read_only = bounds();
+        read_only.methods = Some(vec!["GET".into(), "POST".into()]);
+        let attempts = [
+            json!({ "method": "GET", "path": "/echo", "query": { "_method": "DELETE" } }),
+            json!({ "method": "GET", "path": "/echo?_METHOD=DELETE" }),
+            json!({ "method": "GET", "path": "/echo?%5Fmethod=DELETE" }),
+            json!({ "method": "POST", "path": "/echo", "body": { "_method": "DELETE" } }),
+            json!({ "method": "POST", "path": "/echo", "body": "a=1&_method=DELETE",
+                    "headers": { "Content-Type": "application/x-www-form-urlencoded" } }),
+        ];
+        for args in attempts {
+            let error = read_only.request(args.clone()).expect_err("refused");
+            assert!(
+                error.contains("is refused: it would change the request's method"),
+                "{args}: {error}"
+            );
+            // Where every method is allowed, `_method` is the API's business.
+            assert!(bounds().request(args).is_ok());
+        }
     }
 
     #[test]
