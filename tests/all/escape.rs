@@ -197,6 +197,30 @@ async fn infinite_loop_while_serializing_the_result_is_stopped_by_the_deadline()
 }
 
 #[tokio::test]
+async fn fuel_too_small_to_start_is_the_fuel_limit() {
+    let outcome = run_limited("1", limits(|l| l.fuel = 0)).await;
+    assert_kind(&outcome, ErrorKind::Fuel);
+}
+
+#[tokio::test]
+async fn code_past_its_limit_does_not_start() {
+    let code = "x".repeat(1025);
+    let started = RUNTIME
+        .execute(Execution::new(code).limits(limits(|l| l.code_bytes = 1024)))
+        .await;
+    assert!(
+        matches!(
+            started,
+            Err(codemode_runtime::Error::CodeTooLarge {
+                bytes: 1025,
+                limit: 1024
+            })
+        ),
+        "{started:?}"
+    );
+}
+
+#[tokio::test]
 async fn fuel_runs_out_before_a_long_deadline() {
     let fuel = 5_000_000;
     let outcome = run_limited("while (true) {}", limits(|l| l.fuel = fuel)).await;
