@@ -408,17 +408,20 @@ async fn credentials_are_added_by_the_host_and_never_reach_the_sandbox() -> Resu
 
 /// A query string with `+` and `%XX` decoded.
 fn url_decode(text: &str) -> String {
-    let bytes = text.replace('+', " ").into_bytes();
+    percent_decode(&text.replace('+', " "))
+}
+
+/// `%XX` decoded, either case (`+` left alone: the canary holds one).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut index = 0;
     while index < bytes.len() {
         let hex = bytes
             .get(index + 1..index + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (
-            bytes[index],
-            hex.and_then(|h| u8::from_str_radix(h, 16).ok()),
-        ) {
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[index], hex) {
             (b'%', Some(byte)) => {
                 out.push(byte);
                 index += 3;

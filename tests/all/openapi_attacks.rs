@@ -21,7 +21,7 @@ use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
 use serde_json::{Map, Value, json};
 
-use crate::openapi::{base64_decode, result, run};
+use crate::openapi::{base64_decode, percent_decode, result, run};
 
 /// The credential: a separator, a plus and letters, so that every escape
 /// and encoding of it differs from it.
@@ -433,30 +433,6 @@ fn unescape(text: &str) -> String {
         }
     }
     String::from_utf16_lossy(&units)
-}
-
-/// `%XX` decoded, either case (`+` left alone: the canary holds one).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes
-            .get(index + 1..index + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[index], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// HTML character references undone (`&#47;`, `&#x2F;`, `&amp;`).
