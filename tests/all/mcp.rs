@@ -181,10 +181,10 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upstream_over_streamable_http() {
-    let port = free_port();
-    let _server = Child(
+/// `server-everything` serving streamable HTTP on `port`, stopped when
+/// dropped.
+pub(crate) fn everything_over_http(port: u16) -> Child {
+    Child(
         Command::new("node")
             .arg(npm(
                 "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
@@ -195,7 +195,13 @@ async fn an_upstream_over_streamable_http() {
             .stderr(Stdio::null())
             .spawn()
             .expect("server-everything starts"),
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_over_streamable_http() {
+    let port = free_port();
+    let _server = everything_over_http(port);
     let config: UpstreamConfig = serde_json::from_value(json!({
         "type": "http",
         "url": format!("http://127.0.0.1:{port}/mcp"),

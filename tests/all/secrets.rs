@@ -13,7 +13,8 @@ use rmcp::ServiceExt;
 use serde_json::{Value, json};
 
 use crate::mcp::{
-    BINARY, Child, Progress, call, connect_with, free_port, npm, result, run, scratch, timeouts,
+    BINARY, Progress, call, connect_with, everything_over_http, free_port, npm, result, run,
+    scratch, timeouts,
 };
 
 /// The secret, with characters that JSON and URLs encode.
@@ -197,18 +198,7 @@ async fn an_http_upstream_gone_mid_run_is_named_without_its_query() {
     // An embedder without the CLI's config: the MCP client alone keeps the
     // URL's query out of what the script sees.
     let port = free_port();
-    let server = Child(
-        Command::new("node")
-            .arg(npm(
-                "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-            ))
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server-everything starts"),
-    );
+    let server = everything_over_http(port);
     let config: UpstreamConfig = serde_json::from_value(json!({
         "type": "http",
         "url": format!("http://127.0.0.1:{port}/mcp?token={SECRET}"),
