@@ -3,6 +3,7 @@
 
 mod behaviour;
 mod cli;
+mod deadline;
 mod descriptions;
 mod discovery;
 mod documents;
