@@ -415,7 +415,8 @@ async fn console_output_streams_while_the_script_runs() -> Result<()> {
         let second = step("the second line of `codemode run`", lines.next_line()).await?;
         let second_after = started.elapsed();
         assert_eq!(second.as_deref(), Some("second"));
-        assert!(step("the end of `codemode run`", child.wait()).await?.success());
+        let status = step("the end of `codemode run`", child.wait()).await?;
+        assert!(status.success(), "{status}");
         assert!(
             second_after - first_after >= Duration::from_millis(1000),
             "`first` came at {first_after:?} and `second` at {second_after:?}: not streamed"

@@ -85,7 +85,10 @@ pub async fn output(command: &mut Command, stdin: &[u8]) -> Result<Output> {
         drop(input);
         written
     };
-    let (written, output) = step(&what, async { tokio::join!(write, child.wait_with_output()) }).await;
+    let (written, output) = step(&what, async {
+        tokio::join!(write, child.wait_with_output())
+    })
+    .await;
     // A process that exits without reading (a usage error) closes the pipe
     // first: that is not a failure of the test.
     if let Err(error) = written
