@@ -39,6 +39,11 @@
 //! ends. A `$ref` that points at nothing gives `{ $ref, $missing: true }`.
 //! Any other `$ref` stays as written.
 
+// Getters and object nodes are QuickJS classes defined through its C API,
+// which rquickjs does not wrap: this module and `objects` hold the guest's
+// unsafe code, each block with the SAFETY argument for it.
+#![allow(unsafe_code)]
+
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};

@@ -24,9 +24,15 @@ use javy::quickjs::{Ctx, Function, Module, Object, Persistent, Value};
 
 /// The bindings of `wit/`. The generated export glue passes the `request`
 /// record's fields as separate parameters, more than clippy allows.
-#[allow(clippy::too_many_arguments)]
+// SAFETY: the glue wit-bindgen generates (lifting and lowering values across
+// the component boundary, exporting `run`) is unsafe code that upholds the
+// canonical ABI; nothing else in this module is.
+#[allow(clippy::too_many_arguments, unsafe_code)]
 mod bindings {
     wit_bindgen::generate!({ world: "guest", path: "../wit" });
+
+    use super::Sandbox;
+    export!(Sandbox with_types_in self);
 }
 
 use bindings::codemode::sandbox::host;
@@ -55,8 +61,6 @@ thread_local! {
 }
 
 struct Sandbox;
-
-bindings::export!(Sandbox with_types_in bindings);
 
 impl Guest for Sandbox {
     fn initialize() {
@@ -107,6 +111,7 @@ fn build_state() -> Result<State, String> {
         // Collect the garbage of initialization now, so that it is not in the
         // snapshot and no run starts by collecting it.
         // SAFETY: the context is live and locked by `with`.
+        #[allow(unsafe_code)]
         unsafe {
             javy::quickjs::qjs::JS_RunGC(javy::quickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
         };
