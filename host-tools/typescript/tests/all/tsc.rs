@@ -1,10 +1,19 @@
-//! Runs the TypeScript compiler from `tests/npm` over generated declarations.
+//! Runs the TypeScript compiler from `tests/npm` over generated declarations,
+//! each run under a deadline so that a hung `tsc` fails its test instead of
+//! stalling CI.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+
+/// How long one `tsc` run may take: a second or two on an idle machine,
+/// GitHub's 1,223 operations included; the rest is room for a loaded CI
+/// machine.
+const TSC_DEADLINE: Duration = Duration::from_secs(120);
 
 /// `tests/npm` at the root of the repository.
 pub fn npm_dir() -> PathBuf {
@@ -42,14 +51,16 @@ pub fn check(label: &str, files: &[(String, String)]) -> Result<()> {
         paths.push(path);
     }
     let start = Instant::now();
-    let output = Command::new(&tsc)
-        .args([
-            "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022", "--types", "",
-        ])
-        .args(&paths)
-        .current_dir(&dir)
-        .output()
-        .with_context(|| format!("running `{}`", tsc.display()))?;
+    let output = output_within(
+        Command::new(&tsc)
+            .args([
+                "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022", "--types", "",
+            ])
+            .args(&paths)
+            .current_dir(&dir),
+        TSC_DEADLINE,
+    )
+    .with_context(|| format!("running `{}` on {label}", tsc.display()))?;
     println!(
         "tsc {label}: {} files in {:?}",
         files.len(),
@@ -66,4 +77,59 @@ pub fn check(label: &str, files: &[(String, String)]) -> Result<()> {
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+/// Run `command` to its end, its output captured, killing it if it is
+/// still running after `limit`.
+fn output_within(command: &mut Command, limit: Duration) -> Result<Output> {
+    let mut child = KilledOnDrop(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?,
+    );
+    // Drained on threads of their own, so that a full pipe cannot stall
+    // the process.
+    let stdout = drain(child.0.stdout.take());
+    let stderr = drain(child.0.stderr.take());
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.0.try_wait()? {
+            break status;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "it hung: it did not finish within {} s, and was killed",
+            limit.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Everything `pipe` yields until it closes, read on a thread.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// A child process, killed and reaped when dropped, so that a test that
+/// fails or gives up on it leaves no process behind.
+struct KilledOnDrop(Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
