@@ -18,6 +18,8 @@
 
 mod catalog;
 mod describe;
+mod o200k;
+mod o200k_hash;
 mod output;
 mod progress;
 mod reply;

@@ -10,11 +10,12 @@
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
-use tiktoken_rs::CoreBPE;
+
+use crate::o200k::O200k;
 
 /// Longest piece of text handed to the encoder at once. The encoder's regex gives
-/// up on whitespace runs of about a million bytes (and tiktoken-rs then panics), so
-/// longer texts are counted in chunks.
+/// up on whitespace runs of about a million bytes, so longer texts are counted in
+/// chunks.
 const MAX_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Key of the note that says the output was cut; the first key of any cut output.
@@ -44,18 +45,16 @@ const RESIZE_RANGE: (f64, f64) = (0.25, 4.0);
 /// Cloning is cheap: all counters share one encoder, loaded once per process.
 #[derive(Clone)]
 pub struct TokenCounter {
-    encoder: &'static CoreBPE,
+    encoder: &'static O200k,
 }
 
 impl TokenCounter {
-    /// The `o200k_base` counter. The first call loads the encoding bundled with
-    /// tiktoken-rs; later calls reuse it.
+    /// The `o200k_base` counter. The first call compiles the encoding's
+    /// pattern; later calls reuse it.
     pub fn o200k() -> Self {
-        static ENCODER: OnceLock<CoreBPE> = OnceLock::new();
-        let encoder = ENCODER.get_or_init(|| {
-            tiktoken_rs::o200k_base()
-                .expect("the o200k_base encoding bundled with tiktoken-rs loads")
-        });
+        static ENCODER: OnceLock<O200k> = OnceLock::new();
+        let encoder = ENCODER
+            .get_or_init(|| O200k::new().expect("the o200k_base pattern from tiktoken compiles"));
         Self { encoder }
     }
 
@@ -68,9 +67,7 @@ impl TokenCounter {
     /// of spaces) is split at a character boundary, where the count may be one token
     /// off.
     pub fn count(&self, text: &str) -> usize {
-        chunks(text)
-            .map(|chunk| self.encoder.encode_ordinary(chunk).len())
-            .sum()
+        chunks(text).map(|chunk| self.encoder.count(chunk)).sum()
     }
 }
 
@@ -978,12 +975,51 @@ mod tests {
         assert_eq!(counter.count(""), 0);
         let long_prose = "The quick brown fox, 42 times: jumps over the lazy dog! ".repeat(3000);
         assert!(long_prose.len() > 2 * MAX_CHUNK_BYTES);
+        // Pieces that are no token, short and long (merged pair by pair),
+        // and text of every kind the pattern splits, in random mixes.
+        let long_pieces = [
+            "Zq".repeat(70),
+            "x".repeat(300),
+            "é".repeat(90),
+            "!?".repeat(80),
+        ];
+        let alphabet: Vec<char> =
+            "aAbBzZ019 _-.,;:'\"!?/\\()[]{}<>@#$%^&*+=~|`\n\r\téüßÆ日本語한국어😀\u{301}\u{a0}"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mixes: Vec<String> = (0..40)
+            .map(|_| {
+                (0..2000)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        alphabet[(state % alphabet.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect();
+        let json = json!({
+            "result": [{ "id": 1, "title": "Ünïcode — “quoted”", "tags": ["a", "b"] }],
+            "logs": ["line\n\tindented", "  spaces  "],
+        })
+        .to_string();
         for sample in [
             "hello world",
             "日本語 😀 <|endoftext|> {\"a\":1}",
             long_prose.as_str(),
-        ] {
-            assert_eq!(counter.count(sample), encoder.encode_ordinary(sample).len());
+            json.as_str(),
+        ]
+        .into_iter()
+        .chain(long_pieces.iter().map(String::as_str))
+        .chain(mixes.iter().map(String::as_str))
+        {
+            assert_eq!(
+                counter.count(sample),
+                encoder.encode_ordinary(sample).len(),
+                "{sample:?}"
+            );
         }
     }
 
