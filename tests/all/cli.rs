@@ -151,8 +151,8 @@ async fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
             r#"{"openapi": {"pets": {"spec": "pets.json"}}}"#,
         )?;
         let pets = r#"{"openapi": "3.1.0", "info": {"title": "Pets", "version": "1"},
-            "paths": {"/pets": {"get": {"operationId": "listPets", "summary": "List the pets",
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}}}}}}"#;
+        "paths": {"/pets": {"get": {"operationId": "listPets", "summary": "List the pets",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}}}}}}"#;
         std::fs::write(config.dir.join("pets.json"), pets)?;
         let output = codemode(
             &["types", "--config", config.path(), "--format", "summary"],

@@ -129,14 +129,14 @@ async fn upstream_tools_are_methods_with_json_replies() {
         assert!(everything.methods().iter().any(|m| m.name == "get-sum"));
         let code = format!(
             r#"
-            const created = await memory.create_entities({{ entities: [{{ name: "Ada", entityType: "person", observations: ["wrote the first program"] }}] }});
-            const notes = await files.read_text_file({{ path: {notes:?} }});
-            const sum = await everything.get_sum({{ a: 2, b: 40 }});
-            const echo = await everything.echo({{ message: "hi" }});
-            let denied;
-            try {{ await files.read_text_file({{ path: "/etc/hostname" }}); }} catch (e) {{ denied = `${{e.name}}: ${{e.message}}`; }}
-            ({{ created, notes, sum, echo, denied }})
-            "#,
+        const created = await memory.create_entities({{ entities: [{{ name: "Ada", entityType: "person", observations: ["wrote the first program"] }}] }});
+        const notes = await files.read_text_file({{ path: {notes:?} }});
+        const sum = await everything.get_sum({{ a: 2, b: 40 }});
+        const echo = await everything.echo({{ message: "hi" }});
+        let denied;
+        try {{ await files.read_text_file({{ path: "/etc/hostname" }}); }} catch (e) {{ denied = `${{e.name}}: ${{e.message}}`; }}
+        ({{ created, notes, sum, echo, denied }})
+        "#,
             notes = dir.join("notes.txt").display().to_string()
         );
         let outcome = run(
@@ -251,12 +251,12 @@ async fn an_upstream_killed_mid_call_is_an_error_and_restarts_on_the_next_call()
         let started = Instant::now();
         let outcome = run(
             r#"
-            let failed;
-            try { await everything.trigger_long_running_operation({ duration: 20, steps: 4 }); }
-            catch (e) { failed = e.message; }
-            const after = await everything.echo({ message: "back again" });
-            ({ failed, after })
-            "#,
+        let failed;
+        try { await everything.trigger_long_running_operation({ duration: 20, steps: 4 }); }
+        catch (e) { failed = e.message; }
+        const after = await everything.echo({ message: "back again" });
+        ({ failed, after })
+        "#,
             &[("everything", everything)],
         )
         .await;
@@ -307,13 +307,13 @@ async fn upstreams_that_never_answer_or_break_the_protocol_give_bounded_errors()
         let started = Instant::now();
         let outcome = run(
             r#"
-            const attempt = (f) => f().then(() => "answered", (e) => e.message);
-            ({
-              hang: [await attempt(() => hang.work({})), await attempt(() => hang.work({}))],
-              malformed: await attempt(() => malformed.work({})),
-              crash: await attempt(() => crash.work({})),
-            })
-            "#,
+        const attempt = (f) => f().then(() => "answered", (e) => e.message);
+        ({
+          hang: [await attempt(() => hang.work({})), await attempt(() => hang.work({}))],
+          malformed: await attempt(() => malformed.work({})),
+          crash: await attempt(() => crash.work({})),
+        })
+        "#,
             &[
                 ("hang", hang.expect("hang connects")),
                 ("malformed", malformed.expect("malformed connects")),
@@ -525,10 +525,10 @@ async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() 
             &client,
             "search",
             r#"async () => {
-              const hits = codemode.search("area 3 operation 7", { limit: 3 });
-              const listed = tools.filter((t) => t.name.startsWith("many.area_3_")).length;
-              return { first: hits[0].name, declaration: codemode.describe(hits[0].name).declaration, listed, total: tools.length };
-            }"#,
+          const hits = codemode.search("area 3 operation 7", { limit: 3 });
+          const listed = tools.filter((t) => t.name.startsWith("many.area_3_")).length;
+          return { first: hits[0].name, declaration: codemode.describe(hits[0].name).declaration, listed, total: tools.length };
+        }"#,
         )
         .await;
         assert!(!failed, "{value}");

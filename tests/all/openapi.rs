@@ -470,20 +470,20 @@ async fn requests_stay_on_allowed_origins_and_under_the_base_path() -> Result<()
             token: Secret::new("tok-SECRET-5"),
         }));
         let code = r#"
-    const attempt = async (p) => { try { const r = await p; return r.body; } catch (e) { return e.message; } };
-    ({
-      encoded: await attempt(api.items_get({ id: "a/b c?d#e" })),
-      dotdot: await attempt(api.items_get({ id: ".." })),
-      hidden: await attempt(api.items_get({ id: "x/../../admin" })),
-      rawDotdot: await attempt(api.request({ method: "GET", path: "/items/../../admin" })),
-      encodedDotdot: await attempt(api.request({ method: "GET", path: "/items/%2E%2e/x" })),
-      away: await attempt(api.request({ method: "GET", path: "/redirect-away" })),
-      absolute: await attempt(api.request({ method: "GET", path: "https://elsewhere.example/x" })),
-      crlf: await attempt(api.echo({ "X-Trace": "a\r\nX-Injected: 1" })),
-      ownAuth: await attempt(api.request({ method: "GET", path: "/echo", headers: { Authorization: "Bearer mine" } })),
-      relative: await attempt(api.request({ method: "GET", path: "echo" })),
-    })
-    "#;
+const attempt = async (p) => { try { const r = await p; return r.body; } catch (e) { return e.message; } };
+({
+  encoded: await attempt(api.items_get({ id: "a/b c?d#e" })),
+  dotdot: await attempt(api.items_get({ id: ".." })),
+  hidden: await attempt(api.items_get({ id: "x/../../admin" })),
+  rawDotdot: await attempt(api.request({ method: "GET", path: "/items/../../admin" })),
+  encodedDotdot: await attempt(api.request({ method: "GET", path: "/items/%2E%2e/x" })),
+  away: await attempt(api.request({ method: "GET", path: "/redirect-away" })),
+  absolute: await attempt(api.request({ method: "GET", path: "https://elsewhere.example/x" })),
+  crlf: await attempt(api.echo({ "X-Trace": "a\r\nX-Injected: 1" })),
+  ownAuth: await attempt(api.request({ method: "GET", path: "/echo", headers: { Authorization: "Bearer mine" } })),
+  relative: await attempt(api.request({ method: "GET", path: "echo" })),
+})
+"#;
         let outcome = run(code, &api).await;
         let got = result(&outcome);
         assert_eq!(got["encoded"]["name"], "a%2Fb%20c%3Fd%23e", "{got}");
@@ -537,7 +537,7 @@ async fn requests_stay_on_allowed_origins_and_under_the_base_path() -> Result<()
         );
         let code = format!(
             r#"[(await api.request({{ method: "GET", path: "/redirect-away" }})).status,
-                (await api.request({{ method: "GET", path: "{origin}/direct" }})).status]"#
+            (await api.request({{ method: "GET", path: "{origin}/direct" }})).status]"#
         );
         let outcome = run(&code, &api).await;
         assert_eq!(result(&outcome), &json!([404, 404]));
@@ -569,10 +569,10 @@ async fn responses_are_capped_before_they_reach_the_sandbox() -> Result<()> {
                 .limits(limits),
         );
         let code = r#"
-    const attempt = async (p) => { try { return (await p).status; } catch (e) { return e.message; } };
-    ({ big: await attempt(api.request({ method: "GET", path: "/big" })),
-       deep: await attempt(api.request({ method: "GET", path: "/deep" })) })
-    "#;
+const attempt = async (p) => { try { return (await p).status; } catch (e) { return e.message; } };
+({ big: await attempt(api.request({ method: "GET", path: "/big" })),
+   deep: await attempt(api.request({ method: "GET", path: "/deep" })) })
+"#;
         let outcome = run(code, &api).await;
         let got = result(&outcome);
         let big = got["big"].as_str().unwrap_or_default();
@@ -600,10 +600,10 @@ async fn requests_per_run_concurrency_and_time_are_capped() -> Result<()> {
                 .limits(limits),
         );
         let code = r#"
-    const six = await Promise.all([1, 2, 3, 4, 5, 6].map(() => api.wait()));
-    let seventh; try { await api.wait(); } catch (e) { seventh = e.message; }
-    ({ six: six.map(r => r.status), seventh })
-    "#;
+const six = await Promise.all([1, 2, 3, 4, 5, 6].map(() => api.wait()));
+let seventh; try { await api.wait(); } catch (e) { seventh = e.message; }
+({ six: six.map(r => r.status), seventh })
+"#;
         for _ in 0..2 {
             let outcome = run(code, &api).await;
             let got = result(&outcome);
@@ -649,20 +649,20 @@ async fn bad_arguments_and_forbidden_methods_are_clear_errors() -> Result<()> {
                 .methods(["GET"]),
         );
         let code = r#"
-    const attempt = async (f) => { try { const r = await f(); return r.status; } catch (e) { return e.message; } };
-    ({
-      count: await attempt(() => api.count({ n: 3 })),
-      wrongType: await attempt(() => api.count({ n: "three" })),
-      fraction: await attempt(() => api.count({ n: 1.5 })),
-      missing: await attempt(() => api.count({})),
-      unknown: await attempt(() => api.count({ n: 1, m: 2 })),
-      query: await attempt(() => api.echo({ tags: "not-a-list" })),
-      notAnObject: await attempt(() => api.count(7)),
-      post: await attempt(() => api.request({ method: "POST", path: "/items", body: { name: "x" } })),
-      typo: await attempt(() => api.request({ method: "GET", pth: "/echo" })),
-      noOperation: await attempt(() => api.items_create({ body: { name: "x" } })),
-    })
-    "#;
+const attempt = async (f) => { try { const r = await f(); return r.status; } catch (e) { return e.message; } };
+({
+  count: await attempt(() => api.count({ n: 3 })),
+  wrongType: await attempt(() => api.count({ n: "three" })),
+  fraction: await attempt(() => api.count({ n: 1.5 })),
+  missing: await attempt(() => api.count({})),
+  unknown: await attempt(() => api.count({ n: 1, m: 2 })),
+  query: await attempt(() => api.echo({ tags: "not-a-list" })),
+  notAnObject: await attempt(() => api.count(7)),
+  post: await attempt(() => api.request({ method: "POST", path: "/items", body: { name: "x" } })),
+  typo: await attempt(() => api.request({ method: "GET", pth: "/echo" })),
+  noOperation: await attempt(() => api.items_create({ body: { name: "x" } })),
+})
+"#;
         let outcome = run(code, &api).await;
         let got = result(&outcome);
         assert_eq!(got["count"], 200, "{got}");
@@ -719,11 +719,11 @@ async fn bad_arguments_and_forbidden_methods_are_clear_errors() -> Result<()> {
             token: Secret::new("tok-SECRET-8"),
         }));
         let code = r#"
-    const made = await api.items_create({ body: { name: "child", parent: { name: "root" } } });
-    let noBody; try { await api.items_create({}); } catch (e) { noBody = e.message; }
-    let wrongBody; try { await api.items_create({ body: ["x"] }); } catch (e) { wrongBody = e.message; }
-    ({ status: made.status, made: made.body, noBody, wrongBody })
-    "#;
+const made = await api.items_create({ body: { name: "child", parent: { name: "root" } } });
+let noBody; try { await api.items_create({}); } catch (e) { noBody = e.message; }
+let wrongBody; try { await api.items_create({ body: ["x"] }); } catch (e) { wrongBody = e.message; }
+({ status: made.status, made: made.body, noBody, wrongBody })
+"#;
         let outcome = run(code, &api).await;
         let got = result(&outcome);
         assert_eq!(got["status"], 201);
@@ -898,16 +898,16 @@ async fn github_through_prism() -> Result<()> {
         let github = Arc::new(OpenApiConnector::load("github", &config)?);
         assert_eq!(github.methods().len(), 1 + 1223);
         let code = r#"
-    const repo = await github.repos_get({ owner: "octocat", repo: "Hello-World" });
-    const issues = await github.issues_list_for_repo({ owner: "octocat", repo: "Hello-World", state: "open", per_page: 5 });
-    const raw = await github.request({ method: "GET", path: "/repos/{owner}/{repo}/pulls", pathParams: { owner: "octocat", repo: "Hello-World" } });
-    let wrongType; try { await github.issues_get({ owner: "octocat", repo: "Hello-World", issue_number: "one" }); } catch (e) { wrongType = e.message; }
-    const invalid = await github.request({ method: "GET", path: "/repos/octocat/Hello-World/issues/abc" });
-    const missing = await github.request({ method: "GET", path: "/repos/octocat/Hello-World", headers: { Prefer: "code=404" } });
-    ({ status: repo.status, name: repo.body.full_name, owner: repo.body.owner.login,
-       issues: Array.isArray(issues.body), pulls: raw.status, wrongType,
-       invalid: [invalid.status, invalid.headers["content-type"]], missing: missing.status })
-    "#;
+const repo = await github.repos_get({ owner: "octocat", repo: "Hello-World" });
+const issues = await github.issues_list_for_repo({ owner: "octocat", repo: "Hello-World", state: "open", per_page: 5 });
+const raw = await github.request({ method: "GET", path: "/repos/{owner}/{repo}/pulls", pathParams: { owner: "octocat", repo: "Hello-World" } });
+let wrongType; try { await github.issues_get({ owner: "octocat", repo: "Hello-World", issue_number: "one" }); } catch (e) { wrongType = e.message; }
+const invalid = await github.request({ method: "GET", path: "/repos/octocat/Hello-World/issues/abc" });
+const missing = await github.request({ method: "GET", path: "/repos/octocat/Hello-World", headers: { Prefer: "code=404" } });
+({ status: repo.status, name: repo.body.full_name, owner: repo.body.owner.login,
+   issues: Array.isArray(issues.body), pulls: raw.status, wrongType,
+   invalid: [invalid.status, invalid.headers["content-type"]], missing: missing.status })
+"#;
         let connector: Arc<dyn Connector> = github;
         let grants = Grants::new().grant("github", connector)?;
         let outcome = RUNTIME
@@ -934,7 +934,7 @@ async fn github_through_prism() -> Result<()> {
         std::fs::write(
             &script,
             r#"const r = await github.repos_get({ owner: "octocat", repo: "Hello-World" });
-               [r.body.full_name, typeof github.issues_create]"#,
+           [r.body.full_name, typeof github.issues_create]"#,
         )?;
         let output = deadline::output(
             Command::new(env!("CARGO_BIN_EXE_codemode"))
@@ -984,11 +984,11 @@ async fn github_through_prism() -> Result<()> {
             &client,
             "search",
             r#"const ops = [];
-    for (const [path, item] of Object.entries(spec.github.paths))
-      for (const [method, op] of Object.entries(item))
-        if (op.tags?.includes("gists") && method === "get") ops.push(`${method} ${path}`);
-    const schema = spec.github.paths["/repos/{owner}/{repo}"].get.responses["200"].content["application/json"].schema;
-    ({ ops: ops.length, first: ops[0], owner: schema.properties.owner.properties.login.type })"#,
+for (const [path, item] of Object.entries(spec.github.paths))
+  for (const [method, op] of Object.entries(item))
+    if (op.tags?.includes("gists") && method === "get") ops.push(`${method} ${path}`);
+const schema = spec.github.paths["/repos/{owner}/{repo}"].get.responses["200"].content["application/json"].schema;
+({ ops: ops.length, first: ops[0], owner: schema.properties.owner.properties.login.type })"#,
         )
         .await;
         assert!(!failed, "{found}");
@@ -1023,8 +1023,8 @@ async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
             &client,
             "search",
             r#"const created = spec.api.paths["/items"].post.requestBody.content["application/json"].schema;
-    ({ text: JSON.stringify(created), keys: Object.keys(spec.api.paths),
-       frozen: Object.isFrozen(spec.api.paths) })"#,
+({ text: JSON.stringify(created), keys: Object.keys(spec.api.paths),
+   frozen: Object.isFrozen(spec.api.paths) })"#,
         )
         .await;
         assert!(!failed, "{found}");

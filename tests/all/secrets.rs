@@ -56,14 +56,14 @@ async fn an_upstream_cannot_hand_codemode_run_the_secret_it_was_given() -> Resul
         // The pads put the start of the stderr the error quotes inside the
         // secret (see leaky.mjs); 0 shows all of it.
         let code = r#"
-            const attempt = (f) => f().then((value) => value, (e) => `${e.name}: ${e.message}`);
-            const echo = await leaky.echo({});
-            console.log(JSON.stringify(echo));
-            const refused = await attempt(() => leaky.refuse({}));
-            const crashes = [];
-            for (const pad of [0, 2015, 2025, 2033]) crashes.push(await attempt(() => leaky.crash({ pad })));
-            ({ echo, refused, crashes })
-        "#;
+        const attempt = (f) => f().then((value) => value, (e) => `${e.name}: ${e.message}`);
+        const echo = await leaky.echo({});
+        console.log(JSON.stringify(echo));
+        const refused = await attempt(() => leaky.refuse({}));
+        const crashes = [];
+        for (const pad of [0, 2015, 2025, 2033]) crashes.push(await attempt(() => leaky.crash({ pad })));
+        ({ echo, refused, crashes })
+    "#;
         let output = deadline::output(
             Command::new(BINARY)
                 .args(["run", "--json", "--lang", "js", "--config"])
@@ -143,8 +143,8 @@ async fn an_upstream_cannot_hand_codemode_serve_the_secret_it_was_given() -> Res
             &client,
             "execute",
             r#"const echo = await leaky.echo({});
-               const refused = await leaky.refuse({}).catch((e) => e.message);
-               ({ token: echo.token, sentence: echo.sentence, refused })"#,
+           const refused = await leaky.refuse({}).catch((e) => e.message);
+           ({ token: echo.token, sentence: echo.sentence, refused })"#,
         )
         .await;
         let text = value.to_string();
@@ -215,9 +215,9 @@ async fn an_http_upstream_gone_mid_run_is_named_without_its_query() {
         drop(server);
         let outcome = run(
             r#"
-            const attempt = (f) => f().then(() => "answered", (e) => e.message);
-            [await attempt(() => everything.echo({ message: "a" })), await attempt(() => everything.echo({ message: "b" }))]
-            "#,
+        const attempt = (f) => f().then(() => "answered", (e) => e.message);
+        [await attempt(() => everything.echo({ message: "a" })), await attempt(() => everything.echo({ message: "b" }))]
+        "#,
             &[("everything", everything)],
         )
         .await;
