@@ -3,32 +3,42 @@
 //!
 //! The build runs [`initialize`](Guest::initialize) once under wizer and
 //! snapshots the result, so every `run` starts from a ready QuickJS context
-//! with the JavaScript prelude (console, timers, URL, connector plumbing)
-//! already evaluated. Each run happens in a fresh instance of that snapshot;
-//! nothing a script does is visible to the next one.
+//! with the JavaScript prelude (console, timers, web APIs, connector
+//! plumbing) already evaluated. Each run happens in a fresh instance of that
+//! snapshot; nothing a script does is visible to the next one.
 //!
 //! This file builds that context and exports the component's functions. The
-//! rest is in one module per job: [`natives`] holds the native functions
-//! the prelude captures (connector calls, console, discovery, document
-//! roots, randomness, URL parsing); [`request`] installs a run's request and
-//! [`event_loop`] drives it; [`source`] prepares the agent's code and
-//! [`report`] turns the outcome into the run's result or error; [`json`],
-//! [`documents`] and [`typescript`] are the native fast paths. Policy (what
-//! is granted, how much is allowed) lives in the host.
+//! rest is in one module per job:
+//! - [`protocol`]: the boundary with the JavaScript (every native, every
+//!   hook, the shared enums);
+//! - [`request`] installs a run's request and [`event_loop`] drives it;
+//!   [`source`] prepares the agent's code and [`report`] turns the outcome
+//!   into the run's result or error;
+//! - the natives: [`connectors`] (connector calls), [`clock`] (the run's
+//!   clock and random source), [`documents`] (the host's documents as
+//!   frozen data), [`web`] (the web APIs, one module per feature, each with
+//!   its JavaScript);
+//! - [`json`] and [`typescript`]: native fast paths for JSON and for
+//!   TypeScript's types.
+//!
+//! The prelude's JavaScript is in `js/`. Policy (what is granted, how much is
+//! allowed) lives in the host.
 
+mod clock;
+mod connectors;
 mod documents;
 mod event_loop;
 mod json;
-mod natives;
+mod protocol;
 mod report;
 mod request;
 mod source;
 mod typescript;
+mod web;
 
 use std::cell::OnceCell;
 
-use javy::quickjs::context::EvalOptions;
-use javy::quickjs::{Function, Object, Persistent};
+use javy::quickjs::{Ctx, Object};
 
 /// The bindings of `wit/`. The generated export glue passes the `request`
 /// record's fields as separate parameters, more than clippy allows.
@@ -44,39 +54,49 @@ mod bindings {
 }
 
 use bindings::{Guest, Request, ScriptError};
+use protocol::Hooks;
 use report::describe_failure;
 
 /// What `initialize` builds and every run reuses from the snapshot.
 struct State {
     runtime: javy::Runtime,
-    /// The object the prelude returns: the hooks a run drives.
-    hooks: Persistent<Object<'static>>,
+    /// The functions the prelude returned.
+    hooks: Hooks,
 }
 
 thread_local! {
-    static STATE: OnceCell<State> = const { OnceCell::new() };
+    /// Built once, and never dropped: it lives as long as the instance.
+    static STATE: OnceCell<&'static State> = const { OnceCell::new() };
 }
 
 struct Sandbox;
 
 impl Guest for Sandbox {
     fn initialize() {
-        STATE.with(|cell| {
-            cell.get_or_init(|| {
-                build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}"))
-            });
-        });
+        state();
     }
 
     fn run(request: Request) -> Result<Option<String>, ScriptError> {
-        natives::reseed();
-        STATE.with(|cell| {
-            let state = cell.get_or_init(|| {
-                build_state().unwrap_or_else(|error| panic!("the sandbox prelude failed: {error}"))
-            });
-            request::run(state, request)
-        })
+        clock::reseed();
+        request::run(state(), request)
     }
+}
+
+/// The state `initialize` built; built now if it was not (a guest run
+/// without wizer). A guest that cannot build it is broken: it panics, which
+/// fails the build under wizer.
+fn state() -> &'static State {
+    STATE.with(|cell| {
+        *cell.get_or_init(|| match build_state() {
+            Ok(state) => Box::leak(Box::new(state)),
+            Err(error) => panic!("the sandbox prelude failed: {error}"),
+        })
+    })
+}
+
+/// The hooks, for the natives that call back into the prelude.
+pub(crate) fn hooks() -> &'static Hooks {
+    &state().hooks
 }
 
 fn build_state() -> Result<State, String> {
@@ -89,22 +109,10 @@ fn build_state() -> Result<State, String> {
         .max_stack_size(256 * 1024);
     let runtime = javy::Runtime::new(config).map_err(|e| e.to_string())?;
     let hooks = runtime.context().with(|ctx| {
-        json::init(&ctx)?;
-        documents::init(&ctx)?;
-        let natives = natives::create(&ctx)?;
-        let internal = Object::new(ctx.clone())?;
-        let evaluate = |name: &str, source: &str| -> javy::quickjs::Result<Function> {
-            let mut options = EvalOptions::default();
-            options.global = true;
-            options.strict = true;
-            options.filename = Some(format!("codemode:{name}"));
-            ctx.eval_with_options(source, options)
-        };
-        evaluate("inspect", include_str!("js/inspect.js"))?.call::<_, ()>((internal.clone(),))?;
-        evaluate("web", include_str!("js/web.js"))?
-            .call::<_, ()>((natives.clone(), internal.clone()))?;
-        let hooks: Object =
-            evaluate("prelude", include_str!("js/prelude.js"))?.call((natives, internal))?;
+        let returned = evaluate_javascript(&ctx).map_err(|error| describe_failure(&ctx, error))?;
+        let hooks = Hooks::resolve(&ctx, &returned)?;
+        drop(returned);
+        protocol::seal();
         // Collect the garbage of initialization now, so that it is not in the
         // snapshot and no run starts by collecting it.
         // SAFETY: the context is live and locked by `with`.
@@ -112,18 +120,25 @@ fn build_state() -> Result<State, String> {
         unsafe {
             javy::quickjs::qjs::JS_RunGC(javy::quickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
         };
-        Ok::<_, javy::quickjs::Error>(Persistent::save(&ctx, hooks))
-    });
-    let hooks =
-        hooks.map_err(|error| runtime.context().with(|ctx| describe_failure(&ctx, error)))?;
+        Ok::<_, String>(hooks)
+    })?;
     Ok(State { runtime, hooks })
 }
 
-pub(crate) fn call_hook<'js, R: javy::quickjs::FromJs<'js>>(
-    hooks: &Object<'js>,
-    name: &str,
-    args: impl javy::quickjs::function::IntoArgs<'js>,
-) -> javy::quickjs::Result<R> {
-    let hook: Function = hooks.get(name)?;
-    hook.call(args)
+/// Evaluate the guest's JavaScript, in order: inspect.js, the web APIs,
+/// prelude.js. Returns what the prelude returns, its hooks.
+fn evaluate_javascript<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
+    json::init(ctx)?;
+    documents::init(ctx)?;
+    let natives = protocol::natives(ctx)?;
+    let internal = protocol::internal(ctx)?;
+    let inspect = include_str!("js/inspect.js");
+    protocol::evaluate(ctx, "inspect", inspect, &natives, &internal)?;
+    for (name, source) in web::FEATURES {
+        protocol::evaluate(ctx, name, source, &natives, &internal)?;
+    }
+    let prelude = include_str!("js/prelude.js");
+    Object::from_value(protocol::evaluate(
+        ctx, "prelude", prelude, &natives, &internal,
+    )?)
 }

@@ -5,76 +5,58 @@
 //! a result that is not JSON or too large) is told apart from a failure of
 //! the sandbox's own machinery, which reads as an `InternalError`.
 
-use javy::quickjs::{Ctx, Object};
+use javy::quickjs::Ctx;
 
 use crate::bindings::{Failure, ScriptError};
-use crate::natives;
+use crate::connectors;
+use crate::protocol::Report;
 
 /// How much of an unknown method's name an error message repeats.
 const QUOTED_NAME_CHARS: usize = 80;
 
-/// The run's outcome from the object the `report` hook returned: the JSON
-/// of its result, or why it failed. `code` is the JavaScript that ran, for
-/// naming an unknown connector method.
+/// The run's result from what the `report` hook said: the JSON of its
+/// result, or why it failed. `code` is the JavaScript that ran, for naming
+/// an unknown connector method.
 pub(crate) fn read(
-    ctx: &Ctx<'_>,
-    report: &Object<'_>,
+    report: Report,
     max_result_bytes: u32,
     code: &str,
 ) -> Result<Option<String>, ScriptError> {
-    read_report(ctx, report, max_result_bytes).map_err(|mut error| {
-        if let Some(message) = unknown_method(code, &error) {
-            error.message = message;
+    match report {
+        Report::Value(Some(json)) if json.len() > max_result_bytes as usize => Err(ScriptError {
+            failure: Failure::ResultTooLarge,
+            name: "RangeError".into(),
+            message: format!(
+                "the result is {} bytes of JSON; the limit is {max_result_bytes} bytes: return less, or summarize it in the script",
+                json.len()
+            ),
+            line: None,
+            column: None,
+            stack: String::new(),
+        }),
+        Report::Value(json) => Ok(json),
+        Report::Failed {
+            failure,
+            name,
+            message,
+            line,
+            column,
+            stack,
+        } => {
+            let mut error = ScriptError {
+                failure,
+                name,
+                message,
+                line,
+                column,
+                stack,
+            };
+            if let Some(message) = unknown_method(code, &error) {
+                error.message = message;
+            }
+            Err(error)
         }
-        error
-    })
-}
-
-fn read_report(
-    ctx: &Ctx<'_>,
-    report: &Object<'_>,
-    max_result_bytes: u32,
-) -> Result<Option<String>, ScriptError> {
-    let get_string = |key: &str| -> String {
-        report
-            .get::<_, Option<String>>(key)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    };
-    let failure = get_string("failure");
-    if failure.is_empty() {
-        let json: Option<String> = report.get("json").map_err(|e| internal_error(ctx, e))?;
-        if let Some(json) = &json
-            && json.len() > max_result_bytes as usize
-        {
-            return Err(ScriptError {
-                failure: Failure::ResultTooLarge,
-                name: "RangeError".into(),
-                message: format!(
-                    "the result is {} bytes of JSON; the limit is {max_result_bytes} bytes: return less, or summarize it in the script",
-                    json.len()
-                ),
-                line: None,
-                column: None,
-                stack: String::new(),
-            });
-        }
-        return Ok(json);
     }
-    let position = |key: &str| report.get::<_, Option<u32>>(key).ok().flatten();
-    Err(ScriptError {
-        failure: match failure.as_str() {
-            "unsettled" => Failure::Unsettled,
-            "unserializable" => Failure::Unserializable,
-            _ => Failure::Exception,
-        },
-        name: get_string("name"),
-        message: get_string("message"),
-        line: position("line"),
-        column: position("column"),
-        stack: get_string("stack"),
-    })
 }
 
 /// For QuickJS's bare `not a function` where the script calls a method a
@@ -122,7 +104,7 @@ fn unknown_method(code: &str, error: &ScriptError) -> Option<String> {
         return None;
     }
     let namespace: String = namespace.into_iter().rev().collect();
-    if natives::connector_has_method(&namespace, &method)? {
+    if connectors::connector_has_method(&namespace, &method)? {
         return None;
     }
     let unknown =

@@ -2,11 +2,12 @@
 //! snapshot's fresh context, then the agent's code started, driven to its
 //! end and reported.
 
-use javy::quickjs::{Object, Value};
+use javy::quickjs::Ctx;
 
 use crate::bindings::{Request, ScriptError};
+use crate::protocol::Hooks;
 use crate::report::{internal_error, internal_message};
-use crate::{State, call_hook, event_loop, json, natives, report, source};
+use crate::{State, connectors, event_loop, json, report, source};
 
 /// Connectors with at most this many methods get a frozen namespace with
 /// every method in place; larger ones a namespace that finds a method on
@@ -15,65 +16,10 @@ const EAGER_METHODS: usize = 64;
 
 /// Run `request` to completion in the snapshot's context.
 pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, ScriptError> {
-    let context = state.runtime.context();
-    context.with(|ctx| {
-        let hooks = state
-            .hooks
-            .clone()
-            .restore(&ctx)
-            .map_err(|e| internal_error(&ctx, e))?;
-        for (index, connector) in request.connectors.iter().enumerate() {
-            let (index, name) = (index as u32, connector.name.as_str());
-            let installed = if connector.methods.len() <= EAGER_METHODS {
-                call_hook::<()>(
-                    &hooks,
-                    "installConnector",
-                    (index, name, connector.methods.as_slice()),
-                )
-            } else {
-                call_hook::<()>(&hooks, "installLazyConnector", (index, name))
-            };
-            installed.map_err(|e| internal_error(&ctx, e))?;
-        }
-        for data in &request.globals {
-            let value = match json::parse(&ctx, &data.json) {
-                Ok(Some(value)) => value,
-                Ok(None) => {
-                    return Err(internal_message(format!(
-                        "the host's value for the global `{}` is not JSON or is nested too deeply",
-                        data.name
-                    )));
-                }
-                Err(error) => return Err(internal_error(&ctx, error)),
-            };
-            call_hook::<()>(&hooks, "installGlobal", (data.name.as_str(), value))
-                .map_err(|e| internal_error(&ctx, e))?;
-        }
-        // Documents by global, in the order the request first names each.
-        let mut holders: Vec<(&str, Vec<&str>, Vec<u32>)> = Vec::new();
-        for (index, document) in request.documents.iter().enumerate() {
-            let index = index as u32;
-            let Some(key) = &document.key else {
-                call_hook::<()>(&hooks, "installDocument", (document.global.as_str(), index))
-                    .map_err(|e| internal_error(&ctx, e))?;
-                continue;
-            };
-            match holders
-                .iter_mut()
-                .find(|(name, ..)| *name == document.global)
-            {
-                Some((_, keys, indices)) => {
-                    keys.push(key);
-                    indices.push(index);
-                }
-                None => holders.push((&document.global, vec![key], vec![index])),
-            }
-        }
-        for (name, keys, indices) in holders {
-            call_hook::<()>(&hooks, "installDocuments", (name, keys, indices))
-                .map_err(|e| internal_error(&ctx, e))?;
-        }
-        natives::set_connectors(
+    state.runtime.context().with(|ctx| {
+        let hooks = &state.hooks;
+        install(&ctx, hooks, &request)?;
+        connectors::set_connectors(
             request
                 .connectors
                 .into_iter()
@@ -82,19 +28,71 @@ pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, Scr
         );
 
         let code = source::prepare(&request.code, request.language)?;
-        let started = source::start(&ctx, &code);
-        let settled: Value = match started {
-            Ok((promise, namespace)) => call_hook(&hooks, "finish", (promise, namespace)),
-            Err(error) if error.is_exception() => call_hook(&hooks, "fail", (ctx.catch(),)),
+        match source::start(&ctx, &code) {
+            Ok((promise, namespace)) => hooks.finish(&ctx, promise, namespace),
+            Err(error) if error.is_exception() => hooks.fail(&ctx, ctx.catch()),
             Err(error) => Err(error),
         }
         .map_err(|e| internal_error(&ctx, e))?;
-        drop(settled);
 
-        event_loop::run(&ctx, &hooks)?;
+        event_loop::run(&ctx, hooks)?;
 
-        let outcome: Object =
-            call_hook(&hooks, "report", ()).map_err(|e| internal_error(&ctx, e))?;
-        report::read(&ctx, &outcome, request.max_result_bytes, &code)
+        let outcome = hooks.report(&ctx).map_err(|e| internal_error(&ctx, e))?;
+        report::read(outcome, request.max_result_bytes, &code)
     })
+}
+
+/// Install the request's connectors, globals and documents as globals.
+fn install(ctx: &Ctx<'_>, hooks: &Hooks, request: &Request) -> Result<(), ScriptError> {
+    for (index, connector) in request.connectors.iter().enumerate() {
+        let (index, name) = (index as u32, connector.name.as_str());
+        let installed = if connector.methods.len() <= EAGER_METHODS {
+            hooks.install_connector(ctx, index, name, &connector.methods)
+        } else {
+            hooks.install_lazy_connector(ctx, index, name)
+        };
+        installed.map_err(|e| internal_error(ctx, e))?;
+    }
+    for data in &request.globals {
+        let value = match json::parse(ctx, &data.json) {
+            Ok(Some(value)) => value,
+            Ok(None) => {
+                return Err(internal_message(format!(
+                    "the host's value for the global `{}` is not JSON or is nested too deeply",
+                    data.name
+                )));
+            }
+            Err(error) => return Err(internal_error(ctx, error)),
+        };
+        hooks
+            .install_global(ctx, &data.name, value)
+            .map_err(|e| internal_error(ctx, e))?;
+    }
+    // Documents by global, in the order the request first names each.
+    let mut holders: Vec<(&str, Vec<&str>, Vec<u32>)> = Vec::new();
+    for (index, document) in request.documents.iter().enumerate() {
+        let index = index as u32;
+        let Some(key) = &document.key else {
+            hooks
+                .install_document(ctx, &document.global, index)
+                .map_err(|e| internal_error(ctx, e))?;
+            continue;
+        };
+        match holders
+            .iter_mut()
+            .find(|(name, ..)| *name == document.global)
+        {
+            Some((_, keys, indices)) => {
+                keys.push(key);
+                indices.push(index);
+            }
+            None => holders.push((&document.global, vec![key], vec![index])),
+        }
+    }
+    for (name, keys, indices) in holders {
+        hooks
+            .install_documents(ctx, name, keys, indices)
+            .map_err(|e| internal_error(ctx, e))?;
+    }
+    Ok(())
 }

@@ -30,7 +30,7 @@
 //   Object.setPrototypeOf(new Map(), Foo.prototype), print as ordinary objects.
 // - Display widths of non-ASCII characters (used to align grouped arrays) come
 //   from a small table instead of ICU.
-(function installInspect(internal) {
+(function installInspect(native, internal) {
   'use strict';
 
   const { getOwnPropertyDescriptor, getOwnPropertyNames, getOwnPropertySymbols, getPrototypeOf, hasOwn, is } = Object;

@@ -1,11 +1,26 @@
 // The sandbox's core globals and the hooks the native event loop drives.
 //
-// Evaluated once at build time (under wizer), after inspect.js and web.js.
-// It captures the natives object and returns the hooks; neither is ever
-// reachable from agent code. Every run starts from the snapshot taken after
-// this ran, so nothing set here by one run leaks into the next.
+// Evaluated once at build time (under wizer), after inspect.js and the web
+// APIs. It takes the natives it uses and returns the hooks (both listed in
+// protocol.rs); neither is ever reachable from agent code. Every run starts
+// from the snapshot taken after this ran, so nothing set here by one run
+// leaks into the next.
 (function install(native, internal) {
   'use strict';
+  const {
+    call,
+    methodIndex,
+    methodNames,
+    log: writeLog,
+    logLevel: { debug: DEBUG, info: INFO, log: LOG, warn: WARN, error: ERROR },
+    search: searchCatalog,
+    describe: describeMethod,
+    documentRoot,
+    random: nextRandom,
+    now: elapsed,
+    failure: { exception: EXCEPTION, unsettled: UNSETTLED, unserializable: UNSERIALIZABLE },
+  } = native;
+  const { inspect, format } = internal;
   // What the hooks use after the script has run, taken now: a script that
   // replaces JSON.stringify or Array.prototype.push breaks only its own code.
   const { apply } = Reflect;
@@ -28,26 +43,26 @@
 
   // Math.random draws from a seed that the guest renews on every run.
   define(Math, 'random', function random() {
-    return native.random();
+    return nextRandom();
   });
 
   // console: every line becomes one host log event, formatted like Node's.
   const console = {};
   let logOpen = true;
   const emit = (level, args) => {
-    if (logOpen) logOpen = native.log(level, wellFormed(internal.format(args)));
+    if (logOpen) logOpen = writeLog(level, wellFormed(format(args)));
   };
-  const LEVELS = { debug: 0, info: 1, log: 2, warn: 3, error: 4, trace: 0 };
+  const LEVELS = { debug: DEBUG, info: INFO, log: LOG, warn: WARN, error: ERROR, trace: DEBUG };
   for (const [name, level] of entries(LEVELS)) {
     define(console, name, function (...args) {
       emit(level, args);
     });
   }
   define(console, 'dir', function dir(value) {
-    emit(2, [internal.inspect(value)]);
+    emit(LOG, [inspect(value)]);
   });
   define(console, 'assert', function assert(condition, ...args) {
-    if (!condition) emit(4, ['Assertion failed' + (args.length ? ':' : ''), ...args]);
+    if (!condition) emit(ERROR, ['Assertion failed' + (args.length ? ':' : ''), ...args]);
   });
   define(g, 'console', console);
 
@@ -56,11 +71,11 @@
   let nextTimerId = 1;
   const schedule = (callback, delay, args, repeat) => {
     if (typeof callback !== 'function') {
-      throw new TypeError('the callback must be a function, got ' + internal.inspect(callback));
+      throw new TypeError('the callback must be a function, got ' + inspect(callback));
     }
     const ms = Math.max(repeat ? 1 : 0, Number(delay) || 0);
     const id = nextTimerId++;
-    timers.set(id, { at: native.now() + ms, callback, args, repeat: repeat ? ms : 0 });
+    timers.set(id, { at: elapsed() + ms, callback, args, repeat: repeat ? ms : 0 });
     return id;
   };
   define(g, 'setTimeout', function setTimeout(callback, delay, ...args) {
@@ -88,15 +103,6 @@
   define(ConnectorError.prototype, 'name', 'ConnectorError');
   define(g, 'ConnectorError', ConnectorError);
 
-  // The natives make calls; these are what they need from JavaScript.
-  native.setHelpers({
-    stringify,
-    parse,
-    connectorError: (code, message, connector, method) => new ConnectorError(code, message, connector, method),
-    argumentsError: (connector, method, reason) =>
-      new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
-  });
-  const call = native.call;
   const bind = Function.prototype.bind;
   const ProxyConstructor = Proxy;
   const connectorNames = [];
@@ -110,7 +116,7 @@
   define(UnsettledPromiseError.prototype, 'name', 'UnsettledPromiseError');
 
   const fireTimers = () => {
-    const now = native.now();
+    const now = elapsed();
     const due = [...timers].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at || a[0] - b[0]);
     for (const [id, timer] of due) {
       if (!timers.has(id)) continue;
@@ -119,7 +125,7 @@
       try {
         timer.callback(...timer.args);
       } catch (error) {
-        failWith('exception', error);
+        failWith(EXCEPTION, error);
       }
     }
   };
@@ -144,7 +150,7 @@
   };
   const inspectQuietly = (value) => {
     try {
-      return wellFormed(internal.inspect(value));
+      return wellFormed(inspect(value));
     } catch {
       return '(a value that cannot be inspected)';
     }
@@ -219,27 +225,27 @@
   const codemode = create(null);
   define(codemode, 'search', function search(query, options) {
     if (typeof query !== 'string') {
-      throw new TypeError('codemode.search(query, { limit }): `query` must be a string, got ' + internal.inspect(query));
+      throw new TypeError('codemode.search(query, { limit }): `query` must be a string, got ' + inspect(query));
     }
     let limit = 10;
     if (options !== undefined && options !== null) {
       if (typeof options !== 'object') {
-        throw new TypeError('codemode.search(query, { limit }): the options must be an object, got ' + internal.inspect(options));
+        throw new TypeError('codemode.search(query, { limit }): the options must be an object, got ' + inspect(options));
       }
       if (options.limit !== undefined) {
         limit = options.limit;
         if (!isInteger(limit) || limit < 1 || limit > 50) {
-          throw new RangeError('codemode.search(query, { limit }): `limit` must be an integer from 1 to 50, got ' + internal.inspect(limit));
+          throw new RangeError('codemode.search(query, { limit }): `limit` must be an integer from 1 to 50, got ' + inspect(limit));
         }
       }
     }
-    return parse(native.search(query, limit));
+    return parse(searchCatalog(query, limit));
   });
   define(codemode, 'describe', function describe(name) {
     if (typeof name !== 'string') {
-      throw new TypeError('codemode.describe(name): `name` must be a string such as "github.repos_get", got ' + internal.inspect(name));
+      throw new TypeError('codemode.describe(name): `name` must be a string such as "github.repos_get", got ' + inspect(name));
     }
-    return parse(native.describe(name));
+    return parse(describeMethod(name));
   });
   define(g, 'codemode', freeze(codemode));
 
@@ -274,12 +280,12 @@
     // built natively (see documents.rs) as the script touches them.
     // The global `name`: the document numbered `document` itself.
     installDocument(name, document) {
-      defineProperty(g, name, { get: native.documentRoot(document), enumerable: false, configurable: false });
+      defineProperty(g, name, { get: documentRoot(document), enumerable: false, configurable: false });
     },
     installDocuments(name, names, documents) {
       const holder = {};
       for (let i = 0; i < names.length; i++) {
-        defineProperty(holder, names[i], { get: native.documentRoot(documents[i]), enumerable: true });
+        defineProperty(holder, names[i], { get: documentRoot(documents[i]), enumerable: true });
       }
       defineProperty(g, name, { value: freeze(holder), writable: false, configurable: false, enumerable: false });
     },
@@ -294,7 +300,7 @@
         if (typeof key !== 'string') return undefined;
         const known = found[key];
         if (known !== undefined) return known;
-        const at = native.methodIndex(index, key);
+        const at = methodIndex(index, key);
         if (at < 0) return undefined;
         // `bind` was taken before any script ran: a script's own
         // Function.prototype.bind never sees the native.
@@ -304,7 +310,7 @@
       const namespace = new ProxyConstructor(create(null), {
         get: (target, key) => method(key),
         has: (target, key) => method(key) !== undefined,
-        ownKeys: () => native.methodNames(index),
+        ownKeys: () => methodNames(index),
         getOwnPropertyDescriptor(target, key) {
           const value = method(key);
           return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
@@ -331,18 +337,18 @@
           (value) => {
             if (outcome === null) outcome = { value };
           },
-          (error) => failWith('exception', error),
+          (error) => failWith(EXCEPTION, error),
         );
     },
     fail(error) {
-      failWith('exception', error);
+      failWith(EXCEPTION, error);
     },
     settled() {
       return outcome !== null;
     },
     unsettled() {
       failWith(
-        'unsettled',
+        UNSETTLED,
         new UnsettledPromiseError(
           'the script awaited a promise that can never settle: no connector call or timer is pending',
         ),
@@ -352,11 +358,11 @@
       if (timers.size === 0) return -1;
       let at = Infinity;
       for (const timer of timers.values()) if (timer.at < at) at = timer.at;
-      return Math.max(0, at - native.now());
+      return Math.max(0, at - elapsed());
     },
     fireTimers,
     report() {
-      if (outcome.failure) return { failure: outcome.failure, ...describe(outcome.error) };
+      if (outcome.failure !== undefined) return { failure: outcome.failure, ...describe(outcome.error) };
       const value = outcome.value;
       if (value === undefined) return {};
       let json;
@@ -373,13 +379,19 @@
         json = stringify(value, strictValues);
       } catch (error) {
         const why = where() || describe(error).message;
-        return { failure: 'unserializable', name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
+        return { failure: UNSERIALIZABLE, name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
       }
       if (json === undefined) {
         const why = where() || typeof value;
-        return { failure: 'unserializable', name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
+        return { failure: UNSERIALIZABLE, name: 'TypeError', message: 'the result cannot be represented as JSON: ' + why };
       }
       return { json };
     },
+    // What the natives need from JavaScript to make calls.
+    stringify,
+    parse,
+    connectorError: (code, message, connector, method) => new ConnectorError(code, message, connector, method),
+    argumentsError: (connector, method, reason) =>
+      new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
   };
 });
