@@ -269,6 +269,7 @@ fn fetch<'js>(
     name: &str,
 ) -> std::result::Result<Persistent<Function<'static>>, String> {
     match returned.get::<_, Value>(name) {
+        Ok(value) if value.is_undefined() => Err(format!("the prelude returned no hook `{name}`")),
         Ok(value) => match value.into_function() {
             Some(hook) => Ok(Persistent::save(ctx, hook)),
             None => Err(format!("the prelude's hook `{name}` is not a function")),

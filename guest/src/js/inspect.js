@@ -1,7 +1,8 @@
 // Formats values the way Node's util.inspect and util.format do, so that what
 // console.log prints in the sandbox looks like what agents know from Node.
 //
-// Evaluated once at build time, before web.js and prelude.js. It installs
+// Evaluated once at build time, before the web APIs (web/) and prelude.js.
+// Like every file here it is a function of (native, internal). It installs
 // internal.inspect(value, options) and internal.format(args), which console,
 // the URL classes and error reports use. It follows Node's
 // lib/internal/util/inspect.js with default options (depth 2, compact 3,
@@ -1090,7 +1091,7 @@
 
   internal.inspect = inspect;
   internal.format = format;
-  // Shared with web.js.
+  // Shared with the web APIs.
   internal.uncurry = uncurry;
   internal.getter = getter;
   internal.passes = passes;
