@@ -31,7 +31,6 @@
 //! numbered too), and no reply is larger than [`MAX_REPLY_BYTES`]: a node
 //! whose keys alone, or a string, would pass it cannot be read.
 
-use indexmap::IndexSet;
 use serde_json::Value;
 
 use crate::bindings::codemode::sandbox::documents::{Found, Kind, Node as Reply};
@@ -63,17 +62,37 @@ pub(crate) const MAX_REPLY_BYTES: usize = 1 << 20;
 /// let execution = Execution::new("spec.petstore.paths['/pets'].get.summary")
 ///     .documents("spec", vec![("petstore".to_owned(), petstore)]);
 /// ```
+///
+/// The host can read it too: [`get`](Self::get) rebuilds the value at a
+/// JSON Pointer, so a connector need not keep its own copy of what it
+/// hands scripts.
 pub struct Document {
+    /// Every numbered node's reply text, end to end.
+    text: String,
+    /// Every numbered node's parts (offsets into its own text), end to end.
+    parts: Vec<u32>,
+    /// For each object node, its members' indices sorted by key, end to
+    /// end: how a pointer finds a member.
+    sorted: Vec<u32>,
     /// The numbered nodes, by number; the root is first.
-    nodes: Vec<Prepared>,
+    nodes: Vec<Node>,
+    /// Why each node too large to read cannot be read, sorted by number.
+    /// Its reply is kept all the same, for [`get`](Self::get).
+    unreadable: Vec<(u32, String)>,
 }
 
-/// A numbered node: its reply, and how a pointer walks into it.
-struct Prepared {
-    /// The reply, or why the node cannot be read.
-    reply: Result<Reply, String>,
-    /// An object's keys, in the order of its parts.
-    keys: IndexSet<Box<str>>,
+/// Where a numbered node's reply lies in the document's tables. Each range
+/// ends where the next one (in the order nodes were prepared) starts.
+#[derive(Clone, Copy)]
+struct Node {
+    kind: Kind,
+    text: usize,
+    text_end: usize,
+    parts: usize,
+    parts_end: usize,
+    /// Where its members' sorted indices start in `sorted` (an object's;
+    /// as many as it has members).
+    sorted: usize,
 }
 
 /// A child, as its parent's reply gives it.
@@ -91,22 +110,45 @@ impl Document {
     /// description, a fraction of the time `serde_json` takes to parse it.
     pub fn new(root: Value) -> Self {
         let mut preparing = Preparing {
-            // Slot 0 is kept for the root.
-            nodes: vec![value_node(String::new())],
+            document: Self {
+                text: String::new(),
+                parts: Vec::new(),
+                sorted: Vec::new(),
+                nodes: Vec::new(),
+                unreadable: Vec::new(),
+            },
             pointer: String::new(),
         };
+        // Slot 0 is kept for the root.
+        preparing.number(Kind::Value, "", Vec::new());
         match preparing.child(root) {
             Child::Numbered(..) => {
                 // Numbered after all its parts, the root is the last node.
-                if let Some(prepared) = preparing.nodes.pop() {
-                    preparing.nodes[0] = prepared;
+                let nodes = &mut preparing.document.nodes;
+                if let Some(root) = nodes.pop() {
+                    nodes[0] = root;
+                }
+                let last = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                for (number, _) in &mut preparing.document.unreadable {
+                    if *number == last {
+                        *number = 0;
+                    }
                 }
             }
-            Child::Small(json) => preparing.nodes[0] = value_node(json),
+            Child::Small(json) => {
+                preparing.document.nodes.clear();
+                preparing.number(Kind::Value, &json, Vec::new());
+            }
         }
-        Self {
-            nodes: preparing.nodes,
-        }
+        let mut document = preparing.document;
+        document
+            .unreadable
+            .sort_unstable_by_key(|(number, _)| *number);
+        document.text.shrink_to_fit();
+        document.parts.shrink_to_fit();
+        document.sorted.shrink_to_fit();
+        document.nodes.shrink_to_fit();
+        document
     }
 
     /// Node `node`, one level deep.
@@ -116,16 +158,13 @@ impl Document {
     /// A message for the guest when there is no such node, or when the node
     /// is too large for one reply.
     pub(crate) fn read(&self, node: u32) -> Result<Reply, String> {
-        let prepared = usize::try_from(node)
-            .ok()
-            .and_then(|index| self.nodes.get(index))
-            .ok_or_else(|| {
-                format!(
-                    "there is no node {node}: the document has {}",
-                    self.nodes.len()
-                )
-            })?;
-        prepared.reply.clone()
+        let at = self.node(node)?;
+        self.readable(node)?;
+        Ok(Reply {
+            kind: at.kind,
+            parts: self.parts[at.parts..at.parts_end].to_vec(),
+            text: self.text[at.text..at.text_end].to_owned(),
+        })
     }
 
     /// What `pointer` names: a node to read, or a small value's JSON.
@@ -164,29 +203,106 @@ impl Document {
         })
     }
 
+    /// The value `pointer` (a JSON Pointer) names, rebuilt from the prepared
+    /// replies, however large; `None` when it names nothing.
+    pub fn get(&self, pointer: &str) -> Option<Value> {
+        match self.find(pointer).ok()? {
+            Found::Node(number) => self.value(number),
+            Found::Value(json) => serde_json::from_str(&json).ok(),
+        }
+    }
+
+    /// Node `number`'s place in the tables.
+    fn node(&self, number: u32) -> Result<Node, String> {
+        usize::try_from(number)
+            .ok()
+            .and_then(|index| self.nodes.get(index))
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "there is no node {number}: the document has {}",
+                    self.nodes.len()
+                )
+            })
+    }
+
+    /// Why node `number` cannot be read, if it cannot.
+    fn readable(&self, number: u32) -> Result<(), String> {
+        match self
+            .unreadable
+            .binary_search_by_key(&number, |(number, _)| *number)
+        {
+            Ok(at) => Err(self.unreadable[at].1.clone()),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Node `number`, whole.
+    fn value(&self, number: u32) -> Option<Value> {
+        let node = self.node(number).ok()?;
+        let text = &self.text[node.text..node.text_end];
+        if node.kind == Kind::Value {
+            return serde_json::from_str(text).ok();
+        }
+        let mut members = serde_json::Map::new();
+        let mut items = Vec::new();
+        let mut start = 0;
+        for part in self.parts[node.parts..node.parts_end].chunks_exact(3) {
+            let [key_end, value_end, child] = [part[0], part[1], part[2]];
+            let (key_end, value_end) = (key_end as usize, value_end as usize);
+            let value = match child {
+                0 => serde_json::from_str(text.get(key_end..value_end)?).ok()?,
+                child => self.value(child >> 1)?,
+            };
+            match node.kind {
+                Kind::Object => {
+                    members.insert(text.get(start..key_end)?.to_owned(), value);
+                }
+                _ => items.push(value),
+            }
+            start = value_end;
+        }
+        Some(match node.kind {
+            Kind::Object => Value::Object(members),
+            _ => Value::Array(items),
+        })
+    }
+
     /// Where `step` leads from node `number`.
     fn step(&self, number: u32, step: &Step<'_>) -> Result<Walk, String> {
-        let prepared = &self.nodes[number as usize];
-        let reply = prepared.reply.as_ref().map_err(Clone::clone)?;
-        let part = match reply.kind {
-            Kind::Object => prepared
-                .keys
-                .get_index_of(step.token)
-                .ok_or_else(|| step.no_key())?,
-            Kind::Array => step.item(reply.parts.len() / 3)?,
-            Kind::Value if reply.text.starts_with(['{', '[']) => {
+        let node = self.node(number)?;
+        self.readable(number)?;
+        let text = &self.text[node.text..node.text_end];
+        let parts = &self.parts[node.parts..node.parts_end];
+        let part = match node.kind {
+            Kind::Object => {
+                let key = |member: usize| {
+                    let start = match member {
+                        0 => 0,
+                        _ => parts[3 * member - 2] as usize,
+                    };
+                    &text[start..parts[3 * member] as usize]
+                };
+                let sorted = &self.sorted[node.sorted..node.sorted + parts.len() / 3];
+                let at = sorted
+                    .binary_search_by(|&member| key(member as usize).cmp(step.token))
+                    .map_err(|_| step.no_key())?;
+                sorted[at] as usize
+            }
+            Kind::Array => step.item(parts.len() / 3)?,
+            Kind::Value if text.starts_with(['{', '[']) => {
                 // A small node numbered for want of room: walked into
                 // seldom, only by a `$ref`.
-                let value = serde_json::from_str(&reply.text).map_err(|e| e.to_string())?;
+                let value = serde_json::from_str(text).map_err(|e| e.to_string())?;
                 return Ok(Walk::Inside(step.inside(value)?));
             }
             Kind::Value => return Err(step.not_a_container()),
         };
-        let [key_end, value_end, child] = [0, 1, 2].map(|at| reply.parts[3 * part + at]);
+        let [key_end, value_end, child] = [0, 1, 2].map(|at| parts[3 * part + at]);
         if child != 0 {
             return Ok(Walk::Node(child >> 1));
         }
-        let json = &reply.text[key_end as usize..value_end as usize];
+        let json = &text[key_end as usize..value_end as usize];
         serde_json::from_str(json)
             .map(Walk::Inside)
             .map_err(|e| e.to_string())
@@ -207,29 +323,10 @@ enum Walk {
     Inside(Value),
 }
 
-/// A numbered node too large to read, and why.
-fn unreadable(why: String) -> Prepared {
-    Prepared {
-        reply: Err(why),
-        keys: IndexSet::new(),
-    }
-}
-
-/// A numbered node that is one value, whole.
-fn value_node(json: String) -> Prepared {
-    Prepared {
-        reply: Ok(Reply {
-            kind: Kind::Value,
-            parts: Vec::new(),
-            text: json,
-        }),
-        keys: IndexSet::new(),
-    }
-}
-
 /// The state of [`Document::new`].
 struct Preparing {
-    nodes: Vec<Prepared>,
+    /// The document so far: the nodes numbered yet.
+    document: Document,
     /// The pointer to the node being prepared, for messages.
     pointer: String,
 }
@@ -271,15 +368,15 @@ impl Preparing {
                 if json.len() <= INLINE_BYTES {
                     return Child::Small(json);
                 }
-                let prepared = if json.len() > MAX_REPLY_BYTES {
-                    unreadable(format!(
+                let number = self.number(Kind::Value, &json, Vec::new());
+                if json.len() > MAX_REPLY_BYTES {
+                    let why = format!(
                         "the value at `{}` is larger than a reply may be ({MAX_REPLY_BYTES} bytes)",
                         self.pointer
-                    ))
-                } else {
-                    value_node(json)
-                };
-                Child::Numbered(self.number(prepared), false)
+                    );
+                    self.document.unreadable.push((number, why));
+                }
+                Child::Numbered(number, false)
             }
             primitive => Child::Small(primitive.to_string()),
         }
@@ -312,12 +409,10 @@ impl Preparing {
         }
         let mut text = String::new();
         let mut parts = Vec::with_capacity(children.len() * 3);
-        let mut keys = IndexSet::new();
         for (key, child) in children {
             let is_reference = key.as_deref() == Some("$ref");
             if let Some(key) = key {
                 text.push_str(&key);
-                keys.insert(key.into_boxed_str());
             }
             parts.push(offset(&text));
             let child = match child {
@@ -326,16 +421,14 @@ impl Preparing {
                     0
                 }
                 Child::Numbered(number, _) if is_reference && self.is_string(number) => {
-                    let node = &self.nodes[number as usize];
-                    if let Ok(reply) = &node.reply {
-                        text.push_str(&reply.text);
-                    }
+                    let node = self.document.nodes[number as usize];
+                    text.push_str(&self.document.text[node.text..node.text_end]);
                     0
                 }
                 Child::Small(json) => {
                     // Out of room: numbered after all.
                     let reads_as_itself = json.starts_with('{') && !json.contains("\"$ref\"");
-                    let number = self.number(value_node(json));
+                    let number = self.number(Kind::Value, &json, Vec::new());
                     number << 1 | u32::from(reads_as_itself)
                 }
                 Child::Numbered(number, reads_as_itself) => {
@@ -345,32 +438,55 @@ impl Preparing {
             parts.push(offset(&text));
             parts.push(child);
         }
-        let prepared = if text.len() + 4 * parts.len() > MAX_REPLY_BYTES {
-            unreadable(format!(
+        let too_large = text.len() + 4 * parts.len() > MAX_REPLY_BYTES;
+        let number = self.number(kind, &text, parts);
+        if too_large {
+            let why = format!(
                 "the node at `{}` has too many members to list in a reply of at most \
                  {MAX_REPLY_BYTES} bytes",
                 self.pointer
-            ))
-        } else {
-            Prepared {
-                reply: Ok(Reply { kind, parts, text }),
-                keys,
-            }
-        };
-        Child::Numbered(self.number(prepared), reads_as_itself)
+            );
+            self.document.unreadable.push((number, why));
+        }
+        Child::Numbered(number, reads_as_itself)
     }
 
     /// True when node `number` is a long string (a `$ref` is always whole).
     fn is_string(&self, number: u32) -> bool {
-        matches!(&self.nodes[number as usize].reply, Ok(reply) if reply.kind == Kind::Value && reply.text.starts_with('"'))
+        let node = self.document.nodes[number as usize];
+        node.kind == Kind::Value && self.document.text[node.text..].starts_with('"')
     }
 
-    /// Number `prepared`.
-    fn number(&mut self, prepared: Prepared) -> u32 {
-        self.nodes.push(prepared);
+    /// Number a node of `kind` whose reply has `text` and `parts`.
+    fn number(&mut self, kind: Kind, text: &str, parts: Vec<u32>) -> u32 {
+        let document = &mut self.document;
+        let node = Node {
+            kind,
+            text: document.text.len(),
+            text_end: document.text.len() + text.len(),
+            parts: document.parts.len(),
+            parts_end: document.parts.len() + parts.len(),
+            sorted: document.sorted.len(),
+        };
+        document.text.push_str(text);
+        if kind == Kind::Object {
+            let key = |member: usize| {
+                let start = match member {
+                    0 => 0,
+                    _ => parts[3 * member - 2] as usize,
+                };
+                &text[start..parts[3 * member] as usize]
+            };
+            let mut sorted: Vec<u32> =
+                (0..u32::try_from(parts.len() / 3).unwrap_or(u32::MAX)).collect();
+            sorted.sort_unstable_by(|&a, &b| key(a as usize).cmp(key(b as usize)));
+            document.sorted.extend(sorted);
+        }
+        document.parts.extend(parts);
+        document.nodes.push(node);
         // A document of four billion nodes does not fit a JSON text anyone
         // parses first.
-        u32::try_from(self.nodes.len() - 1).unwrap_or(u32::MAX)
+        u32::try_from(document.nodes.len() - 1).unwrap_or(u32::MAX)
     }
 }
 
@@ -771,6 +887,55 @@ mod tests {
                 document.nodes.len()
             ))
         );
+    }
+
+    #[test]
+    fn the_host_gets_back_any_value_whole() {
+        let long = "x".repeat(INLINE_BYTES);
+        let wide: Map<String, Value> = (0..INLINE_BUDGET / 16)
+            .map(|n| (format!("k{n}"), json!({ "v": "0123456789" })))
+            .collect();
+        let many: Map<String, Value> = (0..MAX_REPLY_BYTES / 8)
+            .map(|n| (format!("m{n}"), json!(n)))
+            .collect();
+        let original = json!({
+            "paths": { "/repos/{owner}": { "get": { "summary": long, "tags": ["a"], "n": [1, 2.5, null, true] } } },
+            "a~b": { "$ref": format!("#/{long}"), "description": long },
+            "wide": wide,
+            "many": many,
+            "huge": "h".repeat(MAX_REPLY_BYTES),
+            "items": [long, { "deep": [[long]] }, 3],
+            "small": { "s": 1 },
+        });
+        let document = Document::new(original.clone());
+        assert_eq!(document.get(""), Some(original.clone()));
+        for (pointer, expected) in [
+            (
+                "/paths/~1repos~1{owner}/get",
+                &original["paths"]["/repos/{owner}"]["get"],
+            ),
+            (
+                "/paths/~1repos~1{owner}/get/n",
+                &original["paths"]["/repos/{owner}"]["get"]["n"],
+            ),
+            ("/a~0b", &original["a~b"]),
+            ("/wide", &original["wide"]),
+            ("/wide/k7/v", &original["wide"]["k7"]["v"]),
+            ("/many", &original["many"]),
+            ("/huge", &original["huge"]),
+            ("/items/1/deep/0/0", &original["items"][1]["deep"][0][0]),
+            ("/small/s", &original["small"]["s"]),
+        ] {
+            assert_eq!(document.get(pointer).as_ref(), Some(expected), "{pointer}");
+        }
+        // What the guest may not read, the host still gets.
+        assert!(view(&document, "/many").is_err());
+        assert!(view(&document, "/huge").is_err());
+        for pointer in ["/nothing", "/items/3", "/small/s/t", "wide"] {
+            assert_eq!(document.get(pointer), None, "{pointer}");
+        }
+        // A small document is one value.
+        assert_eq!(Document::new(json!([1])).get("/0"), Some(json!(1)));
     }
 
     #[test]
