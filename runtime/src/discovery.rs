@@ -498,7 +498,9 @@ mod tests {
         ]);
         assert!(index.describe("github.get_repo").is_ok());
         assert!(index.describe("get_repo").is_ok());
-        let error = index.describe("github.get_repos").unwrap_err();
+        let error = index
+            .describe("github.get_repos")
+            .expect_err("an unknown name is refused");
         assert!(error.contains("`github.get_repo`"), "{error}");
     }
 

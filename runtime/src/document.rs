@@ -757,7 +757,7 @@ mod tests {
             let document =
                 Document::new(json!({ "small": value, "pad": "p".repeat(INLINE_BYTES) }));
             assert!(
-                matches!(document.find("/small"), Ok(Found::Value(json)) if json == value.to_string())
+                matches!(document.find("/small"), Ok(Found::Value(json)) if *json == *value.to_string())
             );
         }
         let document =

@@ -71,6 +71,8 @@ mod discovery;
 mod document;
 mod engine_config;
 mod error;
+mod execution;
+mod finish;
 mod grants;
 mod host;
 mod limits;
@@ -82,12 +84,13 @@ mod runtime;
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use document::Document;
 pub use error::{Error, Result};
+pub use execution::{Execution, Language};
 pub use grants::Grants;
 pub use host::{CallSink, ConnectorCall, LogSink};
 pub use limits::Limits;
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
-pub use runtime::{Execution, Language, Runtime, RuntimeConfig};
+pub use runtime::{Runtime, RuntimeConfig};
 
 /// The pre-initialized guest component (WebAssembly component model), for
 /// hosting it on wasmtime directly. It implements the world
