@@ -12,10 +12,11 @@
 //! - Hooks ([`Hooks`]): the functions the prelude returns, each fetched once
 //!   at initialization; a missing or unknown one fails the build. Runs call
 //!   them through typed methods, with no lookup by name.
-//! - Shared enums ([`LOG_LEVELS`], [`FAILURES`]): console levels and the
-//!   ways a script fails, defined here and handed to the JavaScript as
-//!   constants (`native.logLevel`, `native.failure`), so that the two sides
-//!   cannot drift.
+//! - Shared enums ([`LOG_LEVELS`], [`FAILURES`], and the URL parts of
+//!   [`web::url::PARTS`]): console levels, the ways a script fails and the
+//!   parts of a URL its setters change, defined in Rust and handed to the
+//!   JavaScript as constants (`native.logLevel`, `native.failure`,
+//!   `native.urlPart`), so that the two sides cannot drift.
 
 use std::cell::Cell;
 
@@ -70,7 +71,7 @@ pub(crate) fn natives<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     natives.set("methodNames", method_names)?;
     // Console.
     natives.set("log", Function::new(ctx.clone(), log)?)?;
-    natives.set("logLevel", numbered(ctx, &LOG_LEVELS)?)?;
+    natives.set("logLevel", numbered(ctx, "native.logLevel", &LOG_LEVELS)?)?;
     // Discovery: `codemode.search` and `codemode.describe`. An unknown name
     // throws a TypeError naming close matches.
     let search = |query: String, limit: u32| catalog::search(&query, limit);
@@ -87,16 +88,20 @@ pub(crate) fn natives<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     natives.set("random", Function::new(ctx.clone(), clock::random)?)?;
     natives.set("now", Function::new(ctx.clone(), clock::now)?)?;
     // The outcome of a run.
-    natives.set("failure", numbered(ctx, &FAILURES)?)?;
+    natives.set("failure", numbered(ctx, "native.failure", &FAILURES)?)?;
     // Web APIs (web/).
     let url_parse = |ctx: Ctx<'js>, input: String, base: Option<String>| {
         web::url::parse(&ctx, &input, base.as_deref())
     };
     natives.set("urlParse", Function::new(ctx.clone(), url_parse)?)?;
-    let url_set = |ctx: Ctx<'js>, href: String, part: String, value: String| {
-        web::url::set(&ctx, &href, &part, &value)
+    let url_set = |ctx: Ctx<'js>, href: String, part: u32, value: String| {
+        web::url::set(&ctx, &href, part, &value)
     };
     natives.set("urlSet", Function::new(ctx.clone(), url_set)?)?;
+    natives.set(
+        "urlPart",
+        numbered(ctx, "native.urlPart", &web::url::PARTS)?,
+    )?;
     let random_bytes = Function::new(ctx.clone(), web::crypto::random_bytes)?;
     natives.set("randomBytes", random_bytes)?;
     taken_at_initialization(ctx, natives, "native")
@@ -142,13 +147,18 @@ fn log(level: u32, text: String) -> bool {
     host::log(level, &text)
 }
 
-/// A shared enum as the JavaScript takes it: each name, numbered in order.
-fn numbered<'js, T>(ctx: &Ctx<'js>, names: &[(&str, T)]) -> Result<Object<'js>> {
+/// A shared enum as the JavaScript takes it, `what`: each name, numbered in
+/// order.
+fn numbered<'js, T>(
+    ctx: &Ctx<'js>,
+    what: &'static str,
+    names: &[(&str, T)],
+) -> Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     for (number, (name, _)) in (0u32..).zip(names) {
         object.set(*name, number)?;
     }
-    taken_at_initialization(ctx, object, "a shared enum")
+    taken_at_initialization(ctx, object, what)
 }
 
 /// `target`, with no prototype, behind a proxy whose `get` throws for a

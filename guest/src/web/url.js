@@ -13,7 +13,21 @@
 (function installURL(native, internal) {
   'use strict';
 
-  const { urlParse, urlSet } = native;
+  const {
+    urlParse,
+    urlSet,
+    urlPart: {
+      protocol: PROTOCOL,
+      username: USERNAME,
+      password: PASSWORD,
+      host: HOST,
+      hostname: HOSTNAME,
+      port: PORT,
+      pathname: PATHNAME,
+      search: SEARCH,
+      hash: HASH,
+    },
+  } = native;
   const { getOwnPropertyDescriptor } = Object;
   const { inspect, define, defineTag, toUSVString, missingArguments } = internal;
   const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
@@ -317,7 +331,7 @@
     }
 
     set protocol(value) {
-      this.#set('protocol', value);
+      this.#set(PROTOCOL, value);
     }
 
     get username() {
@@ -325,7 +339,7 @@
     }
 
     set username(value) {
-      this.#set('username', value);
+      this.#set(USERNAME, value);
     }
 
     get password() {
@@ -333,7 +347,7 @@
     }
 
     set password(value) {
-      this.#set('password', value);
+      this.#set(PASSWORD, value);
     }
 
     get host() {
@@ -341,7 +355,7 @@
     }
 
     set host(value) {
-      this.#set('host', value);
+      this.#set(HOST, value);
     }
 
     get hostname() {
@@ -349,7 +363,7 @@
     }
 
     set hostname(value) {
-      this.#set('hostname', value);
+      this.#set(HOSTNAME, value);
     }
 
     get port() {
@@ -357,7 +371,7 @@
     }
 
     set port(value) {
-      this.#set('port', value);
+      this.#set(PORT, value);
     }
 
     get pathname() {
@@ -365,7 +379,7 @@
     }
 
     set pathname(value) {
-      this.#set('pathname', value);
+      this.#set(PATHNAME, value);
     }
 
     get search() {
@@ -373,12 +387,12 @@
     }
 
     set search(value) {
-      this.#set('search', value);
+      this.#set(SEARCH, value);
       this.#queryChanged();
     }
 
     get searchParams() {
-      this.#searchParams ??= createLinkedParams(this.#parts.search, (query) => this.#set('search', query));
+      this.#searchParams ??= createLinkedParams(this.#parts.search, (query) => this.#set(SEARCH, query));
       return this.#searchParams;
     }
 
@@ -387,7 +401,7 @@
     }
 
     set hash(value) {
-      this.#set('hash', value);
+      this.#set(HASH, value);
     }
 
     toString() {

@@ -16,41 +16,66 @@ pub(crate) fn parse<'js>(ctx: &Ctx<'js>, input: &str, base: Option<&str>) -> Res
     }
 }
 
+/// A part of a URL that url.js sets natively.
+#[derive(Clone, Copy)]
+pub(crate) enum Part {
+    Protocol,
+    Username,
+    Password,
+    Host,
+    Hostname,
+    Port,
+    Pathname,
+    Search,
+    Hash,
+}
+
+/// The parts by the name url.js gives them; `native.urlPart` numbers them in
+/// this order.
+pub(crate) const PARTS: [(&str, Part); 9] = [
+    ("protocol", Part::Protocol),
+    ("username", Part::Username),
+    ("password", Part::Password),
+    ("host", Part::Host),
+    ("hostname", Part::Hostname),
+    ("port", Part::Port),
+    ("pathname", Part::Pathname),
+    ("search", Part::Search),
+    ("hash", Part::Hash),
+];
+
 /// `native.urlSet(href, part, value)`: the parts of `href` after setting its
-/// `part` (`protocol`, `host`, `search`...) to `value`, or null when `href`
-/// is not a valid URL.
-pub(crate) fn set<'js>(ctx: &Ctx<'js>, href: &str, part: &str, value: &str) -> Result<Value<'js>> {
+/// `part`, a number of `native.urlPart`, to `value`; null when `href` is not
+/// a valid URL.
+pub(crate) fn set<'js>(ctx: &Ctx<'js>, href: &str, part: u32, value: &str) -> Result<Value<'js>> {
     let Ok(mut url) = url::Url::parse(href) else {
         return Ok(Value::new_null(ctx.clone()));
     };
+    let part = usize::try_from(part).ok().and_then(|part| PARTS.get(part));
     // Setters that reject a value leave the URL unchanged, as the URL standard says.
-    match part {
-        "href" => match url::Url::parse(value) {
-            Ok(parsed) => url = parsed,
-            Err(_) => return Ok(Value::new_null(ctx.clone())),
-        },
-        "protocol" => {
+    match part.map(|&(_, part)| part) {
+        Some(Part::Protocol) => {
             let _ = url::quirks::set_protocol(&mut url, value);
         }
-        "username" => {
+        Some(Part::Username) => {
             let _ = url.set_username(value);
         }
-        "password" => {
+        Some(Part::Password) => {
             let _ = url.set_password(Some(value).filter(|v| !v.is_empty()));
         }
-        "host" => {
+        Some(Part::Host) => {
             let _ = url::quirks::set_host(&mut url, value);
         }
-        "hostname" => {
+        Some(Part::Hostname) => {
             let _ = url::quirks::set_hostname(&mut url, value);
         }
-        "port" => {
+        Some(Part::Port) => {
             let _ = url::quirks::set_port(&mut url, value);
         }
-        "pathname" => url::quirks::set_pathname(&mut url, value),
-        "search" => url::quirks::set_search(&mut url, value),
-        "hash" => url::quirks::set_hash(&mut url, value),
-        _ => {}
+        Some(Part::Pathname) => url::quirks::set_pathname(&mut url, value),
+        Some(Part::Search) => url::quirks::set_search(&mut url, value),
+        Some(Part::Hash) => url::quirks::set_hash(&mut url, value),
+        None => {}
     }
     parts(ctx, &url)
 }
