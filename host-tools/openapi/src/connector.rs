@@ -5,12 +5,17 @@
 //! client and its limits set up) and shared by every run; each run gets its
 //! own view through [`Connector::for_run`], which counts that run's
 //! requests against `requestsPerRun`.
+//!
+//! Once set up, it keeps the description only as the [`Document`] scripts
+//! read (`spec.<namespace>` in `search`), and takes an operation's part of
+//! it again when it needs the operation (see [`crate::slice`]): GitHub's
+//! description parsed is 50 MB, its document 9 MB.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use codemode_runtime::{Connector, ConnectorError, Document, MethodDescription};
@@ -24,6 +29,7 @@ use crate::config::{ApiConfig, Auth};
 use crate::http::Http;
 use crate::redact::Redactor;
 use crate::request::Bounds;
+use crate::slice::{Located, Slice, Slicer};
 
 /// The deepest JSON `limits.jsonDepth` may allow: what the JSON parser
 /// itself accepts.
@@ -71,14 +77,14 @@ pub struct OpenApiConnector {
 /// What every run shares.
 struct Api {
     namespace: String,
-    spec: Arc<Spec>,
-    /// The description again, for `search` code to read lazily: built the
-    /// first time it is asked for (by a server), never for `codemode run`.
-    document: OnceLock<Arc<Document>>,
+    /// The description, for `search` code to read lazily and for the host
+    /// to take operations from.
+    document: Arc<Document>,
+    slicer: Slicer,
     http: Http,
     methods: Vec<MethodDescription>,
-    /// Operation index in `spec.operations()`, by function name.
-    operations: HashMap<String, usize>,
+    /// Where each allowed operation is, by function name.
+    operations: HashMap<String, Located>,
 }
 
 impl OpenApiConnector {
@@ -100,11 +106,13 @@ impl OpenApiConnector {
             path: config.spec.clone(),
             source,
         })?;
+        drop(text);
         Self::new(namespace, Arc::new(spec), config)
     }
 
     /// Set up the API from a description already parsed (`config.spec` is
-    /// not read).
+    /// not read). The connector keeps the description as a [`Document`]
+    /// and drops its hold on `spec`.
     ///
     /// # Errors
     ///
@@ -134,11 +142,18 @@ impl OpenApiConnector {
         };
         let mut methods = vec![request_method()];
         let mut operations = HashMap::new();
-        for (index, operation) in spec.operations().iter().enumerate() {
+        for operation in spec.operations() {
             if !allowed(&operation.method) {
                 continue;
             }
-            operations.insert(operation.name.clone(), index);
+            operations.insert(
+                operation.name.clone(),
+                Located {
+                    name: operation.name.clone(),
+                    path: operation.path.clone(),
+                    method: operation.method.clone(),
+                },
+            );
             let text = [&operation.summary, &operation.description];
             let description: Vec<&str> = text.iter().filter_map(|t| t.as_deref()).collect();
             let body = operation.output_schema().cloned().unwrap_or(Value::Null);
@@ -150,22 +165,20 @@ impl OpenApiConnector {
                     .tags(operation.tags.iter().cloned()),
             );
         }
+        let slicer = Slicer::new(&spec);
+        let document = Arc::new(Document::new(spec.document().clone()));
+        drop(spec);
         Ok(Self {
             api: Arc::new(Api {
                 namespace: namespace.to_owned(),
-                document: OnceLock::new(),
-                spec,
+                document,
+                slicer,
                 http,
                 methods,
                 operations,
             }),
             requests: AtomicU32::new(0),
         })
-    }
-
-    /// The description, as parsed.
-    pub fn spec(&self) -> &Arc<Spec> {
-        &self.api.spec
     }
 
     /// The base URL requests go to.
@@ -177,13 +190,21 @@ impl OpenApiConnector {
     /// `description` and an `inputSchema` carrying the component schemas
     /// it needs under `$defs`. What serving the API without Code Mode
     /// would put in an agent's context.
+    ///
+    /// This parses the whole description again: it is for reports
+    /// (`codemode tokens`), not for serving.
     pub fn as_mcp_tools(&self) -> Vec<Value> {
-        let spec = &self.api.spec;
-        let mut operations: Vec<usize> = self.api.operations.values().copied().collect();
-        operations.sort_unstable();
-        operations
-            .into_iter()
-            .filter_map(|index| spec.operations().get(index))
+        let Some(spec) = self
+            .api
+            .document
+            .get("")
+            .and_then(|description| Spec::from_value(description).ok())
+        else {
+            return Vec::new();
+        };
+        spec.operations()
+            .iter()
+            .filter(|operation| self.api.operations.contains_key(&operation.name))
             .map(|operation| {
                 let mut schema = operation.input_schema();
                 let defs: serde_json::Map<String, Value> = spec
@@ -235,15 +256,15 @@ impl Connector for OpenApiConnector {
             let outgoing = api.http.bounds.request(args).map_err(fail)?;
             return Ok(api.http.send(outgoing).await.map_err(fail)?.value);
         }
-        let operation = api
+        let Slice { spec, operation } = api
             .operations
             .get(method)
-            .and_then(|&index| api.spec.operations().get(index))
+            .and_then(|located| api.slicer.slice(&api.document, located))
             .ok_or_else(|| fail("no such operation".into()))?;
         let outgoing = api
             .http
             .bounds
-            .operation(api.spec.document(), operation, args)
+            .operation(spec.document(), &operation, args)
             .map_err(fail)?;
         let shown = format!("{} {}", outgoing.method, outgoing.url.path());
         let reply = api.http.send(outgoing).await.map_err(fail)?;
@@ -262,16 +283,15 @@ impl Connector for OpenApiConnector {
         if method == REQUEST {
             return Some(Spec::request_declaration(namespace));
         }
-        let operation = self.api.spec.operation(method)?;
-        Some(self.api.spec.operation_declaration(namespace, operation))
+        let api = &self.api;
+        let Slice { spec, operation } = api
+            .slicer
+            .slice(&api.document, api.operations.get(method)?)?;
+        Some(spec.operation_declaration(namespace, &operation))
     }
 
     fn document(&self) -> Option<Arc<Document>> {
-        let api = &self.api;
-        let document = api
-            .document
-            .get_or_init(|| Arc::new(Document::new(api.spec.document().clone())));
-        Some(Arc::clone(document))
+        Some(Arc::clone(&self.api.document))
     }
 
     fn for_run(&self) -> Option<Arc<dyn Connector>> {

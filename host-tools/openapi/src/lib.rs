@@ -34,6 +34,7 @@ mod connector;
 mod http;
 mod redact;
 mod request;
+mod slice;
 
 pub use config::{ApiConfig, ApiLimits, ApiTimeouts, Auth, Secret};
 pub use connector::{BuildError, OpenApiConnector};
