@@ -1,12 +1,12 @@
 //! Lays out OpenAI's `o200k_base` encoding as flat tables in `OUT_DIR`, for
 //! `src/o200k.rs` to compile into the binary: what tiktoken-rs would build
-//! as hash maps of `Vec<u8>` at run time (about 40 MB resident), in 4 MB.
+//! as hash maps of `Vec<u8>` at run time (about 40 MB resident), in 3.2 MB.
 //!
 //! - `o200k_tokens.bin`: every token's bytes, end to end, by rank;
 //! - `o200k_ends.bin`: where each token ends in it (`u32`, little-endian);
-//! - `o200k_slots.bin`: an open-addressing table of `rank + 1` (`u32`,
-//!   little-endian; 0 is empty), a power of two of slots at most half
-//!   full, each token at the first free slot from its hash;
+//! - `o200k_slots.bin`: an open-addressing table (`u32`, little-endian),
+//!   each token at the first free slot from its hash, as `o200k_hash.rs`
+//!   lays a slot out;
 //! - `o200k_pattern.txt`: the regular expression that splits text into
 //!   the pieces BPE merges.
 
@@ -35,7 +35,11 @@ fn main() {
     }
     assert_eq!(count, 199_998, "o200k_base has 199,998 ordinary tokens");
 
-    let slots = (2 * count as usize).next_power_of_two();
+    assert!(
+        count < 1 << o200k_hash::RANK_BITS,
+        "the ranks fit their bits"
+    );
+    let slots = 1 << o200k_hash::RANK_BITS;
     let mut table = vec![0u32; slots];
     let mut start = 0;
     for rank in 0..count {
@@ -44,11 +48,12 @@ fn main() {
                 .try_into()
                 .expect("four bytes"),
         ) as usize;
-        let mut slot = o200k_hash::hash(&tokens[start..end]) as usize & (slots - 1);
+        let hash = o200k_hash::hash(&tokens[start..end]);
+        let mut slot = hash as usize & (slots - 1);
         while table[slot] != 0 {
             slot = (slot + 1) & (slots - 1);
         }
-        table[slot] = rank + 1;
+        table[slot] = (rank + 1) | o200k_hash::fingerprint(hash) << o200k_hash::RANK_BITS;
         start = end;
     }
     let table: Vec<u8> = table.iter().flat_map(|entry| entry.to_le_bytes()).collect();

@@ -4,7 +4,7 @@
 //! tiktoken-rs holds the encoding's 199,998 tokens in two hash maps of
 //! `Vec<u8>`, about 40 MB resident in every server. Here the build script
 //! (`build.rs`) lays the same tokens out as flat tables compiled into the
-//! binary, 4 MB in all: the tokens' bytes end to end, where each ends, and
+//! binary, 3.2 MB in all: the tokens' bytes end to end, where each ends, and
 //! an open-addressing table of ranks by hash. Nothing is built at run time,
 //! and only the pages a count touches become resident.
 //!
@@ -18,14 +18,14 @@ use std::collections::BinaryHeap;
 
 use fancy_regex::Regex;
 
-use crate::o200k_hash::hash;
+use crate::o200k_hash::{RANK_BITS, fingerprint, hash};
 
 /// Every token's bytes, end to end, by rank.
 static TOKENS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_tokens.bin"));
 /// Where each token ends in [`TOKENS`]: a little-endian `u32` per rank.
 static ENDS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_ends.bin"));
-/// `rank + 1` of the token in each slot (0 when empty), little-endian `u32`s;
-/// a token sits at the first free slot from its hash.
+/// The slot table (see `o200k_hash.rs`), little-endian `u32`s; a token sits
+/// at the first free slot from its hash.
 static SLOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_slots.bin"));
 /// The regular expression that splits text into pieces.
 static PATTERN: &str = include_str!(concat!(env!("OUT_DIR"), "/o200k_pattern.txt"));
@@ -83,16 +83,18 @@ fn token(rank: u32) -> &'static [u8] {
 
 /// The rank of the token whose bytes are `bytes`, if there is one.
 fn rank(bytes: &[u8]) -> Option<u32> {
+    let hash = hash(bytes);
     let mask = SLOTS.len() / 4 - 1;
-    let mut slot = hash(bytes) as usize & mask;
-    // The table is at most half full: an empty slot ends every probe.
+    let mut slot = hash as usize & mask;
+    // The table has more slots than tokens: an empty slot ends every probe.
     loop {
         let entry = word(SLOTS, slot);
         if entry == 0 {
             return None;
         }
-        if token(entry - 1) == bytes {
-            return Some(entry - 1);
+        let rank = (entry & ((1 << RANK_BITS) - 1)) - 1;
+        if entry >> RANK_BITS == fingerprint(hash) && token(rank) == bytes {
+            return Some(rank);
         }
         slot = (slot + 1) & mask;
     }
