@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use codemode_runtime::{
-    Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime,
+    CallContext, Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
@@ -30,7 +30,7 @@ impl Connector for Echo {
     fn methods(&self) -> &[MethodDescription] {
         &self.0
     }
-    async fn call(&self, _method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, _call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
         Ok(args)
     }
 }
@@ -43,7 +43,7 @@ impl Connector for Gate {
     fn methods(&self) -> &[MethodDescription] {
         &self.0
     }
-    async fn call(&self, _method: &str, _args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, _call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
         let _permit = self
             .1
             .acquire()

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use codemode_runtime::{
-    Connector, ConnectorError, ErrorKind, Execution, Grants, Limits, MethodDescription, Runtime,
+    CallContext, Connector, ConnectorError, ErrorKind, Execution, Grants, Limits,
+    MethodDescription, Runtime,
 };
 use serde_json::Value;
 
@@ -36,7 +37,8 @@ impl Connector for Echo {
     fn methods(&self) -> &[MethodDescription] {
         &self.0
     }
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         if method == "later" {
             tokio::task::yield_now().await;
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use codemode_fuzz::json;
-use codemode_runtime::{Connector, ConnectorError, Grants, MethodDescription};
+use codemode_runtime::{CallContext, Connector, ConnectorError, Grants, MethodDescription};
 use codemode_typescript::catalog::{Catalog, Format};
 use codemode_typescript::declare::{Method, method_declaration, namespace_declaration};
 use libfuzzer_sys::fuzz_target;
@@ -24,7 +24,7 @@ impl Connector for Described {
         &self.0
     }
 
-    async fn call(&self, _method: &str, _args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, _call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
         Err(ConnectorError::new("not callable"))
     }
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use codemode_runtime::{
+use codemode_runtime::{CallContext, 
     Connector, ConnectorError, ErrorKind, Execution, Grants, Limits, MethodDescription, Outcome,
     Runtime, RuntimeConfig,
 };
@@ -241,7 +241,8 @@ impl Connector for Echo {
         &self.methods
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         // The credential is used (a request would carry it) and never sent
         // back: a reply that would contain it is refused.
         let authorized = !self.credential.is_empty();
@@ -289,7 +290,7 @@ impl Connector for Fixed {
         &self.methods
     }
 
-    async fn call(&self, _method: &str, _args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, _call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
         Ok(self.reply.clone())
     }
 }

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::call::CallContext;
 use crate::document::Document;
 
 /// One method of a connector, as the script, the generated TypeScript and
@@ -74,20 +75,37 @@ impl MethodDescription {
 }
 
 /// Why a connector call failed; the script receives it as a rejected
-/// `ConnectorError` with this message.
+/// `ConnectorError` with this code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ConnectorError {
+    code: String,
     message: String,
 }
 
 impl ConnectorError {
-    /// An error with a message for the agent. It reaches the sandbox as is:
+    /// The code of an error that gives none: `connector`.
+    pub const DEFAULT_CODE: &'static str = "connector";
+
+    /// An error with a message for the agent, and the code
+    /// [`DEFAULT_CODE`](Self::DEFAULT_CODE). It reaches the sandbox as is:
     /// never put a credential in it.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::with_code(Self::DEFAULT_CODE, message)
+    }
+
+    /// An error with a machine-readable `code` (`denied`, `rate-limited`)
+    /// that a script can branch on, and a message for the agent.
+    pub fn with_code(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
+            code: code.into(),
             message: message.into(),
         }
+    }
+
+    /// The code the script sees as `error.code`.
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     /// The message the script sees.
@@ -102,7 +120,7 @@ impl ConnectorError {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+/// use codemode_runtime::{CallContext, Connector, ConnectorError, MethodDescription};
 /// use serde_json::Value;
 ///
 /// struct Echo(Vec<MethodDescription>);
@@ -112,7 +130,7 @@ impl ConnectorError {
 ///     fn methods(&self) -> &[MethodDescription] {
 ///         &self.0
 ///     }
-///     async fn call(&self, _method: &str, args: Value) -> Result<Value, ConnectorError> {
+///     async fn call(&self, _call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
 ///         Ok(args)
 ///     }
 /// }
@@ -122,10 +140,11 @@ pub trait Connector: Send + Sync + 'static {
     /// The methods a script may call.
     fn methods(&self) -> &[MethodDescription];
 
-    /// Run `method` with `args` (the JSON the script passed; `{}` when it
-    /// passed nothing). Only methods listed by [`Connector::methods`] are
-    /// ever called.
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError>;
+    /// Run `call.method` with `args` (the JSON the script passed; `{}` when
+    /// it passed nothing). Only methods listed by [`Connector::methods`] are
+    /// ever called. `call` says which run is calling, until when, and keeps
+    /// state that lasts the run ([`CallContext::run_local`]).
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError>;
 
     /// The TypeScript declaration of `method` (a connector's own name for
     /// it) under `namespace`, for `codemode.describe`, when the connector
@@ -138,19 +157,11 @@ pub trait Connector: Send + Sync + 'static {
         None
     }
 
-    /// The connector one run calls, for a connector with state that lasts
-    /// one run (a budget of requests, say): the runtime asks once per run,
-    /// at the run's first call to it, and sends that run's calls to what
-    /// this returns. `None`, the default, sends every run's calls to
-    /// `self`.
-    fn for_run(&self) -> Option<Arc<dyn Connector>> {
-        None
-    }
-
     /// The document the connector is built from (an HTTP API's OpenAPI
-    /// description), held once, for code that explores it:
-    /// `codemode-mcp-server` gives `search` code each one as
-    /// `spec.<namespace>`, read lazily. `None`, the default, for none.
+    /// description), held once, for code that explores it: an embedder
+    /// hands it to a run with
+    /// [`Execution::documents`](crate::Execution::documents). `None`, the
+    /// default, for none.
     fn document(&self) -> Option<Arc<Document>> {
         None
     }

@@ -431,6 +431,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
+    use crate::CallContext;
     use crate::connector::ConnectorError;
 
     struct Listed(Vec<MethodDescription>);
@@ -440,7 +441,7 @@ mod tests {
         fn methods(&self) -> &[MethodDescription] {
             &self.0
         }
-        async fn call(&self, _: &str, _: Value) -> Result<Value, ConnectorError> {
+        async fn call(&self, _: &CallContext, _: Value) -> Result<Value, ConnectorError> {
             Err(ConnectorError::new("not called in these tests"))
         }
     }

@@ -4,14 +4,16 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::value::RawValue;
 
 use crate::bindings;
+use crate::call::{Interceptor, RunScope};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::grants::Grants;
-use crate::host::{CallSink, ConnectorCall, LogSink, RunState};
+use crate::host::{LogSink, RunState};
 use crate::limits::Limits;
 use crate::outcome::LogEntry;
 
@@ -49,7 +51,7 @@ pub struct Execution {
     globals: Vec<(String, Arc<RawValue>)>,
     documents: Vec<DocumentGlobal>,
     on_log: Option<LogSink>,
-    on_call: Option<CallSink>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 impl Execution {
@@ -64,7 +66,7 @@ impl Execution {
             globals: Vec::new(),
             documents: Vec::new(),
             on_log: None,
-            on_call: None,
+            interceptors: Vec::new(),
         }
     }
 
@@ -93,10 +95,12 @@ impl Execution {
         self
     }
 
-    /// Call `sink` as each connector call starts, once the runtime has
-    /// checked it (granted, known method, arguments within their cap).
-    pub fn on_call(mut self, sink: impl Fn(&ConnectorCall<'_>) + Send + Sync + 'static) -> Self {
-        self.on_call = Some(Arc::new(sink));
+    /// Let `interceptor` watch every connector call of this run as it
+    /// starts and finishes, and refuse any of them (see [`Interceptor`]).
+    /// Interceptors given one after another see each call in that order;
+    /// the first to refuse it stops it.
+    pub fn intercept(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
+        self.interceptors.push(interceptor);
         self
     }
 
@@ -177,6 +181,7 @@ impl Execution {
 /// An execution that passed its checks: what the guest is asked to run, and
 /// the state the run's store starts from.
 pub(crate) struct Prepared {
+    pub(crate) run: Arc<RunScope>,
     pub(crate) request: bindings::Request,
     pub(crate) state: RunState,
     pub(crate) limits: Limits,
@@ -185,8 +190,8 @@ pub(crate) struct Prepared {
 impl Execution {
     /// Check this execution against a runtime whose memory cap is at most
     /// `max_memory_bytes`, and turn it into the guest's request and the
-    /// run's starting state.
-    pub(crate) fn prepare(self, max_memory_bytes: u64) -> Result<Prepared> {
+    /// starting state of a run that starts at `started`.
+    pub(crate) fn prepare(self, max_memory_bytes: u64, started: Instant) -> Result<Prepared> {
         self.check_sizes(max_memory_bytes)?;
         self.check_global_names()?;
         self.check_document_keys()?;
@@ -198,7 +203,7 @@ impl Execution {
             globals,
             documents,
             on_log,
-            on_call,
+            interceptors,
         } = self;
         let (places, documents) = place_documents(documents);
         let request = bindings::Request {
@@ -224,8 +229,17 @@ impl Execution {
             documents: places,
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
-        let state = RunState::new(grants, documents, &limits, on_log, on_call);
+        let run = Arc::new(RunScope::new(started + limits.timeout));
+        let state = RunState::new(
+            Arc::clone(&run),
+            grants,
+            documents,
+            &limits,
+            on_log,
+            interceptors.into(),
+        );
         Ok(Prepared {
+            run,
             request,
             state,
             limits,

@@ -16,17 +16,19 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::{Id, JoinSet};
+use tracing::Instrument;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 use crate::bindings::codemode::sandbox::{catalog, documents};
-use crate::connector::Connector;
+use crate::call::{CallContext, CallFinished, Interceptor, RunScope};
+use crate::connector::ConnectorError;
 use crate::document::Document;
 use crate::grants::Grants;
 use crate::limits::Limits;
@@ -36,21 +38,6 @@ use crate::redact::Secrets;
 
 /// Receives each console line as the script writes it.
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
-
-/// Receives each connector call as it starts.
-pub type CallSink = Arc<dyn Fn(&ConnectorCall<'_>) + Send + Sync>;
-
-/// A connector call the runtime has checked and is starting.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ConnectorCall<'a> {
-    /// The connector's global name.
-    pub connector: &'a str,
-    /// The method, by the connector's own name for it.
-    pub method: &'a str,
-    /// The arguments.
-    pub arguments: &'a Value,
-}
 
 type Reply = Result<String, CallError>;
 
@@ -73,11 +60,12 @@ pub(crate) struct RunState {
 
 impl RunState {
     pub(crate) fn new(
+        scope: Arc<RunScope>,
         grants: Arc<Grants>,
         documents: Vec<Arc<Document>>,
         limits: &Limits,
         sink: Option<LogSink>,
-        on_call: Option<CallSink>,
+        interceptors: Arc<[Arc<dyn Interceptor>]>,
     ) -> Self {
         let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
         Self {
@@ -103,8 +91,9 @@ impl RunState {
                 in_flight: JoinSet::new(),
                 handles: HashMap::new(),
                 next_handle: 0,
-                on_call,
-                for_run: HashMap::new(),
+                scope,
+                interceptors,
+                occurrences: HashMap::new(),
             },
             console: Console {
                 entries: Vec::new(),
@@ -186,9 +175,20 @@ pub(crate) struct Calls {
     in_flight: JoinSet<Reply>,
     handles: HashMap<Id, u32>,
     next_handle: u32,
-    on_call: Option<CallSink>,
-    /// What [`Connector::for_run`] gave for this run, by connector name.
-    for_run: HashMap<String, Arc<dyn Connector>>,
+    /// The run, as each call's [`CallContext`] refers to it.
+    scope: Arc<RunScope>,
+    /// What watches every call, in order.
+    interceptors: Arc<[Arc<dyn Interceptor>]>,
+    /// How many calls each method has had, by namespace and method.
+    occurrences: HashMap<String, HashMap<String, u32>>,
+}
+
+impl Drop for Calls {
+    /// The run is over: calls still running hear it through their
+    /// [`CallContext::cancelled`] before the tasks are dropped.
+    fn drop(&mut self) {
+        self.scope.end();
+    }
 }
 
 fn call_error(code: &str, message: String) -> CallError {
@@ -196,6 +196,89 @@ fn call_error(code: &str, message: String) -> CallError {
         code: code.into(),
         message,
     }
+}
+
+/// A connector's (or an interceptor's) error as the script gets it, with
+/// every secret redacted from its code and message.
+fn connector_error(error: &ConnectorError, secrets: &Secrets) -> CallError {
+    CallError {
+        code: secrets.redact(error.code()).into_owned(),
+        message: secrets.redact(error.message()).into_owned(),
+    }
+}
+
+/// Tells the interceptors how a call ended: when it does, or, when the call
+/// is dropped first (its run ended), that it was cancelled.
+struct FinishGuard<'a> {
+    interceptors: &'a [Arc<dyn Interceptor>],
+    call: &'a CallContext,
+    started: Instant,
+    told: bool,
+}
+
+impl<'a> FinishGuard<'a> {
+    fn new(interceptors: &'a [Arc<dyn Interceptor>], call: &'a CallContext) -> Self {
+        Self {
+            interceptors,
+            call,
+            started: Instant::now(),
+            told: interceptors.is_empty(),
+        }
+    }
+
+    fn finished(&mut self, reply: &Reply) {
+        if self.told {
+            return;
+        }
+        self.told = true;
+        let error;
+        let result = match reply {
+            Ok(json) => Ok(json.len()),
+            Err(CallError { code, message }) => {
+                error = ConnectorError::with_code(code.as_str(), message.as_str());
+                Err(&error)
+            }
+        };
+        self.tell(result);
+    }
+
+    fn tell(&self, result: Result<usize, &ConnectorError>) {
+        let finished = CallFinished {
+            duration: self.started.elapsed(),
+            result,
+        };
+        for interceptor in self.interceptors {
+            interceptor.finish(self.call, &finished);
+        }
+    }
+}
+
+impl Drop for FinishGuard<'_> {
+    fn drop(&mut self) {
+        if !self.told {
+            let cancelled = ConnectorError::with_code("cancelled", "the run ended first");
+            self.tell(Err(&cancelled));
+        }
+    }
+}
+
+/// Count a call of `method` under `namespace` in `occurrences`: the
+/// how-manieth it is, from 1.
+fn occurrence(
+    occurrences: &mut HashMap<String, HashMap<String, u32>>,
+    namespace: &str,
+    method: &str,
+) -> u32 {
+    let methods = match occurrences.get_mut(namespace) {
+        Some(methods) => methods,
+        None => occurrences.entry(namespace.to_owned()).or_default(),
+    };
+    let count = match methods.get_mut(method) {
+        Some(count) => count,
+        None => methods.entry(method.to_owned()).or_default(),
+    };
+    *count = count.saturating_add(1);
+    *count
 }
 
 impl Calls {
@@ -232,55 +315,64 @@ impl Calls {
             }
         };
 
-        if let Some(on_call) = &self.on_call {
-            on_call(&ConnectorCall {
-                connector,
-                method: original,
-                arguments: &args,
-            });
-        }
-        let connector = match self.for_run.get(connector) {
-            Some(scoped) => Arc::clone(scoped),
-            None => {
-                let granted = grant.connector();
-                let scoped = granted.for_run().unwrap_or_else(|| Arc::clone(granted));
-                self.for_run
-                    .insert(connector.to_owned(), Arc::clone(&scoped));
-                scoped
-            }
-        };
-        let method = original.to_owned();
+        let call = CallContext::new(
+            &self.scope,
+            connector,
+            original,
+            occurrence(&mut self.occurrences, connector, original),
+        );
+        let span = tracing::debug_span!(
+            "codemode.call",
+            run = %call.run,
+            namespace = %call.namespace,
+            method = %call.method,
+            occurrence = call.occurrence,
+        );
+        let connector = Arc::clone(grant.connector());
+        let interceptors = Arc::clone(&self.interceptors);
         let reply_bytes = self.reply_bytes;
         let secrets = self.grants.secrets().clone();
         let permit = Arc::clone(&self.slots).try_acquire_owned();
         let slots = Arc::clone(&self.slots);
-        let mut call: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(async move {
-            let _permit = match permit {
-                Ok(permit) => permit,
-                // The semaphore is never closed.
-                Err(_) => slots
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| call_error("connector", "cancelled".into()))?,
-            };
-            // Nothing a connector hands back enters the sandbox unredacted.
-            match connector.call(&method, args).await {
-                Ok(reply) if nesting::deeper_than(&reply, MAX_REPLY_DEPTH) => {
-                    nesting::drop_flat(reply);
-                    Err(call_error(
-                        "reply-too-large",
-                        format!(
-                            "the reply of `{method}` is nested more than {MAX_REPLY_DEPTH} levels deep"
-                        ),
-                    ))
+        let call = async move {
+            let mut finish = FinishGuard::new(&interceptors, &call);
+            let reply: Reply = async {
+                for interceptor in interceptors.iter() {
+                    interceptor
+                        .start(&call, &args)
+                        .await
+                        .map_err(|error| connector_error(&error, &secrets))?;
                 }
-                Ok(reply) => encode_reply(&reply, &secrets, reply_bytes, &method),
-                Err(error) => Err(call_error(
-                    "connector",
-                    secrets.redact(error.message()).into_owned(),
-                )),
+                let _permit = match permit {
+                    Ok(permit) => permit,
+                    // The semaphore is never closed.
+                    Err(_) => slots
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| call_error("cancelled", "the run ended".into()))?,
+                };
+                // Nothing a connector hands back enters the sandbox unredacted.
+                match connector.call(&call, args).await {
+                    Ok(reply) if nesting::deeper_than(&reply, MAX_REPLY_DEPTH) => {
+                        nesting::drop_flat(reply);
+                        Err(call_error(
+                            "reply-too-large",
+                            format!(
+                                "the reply of `{}` is nested more than {MAX_REPLY_DEPTH} levels deep",
+                                call.method
+                            ),
+                        ))
+                    }
+                    Ok(reply) => encode_reply(&reply, &secrets, reply_bytes, &call.method),
+                    Err(error) => Err(connector_error(&error, &secrets)),
+                }
             }
-        });
+            .await;
+            finish.finished(&reply);
+            reply
+        }
+        .instrument(span);
+        let mut call: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(call);
 
         // Answer at once when the connector does not need to wait.
         if let Poll::Ready(reply) = call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
@@ -522,7 +614,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::connector::{ConnectorError, MethodDescription};
+    use crate::connector::{Connector, ConnectorError, MethodDescription};
 
     struct Echo(Vec<MethodDescription>);
 
@@ -531,7 +623,7 @@ mod tests {
         fn methods(&self) -> &[MethodDescription] {
             &self.0
         }
-        async fn call(&self, _: &str, args: Value) -> Result<Value, ConnectorError> {
+        async fn call(&self, _: &CallContext, args: Value) -> Result<Value, ConnectorError> {
             Ok(args)
         }
     }
@@ -546,7 +638,8 @@ mod tests {
             connector_calls: 20,
             ..Limits::default()
         };
-        RunState::new(grants, Vec::new(), &limits, None, None)
+        let run = Arc::new(RunScope::new(Instant::now() + limits.timeout));
+        RunState::new(run, grants, Vec::new(), &limits, None, Arc::new([]))
     }
 
     fn start(state: &mut RunState, connector: &str, method: &str, args: &str) -> Reply {

@@ -6,7 +6,9 @@
 //! use std::sync::Arc;
 //!
 //! use async_trait::async_trait;
-//! use codemode_runtime::{Connector, ConnectorError, Execution, Grants, MethodDescription, Runtime};
+//! use codemode_runtime::{
+//!     CallContext, Connector, ConnectorError, Execution, Grants, MethodDescription, Runtime,
+//! };
 //! use serde_json::{Value, json};
 //!
 //! struct Weather(Vec<MethodDescription>);
@@ -16,7 +18,7 @@
 //!     fn methods(&self) -> &[MethodDescription] {
 //!         &self.0
 //!     }
-//!     async fn call(&self, _method: &str, args: Value) -> Result<Value, ConnectorError> {
+//!     async fn call(&self, _call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
 //!         Ok(json!({ "city": args["city"], "celsius": 21 }))
 //!     }
 //! }
@@ -66,6 +68,7 @@
 //! are errors naming where in the result they sit.
 
 mod bindings;
+mod call;
 mod connector;
 mod discovery;
 mod document;
@@ -81,12 +84,13 @@ mod outcome;
 mod redact;
 mod runtime;
 
+pub use call::{CallContext, CallFinished, Interceptor, RunId};
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use document::Document;
 pub use error::{Error, Result};
 pub use execution::{Execution, Language};
 pub use grants::Grants;
-pub use host::{CallSink, ConnectorCall, LogSink};
+pub use host::LogSink;
 pub use limits::Limits;
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -199,22 +200,28 @@ impl Runtime {
     ///
     /// Dropping the future stops the run and its connector calls.
     pub async fn execute(&self, execution: Execution) -> Result<Outcome> {
+        let started = Instant::now();
         let Prepared {
+            run,
             request,
             state,
             limits,
-        } = execution.prepare(self.max_memory_bytes)?;
-        let started = Instant::now();
-        let mut store = self.store(state, &limits, started)?;
-        let ending = self.run(&mut store, &request, &limits).await?;
-        let fuel_left = store.get_fuel().unwrap_or(0);
-        Ok(finish::outcome(
-            ending,
-            store.into_data(),
-            fuel_left,
-            &limits,
-            started,
-        ))
+        } = execution.prepare(self.max_memory_bytes, started)?;
+        let span = tracing::info_span!("codemode.run", run = %run.id());
+        async move {
+            let mut store = self.store(state, &limits, started)?;
+            let ending = self.run(&mut store, &request, &limits).await?;
+            let fuel_left = store.get_fuel().unwrap_or(0);
+            Ok(finish::outcome(
+                ending,
+                store.into_data(),
+                fuel_left,
+                &limits,
+                started,
+            ))
+        }
+        .instrument(span)
+        .await
     }
 
     /// A fresh store for one run: its fuel, its memory limiter, and its

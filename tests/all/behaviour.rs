@@ -8,16 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use codemode_runtime::{
-    Connector, ConnectorError, Error, ErrorKind, Execution, GUEST_COMPONENT, Grants, LogEntry,
-    LogLevel, MethodDescription, Outcome, Runtime,
+    Error, ErrorKind, Execution, GUEST_COMPONENT, Grants, LogEntry, LogLevel, Outcome, Runtime,
 };
 use serde_json::json;
 
-use crate::support::{TestConnector, limits, run, run_with, test_grants};
-
-fn assert_ok(outcome: &Outcome) {
-    assert!(outcome.ok(), "the run failed: {outcome:#?}");
-}
+use crate::support::{TestConnector, assert_ok, limits, run, run_with, test_grants};
 
 fn texts(outcome: &Outcome) -> Vec<&str> {
     outcome
@@ -617,109 +612,4 @@ async fn a_global_cannot_take_a_used_or_invalid_name() {
             other => panic!("{name} was not refused: {other:?}"),
         }
     }
-}
-
-#[tokio::test]
-async fn each_connector_call_is_reported_as_it_starts() {
-    let connector = TestConnector::new();
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = Arc::clone(&seen);
-    let code = r#"
-        await test.echo({ n: 1 });
-        await test.echo({ n: 2 }).then(() => test.unknown?.());
-        try { await test.echo({ big: "x".repeat(2_000_000) }); } catch {}
-        "done"
-    "#;
-    let execution = Execution::new(code)
-        .grants(test_grants(&connector))
-        .on_call(move |call| {
-            sink.lock().expect("not poisoned").push(format!(
-                "{}.{} {}",
-                call.connector, call.method, call.arguments
-            ));
-        });
-    let outcome = run_with(execution).await;
-    assert_ok(&outcome);
-    // The oversized call was refused before it started, so it is not reported.
-    assert_eq!(
-        *seen.lock().expect("not poisoned"),
-        [r#"test.echo {"n":1}"#, r#"test.echo {"n":2}"#]
-    );
-}
-
-/// A connector whose runs each count their own calls, through
-/// `Connector::for_run`.
-struct PerRun {
-    methods: Vec<MethodDescription>,
-    runs: std::sync::atomic::AtomicUsize,
-}
-
-struct RunCounter {
-    methods: Vec<MethodDescription>,
-    run: usize,
-    calls: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Connector for PerRun {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.methods
-    }
-    async fn call(
-        &self,
-        _: &str,
-        _: serde_json::Value,
-    ) -> Result<serde_json::Value, ConnectorError> {
-        Err(ConnectorError::new("calls go to the run's own connector"))
-    }
-    fn for_run(&self) -> Option<Arc<dyn Connector>> {
-        Some(Arc::new(RunCounter {
-            methods: self.methods.clone(),
-            run: self.runs.fetch_add(1, Ordering::SeqCst) + 1,
-            calls: Default::default(),
-        }))
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for RunCounter {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.methods
-    }
-    async fn call(
-        &self,
-        _: &str,
-        _: serde_json::Value,
-    ) -> Result<serde_json::Value, ConnectorError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(json!({ "run": self.run, "call": call }))
-    }
-}
-
-#[tokio::test]
-async fn a_connector_can_keep_state_for_one_run() -> Result<()> {
-    let connector: Arc<dyn Connector> = Arc::new(PerRun {
-        methods: vec![MethodDescription::new("count", "counts this run's calls")],
-        runs: Default::default(),
-    });
-    let grants = Arc::new(Grants::new().grant("counter", connector)?);
-    let code = "const a = await counter.count(); const [b, c] = await Promise.all([counter.count(), counter.count()]); [a, b, c]";
-    for run in 1..=2 {
-        let outcome = run_with(Execution::new(code).grants(Arc::clone(&grants))).await;
-        assert_ok(&outcome);
-        let mut calls: Vec<u64> = outcome
-            .result
-            .as_ref()
-            .and_then(|r| r.as_array())
-            .into_iter()
-            .flatten()
-            .map(|reply| {
-                assert_eq!(reply["run"], run, "{reply}");
-                reply["call"].as_u64().unwrap_or(0)
-            })
-            .collect();
-        calls.sort_unstable();
-        assert_eq!(calls, [1, 2, 3], "run {run}");
-    }
-    Ok(())
 }

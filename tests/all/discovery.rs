@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use codemode_runtime::{
-    Connector, ConnectorError, ErrorKind, Execution, Grants, MethodDescription,
+    CallContext, Connector, ConnectorError, ErrorKind, Execution, Grants, MethodDescription,
 };
 use serde_json::{Value, json};
 
@@ -64,7 +64,8 @@ impl Connector for Tracker {
         &self.methods
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         self.called
             .lock()
             .expect("not poisoned")
@@ -275,7 +276,8 @@ impl Connector for Many {
         &self.0
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         Ok(json!({ "method": method, "args": args }))
     }
 }

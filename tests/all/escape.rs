@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use codemode_runtime::{
-    Connector, ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel,
-    MethodDescription, Outcome, Runtime, RuntimeConfig,
+    CallContext, Connector, ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits,
+    LogLevel, MethodDescription, Outcome, Runtime, RuntimeConfig,
 };
 use serde_json::{Value, json};
 
@@ -912,7 +912,7 @@ impl Connector for Catalog {
     fn methods(&self) -> &[MethodDescription] {
         &self.0
     }
-    async fn call(&self, _: &str, _: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, _call: &CallContext, _: Value) -> Result<Value, ConnectorError> {
         Err(ConnectorError::new("not called"))
     }
 }

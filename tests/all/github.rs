@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use codemode_runtime::{CallContext, Connector, ConnectorError, MethodDescription};
 use codemode_typescript::openapi::Spec;
 use serde_json::Value;
 
@@ -47,7 +47,8 @@ impl Connector for GithubCatalog {
         &self.methods
     }
 
-    async fn call(&self, method: &str, _args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         Err(ConnectorError::new(format!(
             "`{method}` is only described here, not callable"
         )))

@@ -3,6 +3,7 @@
 
 mod behaviour;
 mod cli;
+mod connectors;
 mod deadline;
 mod descriptions;
 mod discovery;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use codemode_runtime::{
-    Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome, Runtime,
+    CallContext, Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome,
+    Runtime,
 };
 use serde_json::{Value, json};
 
@@ -25,6 +26,11 @@ pub async fn run_with(execution: Execution) -> Outcome {
     RUNTIME.execute(execution).await.expect("the run starts")
 }
 
+/// Fail the test, showing the outcome, unless the run succeeded.
+pub fn assert_ok(outcome: &Outcome) {
+    assert!(outcome.ok(), "the run failed: {outcome:#?}");
+}
+
 /// Limits with one change applied.
 pub fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
     let mut limits = Limits::default();
@@ -38,8 +44,8 @@ pub fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
 /// - `sleep({ ms, value })`: replies `value` after `ms` milliseconds.
 /// - `big({ bytes })`: replies with a string of `bytes` characters.
 /// - `deep({ depth })`: replies with `1` inside `depth` nested arrays.
-/// - `fail({ message })`: fails with `message`.
-/// - `never()`: never replies.
+/// - `fail({ message, code? })`: fails with `message` (and `code`).
+/// - `never()`: never replies; counts in `cancelled` when its run ends.
 ///
 /// It counts calls, and the most calls it saw running at once.
 #[derive(Default)]
@@ -48,6 +54,9 @@ pub struct TestConnector {
     pub calls: AtomicUsize,
     running: AtomicUsize,
     pub max_running: AtomicUsize,
+    /// `never` calls whose run has ended (told through the call's
+    /// cancellation token).
+    pub cancelled: Arc<AtomicUsize>,
 }
 
 impl TestConnector {
@@ -69,7 +78,8 @@ impl Connector for TestConnector {
         &self.methods
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         self.calls.fetch_add(1, Ordering::SeqCst);
         let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_running.fetch_max(running, Ordering::SeqCst);
@@ -95,10 +105,21 @@ impl Connector for TestConnector {
                 }
                 Ok(value)
             }
-            "fail" => Err(ConnectorError::new(
-                args["message"].as_str().unwrap_or("failed"),
-            )),
-            "never" => std::future::pending().await,
+            "fail" => {
+                let message = args["message"].as_str().unwrap_or("failed");
+                Err(match args["code"].as_str() {
+                    Some(code) => ConnectorError::with_code(code, message),
+                    None => ConnectorError::new(message),
+                })
+            }
+            "never" => {
+                let (token, cancelled) = (call.cancelled.clone(), Arc::clone(&self.cancelled));
+                tokio::spawn(async move {
+                    token.cancelled().await;
+                    cancelled.fetch_add(1, Ordering::SeqCst);
+                });
+                std::future::pending().await
+            }
             other => Err(ConnectorError::new(format!("no method {other}"))),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, MethodDescription, Secrets};
+use codemode_runtime::{CallContext, Connector, ConnectorError, MethodDescription, Secrets};
 use rmcp::ServiceError;
 use rmcp::model::{CallToolRequestParams, Tool};
 use serde_json::Value;
@@ -157,7 +157,8 @@ impl Connector for McpConnector {
         &self.methods
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         let session = self.session().await?;
         let mut request = CallToolRequestParams::new(method.to_owned());
         match args {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, MethodDescription};
+use codemode_runtime::{CallContext, Connector, ConnectorError, MethodDescription};
 use serde_json::Value;
 
 /// A connector that `search` code can find and describe but not call.
@@ -33,7 +33,8 @@ impl Connector for CatalogOnly {
         self.inner.declaration(namespace, method)
     }
 
-    async fn call(&self, method: &str, _args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         Err(ConnectorError::new(format!(
             "`search` code finds operations but cannot call them: call `{}.{method}` from the `execute` tool",
             self.namespace

@@ -12,8 +12,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use async_trait::async_trait;
+use codemode_runtime::{CallContext, ConnectorError, Interceptor};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -75,5 +78,14 @@ impl Progress {
         if offered >= MAX_PROGRESS_NOTIFICATIONS || self.queue.try_send(message()).is_err() {
             self.counts.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// Each connector call is progress as it starts.
+#[async_trait]
+impl Interceptor for Progress {
+    async fn start(&self, call: &CallContext, _: &Value) -> Result<(), ConnectorError> {
+        self.report(|| format!("call {}.{}", call.namespace, call.method));
+        Ok(())
     }
 }

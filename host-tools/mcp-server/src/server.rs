@@ -213,9 +213,7 @@ impl CodeModeServer {
                 .on_log(move |entry| {
                     lines.report(|| format!("{}: {}", entry.level.as_str(), entry.text));
                 })
-                .on_call(move |call| {
-                    progress.report(|| format!("call {}.{}", call.connector, call.method));
-                });
+                .intercept(Arc::new(progress));
         }
         match inner.runtime.execute(execution).await {
             Ok(outcome) => tool_result(&outcome, inner.options.max_output_tokens, &inner.counter),

@@ -2,9 +2,9 @@
 //! per operation of its description, plus `request` for anything else.
 //!
 //! The connector is built once per API (the description parsed, the HTTP
-//! client and its limits set up) and shared by every run; each run gets its
-//! own view through [`Connector::for_run`], which counts that run's
-//! requests against `requestsPerRun`.
+//! client and its limits set up) and shared by every run; each run counts
+//! its own requests against `requestsPerRun`, in state that lives in the run
+//! ([`CallContext::run_local`]).
 //!
 //! Once set up, it keeps the description only as the [`Document`] scripts
 //! read (`spec.<namespace>` in `search`), and takes an operation's part of
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
-use codemode_runtime::{Connector, ConnectorError, Document, MethodDescription};
+use codemode_runtime::{CallContext, Connector, ConnectorError, Document, MethodDescription};
 use codemode_typescript::openapi::{REQUEST, Spec};
 use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::{Value, json};
@@ -69,10 +69,11 @@ pub enum BuildError {
 /// An HTTP API described with OpenAPI, as a connector.
 pub struct OpenApiConnector {
     api: Arc<Api>,
-    /// Requests made through this view: a run's own, or (called directly,
-    /// outside a runtime) all of them.
-    requests: AtomicU32,
 }
+
+/// The requests one run has made to one API.
+#[derive(Default)]
+struct RunRequests(AtomicU32);
 
 /// What every run shares.
 struct Api {
@@ -177,7 +178,6 @@ impl OpenApiConnector {
                 methods,
                 operations,
             }),
-            requests: AtomicU32::new(0),
         })
     }
 
@@ -240,13 +240,19 @@ impl Connector for OpenApiConnector {
         &self.api.methods
     }
 
-    async fn call(&self, method: &str, args: Value) -> Result<Value, ConnectorError> {
+    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
+        let method: &str = &call.method;
         let api = &self.api;
         let fail = |message: String| {
             ConnectorError::new(format!("`{}.{method}`: {message}", api.namespace))
         };
         let cap = api.http.limits.requests_per_run;
-        if self.requests.fetch_add(1, Ordering::SeqCst) >= cap {
+        if call
+            .run_local::<RunRequests>()
+            .0
+            .fetch_add(1, Ordering::SeqCst)
+            >= cap
+        {
             return Err(fail(format!(
                 "this run has made its {cap} requests to `{}` (the API's `limits.requestsPerRun`)",
                 api.namespace
@@ -292,13 +298,6 @@ impl Connector for OpenApiConnector {
 
     fn document(&self) -> Option<Arc<Document>> {
         Some(Arc::clone(&self.api.document))
-    }
-
-    fn for_run(&self) -> Option<Arc<dyn Connector>> {
-        Some(Arc::new(Self {
-            api: Arc::clone(&self.api),
-            requests: AtomicU32::new(0),
-        }))
     }
 }
 

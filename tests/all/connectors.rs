@@ -1,0 +1,302 @@
+//! The connector call path as the host sees it: interceptors watching each
+//! call start and finish and refusing some, what a connector is told about
+//! each call, and state that lasts one run.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use codemode_runtime::{
+    CallContext, CallFinished, Connector, ConnectorError, Execution, Grants, Interceptor,
+    MethodDescription,
+};
+use serde_json::{Value, json};
+
+use crate::support::{TestConnector, assert_ok, run_with, test_grants};
+
+/// Records every start and finish it sees, as text, and refuses the calls
+/// whose arguments have `"refuse": true`.
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<String>>,
+    runs: Mutex<Vec<u64>>,
+}
+
+impl Recorder {
+    fn events(&self) -> Vec<String> {
+        self.events.lock().expect("not poisoned").clone()
+    }
+}
+
+#[async_trait]
+impl Interceptor for Recorder {
+    async fn start(&self, call: &CallContext, arguments: &Value) -> Result<(), ConnectorError> {
+        self.runs.lock().expect("not poisoned").push(call.run.get());
+        self.events.lock().expect("not poisoned").push(format!(
+            "start {}.{} #{} {arguments}",
+            call.namespace, call.method, call.occurrence
+        ));
+        if arguments["refuse"] == true {
+            return Err(ConnectorError::with_code(
+                "denied",
+                format!("`{}.{}` is not allowed here", call.namespace, call.method),
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(&self, call: &CallContext, finished: &CallFinished<'_>) {
+        let result = match finished.result {
+            Ok(bytes) => format!("{bytes} bytes"),
+            Err(error) => format!("{}: {}", error.code(), error.message()),
+        };
+        self.events.lock().expect("not poisoned").push(format!(
+            "finish {}.{} #{} {result}",
+            call.namespace, call.method, call.occurrence
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_interceptor_refuses_a_call_and_the_script_sees_its_code() {
+    let connector = TestConnector::new();
+    let recorder = Arc::new(Recorder::default());
+    let code = r#"
+        try {
+            await test.echo({ refuse: true });
+            "the call went through";
+        } catch (e) {
+            [e instanceof ConnectorError, e.name, e.code, e.message, e.connector, e.method]
+        }
+    "#;
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(recorder.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!([
+            true,
+            "ConnectorError",
+            "denied",
+            "`test.echo` is not allowed here",
+            "test",
+            "echo"
+        ]))
+    );
+    assert_eq!(
+        connector.calls.load(Ordering::SeqCst),
+        0,
+        "refused calls never reach the connector"
+    );
+    assert_eq!(
+        recorder.events(),
+        [
+            r#"start test.echo #1 {"refuse":true}"#,
+            "finish test.echo #1 denied: `test.echo` is not allowed here",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_call_of_a_promise_all_is_seen_starting_and_finishing() {
+    let connector = TestConnector::new();
+    let recorder = Arc::new(Recorder::default());
+    let code = r#"
+        const replies = await Promise.all([
+            test.sleep({ ms: 30, value: "a" }),
+            test.echo({ value: "b" }),
+            test.sleep({ ms: 10, value: "c" }),
+            test.fail({ message: "no", code: "not-found" }).catch((e) => e.code),
+        ]);
+        replies
+    "#;
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(recorder.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!(["a", { "value": "b" }, "c", "not-found"]))
+    );
+    let events = recorder.events();
+    let mut starts: Vec<_> = events.iter().filter(|e| e.starts_with("start")).collect();
+    starts.sort();
+    assert_eq!(
+        starts,
+        [
+            r#"start test.echo #1 {"value":"b"}"#,
+            r#"start test.fail #1 {"message":"no","code":"not-found"}"#,
+            r#"start test.sleep #1 {"ms":30,"value":"a"}"#,
+            r#"start test.sleep #2 {"ms":10,"value":"c"}"#,
+        ]
+    );
+    let mut finishes: Vec<_> = events.iter().filter(|e| e.starts_with("finish")).collect();
+    finishes.sort();
+    assert_eq!(
+        finishes,
+        [
+            r#"finish test.echo #1 13 bytes"#,
+            "finish test.fail #1 not-found: no",
+            r#"finish test.sleep #1 3 bytes"#,
+            r#"finish test.sleep #2 3 bytes"#,
+        ]
+    );
+    // They ran at once: all four started before either sleep finished.
+    let last_start = events.iter().rposition(|e| e.starts_with("start"));
+    let first_sleep_end = events
+        .iter()
+        .position(|e| e.starts_with("finish test.sleep"));
+    assert!(last_start < first_sleep_end, "{events:#?}");
+    let runs = recorder.runs.lock().expect("not poisoned").clone();
+    assert!(
+        runs.windows(2).all(|w| w[0] == w[1]),
+        "one run id: {runs:?}"
+    );
+}
+
+#[tokio::test]
+async fn calls_refused_by_the_host_are_not_started() {
+    let connector = TestConnector::new();
+    let recorder = Arc::new(Recorder::default());
+    let code = r#"
+        await test.echo({ n: 1 });
+        try { await test.echo({ big: "x".repeat(2_000_000) }); } catch {}
+        await test.echo({ n: 2 });
+        "done"
+    "#;
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(recorder.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    // The oversized call was refused before it started, so it is not seen.
+    assert_eq!(
+        recorder.events(),
+        [
+            r#"start test.echo #1 {"n":1}"#,
+            "finish test.echo #1 7 bytes",
+            r#"start test.echo #2 {"n":2}"#,
+            "finish test.echo #2 7 bytes",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_call_cut_off_by_the_end_of_its_run_finishes_cancelled() {
+    let connector = TestConnector::new();
+    let recorder = Arc::new(Recorder::default());
+    // The run ends with the call still waiting.
+    let code = "test.never(); 'done'";
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(recorder.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    // The task is dropped on a worker thread; give it a moment.
+    for _ in 0..200 {
+        if recorder.events().len() == 2 && connector.cancelled.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        recorder.events(),
+        [
+            "start test.never #1 {}",
+            "finish test.never #1 cancelled: the run ended first",
+        ]
+    );
+    assert_eq!(
+        connector.cancelled.load(Ordering::SeqCst),
+        1,
+        "the connector heard through its token that the run ended"
+    );
+}
+
+#[tokio::test]
+async fn interceptors_see_calls_in_order_and_the_first_refusal_stops_it() {
+    let connector = TestConnector::new();
+    let (first, second) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
+    let code = "await test.echo({ n: 1 }); await test.echo({ refuse: true }).catch((e) => e.code)";
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(first.clone())
+        .intercept(second.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!("denied")));
+    let starts = |recorder: &Recorder| {
+        recorder
+            .events()
+            .into_iter()
+            .filter(|e| e.starts_with("start"))
+            .count()
+    };
+    assert_eq!((starts(&first), starts(&second)), (2, 1));
+    // Both hear how each call ended.
+    assert_eq!(first.events().len() - 2, second.events().len() - 1);
+}
+
+/// Counts, in each run, the calls made to it: state kept with
+/// `CallContext::run_local`.
+struct PerRun {
+    methods: Vec<MethodDescription>,
+    runs: AtomicUsize,
+}
+
+/// One run's count, and which run it was.
+#[derive(Default)]
+struct RunCount {
+    run: std::sync::OnceLock<usize>,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Connector for PerRun {
+    fn methods(&self) -> &[MethodDescription] {
+        &self.methods
+    }
+    async fn call(&self, call: &CallContext, _: Value) -> Result<Value, ConnectorError> {
+        let count = call.run_local::<RunCount>();
+        let run = *count
+            .run
+            .get_or_init(|| self.runs.fetch_add(1, Ordering::SeqCst) + 1);
+        let calls = count.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(json!({ "run": run, "call": calls }))
+    }
+}
+
+#[tokio::test]
+async fn a_connector_can_keep_state_for_one_run() -> Result<()> {
+    let connector: Arc<dyn Connector> = Arc::new(PerRun {
+        methods: vec![MethodDescription::new("count", "counts this run's calls")],
+        runs: AtomicUsize::new(0),
+    });
+    // Under two namespaces, the same connector keeps two states a run.
+    let grants = Arc::new(
+        Grants::new()
+            .grant("counter", Arc::clone(&connector))?
+            .grant("other", connector)?,
+    );
+    let code = "const a = await counter.count(); const [b, c] = await Promise.all([counter.count(), counter.count()]); const d = await other.count(); [a, b, c, d]";
+    for run in 1..=2 {
+        let outcome = run_with(Execution::new(code).grants(Arc::clone(&grants))).await;
+        assert_ok(&outcome);
+        let replies = outcome.result.expect("a result");
+        let mut calls: Vec<u64> = (0..3)
+            .map(|i| {
+                assert_eq!(replies[i]["run"], 2 * run - 1, "{replies}");
+                replies[i]["call"].as_u64().unwrap_or(0)
+            })
+            .collect();
+        calls.sort_unstable();
+        assert_eq!(calls, [1, 2, 3], "run {run}");
+        assert_eq!(replies[3], json!({ "run": 2 * run, "call": 1 }));
+    }
+    Ok(())
+}
