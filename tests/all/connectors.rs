@@ -10,7 +10,7 @@ use anyhow::Result;
 use async_trait::async_trait;
 use codemode_runtime::{
     CallContext, CallFinished, Connector, ConnectorError, Execution, Grants, Interceptor,
-    MethodDescription,
+    MethodDescription, Outcome,
 };
 use serde_json::{Value, json};
 
@@ -59,10 +59,21 @@ impl Interceptor for Recorder {
     }
 }
 
-#[tokio::test]
-async fn an_interceptor_refuses_a_call_and_the_script_sees_its_code() {
+/// Run `code` with the test connector and a [`Recorder`]; the run must
+/// succeed.
+async fn run_recorded(code: &str) -> (Arc<TestConnector>, Arc<Recorder>, Outcome) {
     let connector = TestConnector::new();
     let recorder = Arc::new(Recorder::default());
+    let execution = Execution::new(code)
+        .grants(test_grants(&connector))
+        .intercept(recorder.clone());
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    (connector, recorder, outcome)
+}
+
+#[tokio::test]
+async fn an_interceptor_refuses_a_call_and_the_script_sees_its_code() {
     let code = r#"
         try {
             await test.echo({ refuse: true });
@@ -71,11 +82,7 @@ async fn an_interceptor_refuses_a_call_and_the_script_sees_its_code() {
             [e instanceof ConnectorError, e.name, e.code, e.message, e.connector, e.method]
         }
     "#;
-    let execution = Execution::new(code)
-        .grants(test_grants(&connector))
-        .intercept(recorder.clone());
-    let outcome = run_with(execution).await;
-    assert_ok(&outcome);
+    let (connector, recorder, outcome) = run_recorded(code).await;
     assert_eq!(
         outcome.result,
         Some(json!([
@@ -103,8 +110,6 @@ async fn an_interceptor_refuses_a_call_and_the_script_sees_its_code() {
 
 #[tokio::test]
 async fn every_call_of_a_promise_all_is_seen_starting_and_finishing() {
-    let connector = TestConnector::new();
-    let recorder = Arc::new(Recorder::default());
     let code = r#"
         const replies = await Promise.all([
             test.sleep({ ms: 30, value: "a" }),
@@ -114,11 +119,7 @@ async fn every_call_of_a_promise_all_is_seen_starting_and_finishing() {
         ]);
         replies
     "#;
-    let execution = Execution::new(code)
-        .grants(test_grants(&connector))
-        .intercept(recorder.clone());
-    let outcome = run_with(execution).await;
-    assert_ok(&outcome);
+    let (_, recorder, outcome) = run_recorded(code).await;
     assert_eq!(
         outcome.result,
         Some(json!(["a", { "value": "b" }, "c", "not-found"]))
@@ -161,19 +162,13 @@ async fn every_call_of_a_promise_all_is_seen_starting_and_finishing() {
 
 #[tokio::test]
 async fn calls_refused_by_the_host_are_not_started() {
-    let connector = TestConnector::new();
-    let recorder = Arc::new(Recorder::default());
     let code = r#"
         await test.echo({ n: 1 });
         try { await test.echo({ big: "x".repeat(2_000_000) }); } catch {}
         await test.echo({ n: 2 });
         "done"
     "#;
-    let execution = Execution::new(code)
-        .grants(test_grants(&connector))
-        .intercept(recorder.clone());
-    let outcome = run_with(execution).await;
-    assert_ok(&outcome);
+    let (_, recorder, _) = run_recorded(code).await;
     // The oversized call was refused before it started, so it is not seen.
     assert_eq!(
         recorder.events(),
@@ -188,15 +183,9 @@ async fn calls_refused_by_the_host_are_not_started() {
 
 #[tokio::test]
 async fn a_call_cut_off_by_the_end_of_its_run_finishes_cancelled() {
-    let connector = TestConnector::new();
-    let recorder = Arc::new(Recorder::default());
     // The run ends with the call still waiting.
     let code = "test.never(); 'done'";
-    let execution = Execution::new(code)
-        .grants(test_grants(&connector))
-        .intercept(recorder.clone());
-    let outcome = run_with(execution).await;
-    assert_ok(&outcome);
+    let (connector, recorder, _) = run_recorded(code).await;
     // The task is dropped on a worker thread; give it a moment.
     for _ in 0..200 {
         if recorder.events().len() == 2 && connector.cancelled.load(Ordering::SeqCst) == 1 {
