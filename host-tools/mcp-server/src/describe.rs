@@ -9,7 +9,7 @@ use codemode_runtime::Limits;
 use rmcp::model::{JsonObject, Tool};
 use serde_json::json;
 
-use crate::output::TokenCounter;
+use crate::tokens::TokenCounter;
 
 /// One namespace, as the descriptions name it.
 pub(crate) struct Namespace {

@@ -24,11 +24,13 @@ mod output;
 mod progress;
 mod reply;
 mod server;
+mod tokens;
 mod transport;
 
 pub use describe::tool_list_tokens;
-pub use output::{Fitted, TokenCounter, fit};
+pub use output::{Fitted, fit};
 pub use server::{CodeModeServer, ServerError, ServerOptions};
+pub use tokens::TokenCounter;
 pub use transport::{HttpServer, MAX_STDIO_MESSAGE_BYTES, serve_stdio};
 
 /// The default budget of one tool result, in o200k tokens: about what

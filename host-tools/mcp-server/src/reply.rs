@@ -6,7 +6,8 @@ use codemode_runtime::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value, json};
 
-use crate::output::{TokenCounter, fit};
+use crate::output::fit;
+use crate::tokens::TokenCounter;
 
 /// The tool result for `outcome`: `isError` when the script failed.
 pub(crate) fn tool_result(

@@ -16,9 +16,9 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::catalog::CatalogOnly;
 use crate::describe::{self, EXECUTE, Namespace, SEARCH};
-use crate::output::TokenCounter;
 use crate::progress::Progress;
 use crate::reply::tool_result;
+use crate::tokens::TokenCounter;
 
 /// Why the server could not be set up.
 #[derive(Debug, thiserror::Error)]
