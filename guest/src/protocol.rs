@@ -27,9 +27,9 @@ use javy::quickjs::{
     Atom, Ctx, Exception, FromJs, Function, Object, Persistent, Proxy, Result, Value,
 };
 
-use crate::bindings::Failure;
 use crate::bindings::codemode::sandbox::catalog;
 use crate::bindings::codemode::sandbox::host::{self, LogLevel};
+use crate::bindings::{Failure, ScriptError};
 use crate::{clock, connectors, documents, web};
 
 /// Console levels by the name the prelude gives them; `native.logLevel`
@@ -295,14 +295,7 @@ pub(crate) enum Report {
     /// The run's result as JSON; none when it was `undefined`.
     Value(Option<String>),
     /// The script failed.
-    Failed {
-        failure: Failure,
-        name: String,
-        message: String,
-        line: Option<u32>,
-        column: Option<u32>,
-        stack: String,
-    },
+    Failed(ScriptError),
 }
 
 impl Hooks {
@@ -394,7 +387,7 @@ impl Hooks {
                 .unwrap_or_default()
         };
         let position = |key: &str| report.get::<_, Option<u32>>(key).ok().flatten();
-        Ok(Report::Failed {
+        Ok(Report::Failed(ScriptError {
             failure: usize::try_from(failure)
                 .ok()
                 .and_then(|failure| FAILURES.get(failure))
@@ -404,7 +397,7 @@ impl Hooks {
             line: position("line"),
             column: position("column"),
             stack: string("stack"),
-        })
+        }))
     }
 
     pub(crate) fn stringify<'js>(&self, ctx: &Ctx<'js>, value: Value<'js>) -> Result<Value<'js>> {

@@ -35,22 +35,7 @@ pub(crate) fn read(
             stack: String::new(),
         }),
         Report::Value(json) => Ok(json),
-        Report::Failed {
-            failure,
-            name,
-            message,
-            line,
-            column,
-            stack,
-        } => {
-            let mut error = ScriptError {
-                failure,
-                name,
-                message,
-                line,
-                column,
-                stack,
-            };
+        Report::Failed(mut error) => {
             if let Some(message) = unknown_method(code, &error) {
                 error.message = message;
             }
