@@ -59,6 +59,7 @@ fn github_search(c: &mut Criterion) {
         &ApiConfig::new(&spec).base_url("https://api.github.com"),
     )
     .expect("GitHub's description loads")
+    .description()
     .as_mcp_tools();
     eprintln!(
         "tools/list for GitHub's {} operations: codemode {} tokens ({} tools); one native tool per operation {} tokens",

@@ -20,8 +20,8 @@ mod github;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codemode_openapi::Spec;
 use codemode_runtime::{Connector, Execution, Grants, Language, Runtime};
-use codemode_typescript::openapi::Spec;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use crate::github::GithubCatalog;

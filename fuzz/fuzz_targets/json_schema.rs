@@ -1,7 +1,6 @@
 //! Arbitrary JSON as the JSON Schemas of a connector's methods (what an
 //! upstream MCP server sends in its tool list): turned into TypeScript
-//! declarations, a catalog in every format, and the runtime's own catalog
-//! of the grants. None of it may panic; time and memory are bounded by
+//! declarations and the runtime's catalog of the grants in every format. None of it may panic; time and memory are bounded by
 //! libFuzzer (`-timeout`, `-rss_limit_mb`; see `scripts/fuzz`).
 #![no_main]
 
@@ -9,9 +8,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use codemode_fuzz::json;
-use codemode_runtime::{CallContext, Connector, ConnectorError, Grants, MethodDescription};
-use codemode_typescript::catalog::{Catalog, Format};
-use codemode_typescript::declare::{Method, method_declaration, namespace_declaration};
+use codemode_runtime::{
+    CallContext, CatalogFormat, Connector, ConnectorError, Grants, MethodDescription,
+};
+use codemode_typescript::declare::{method_declaration, namespace_declaration};
+use codemode_typescript::names::Names;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -36,38 +37,31 @@ fuzz_target!(|data: &[u8]| {
     // The schema as input and output of methods whose names clash once
     // sanitized, and as the schema of each of its own members.
     let mut methods = vec![
-        Method::new("get-item", "Gets.", schema.clone(), Some(schema.clone())),
-        Method::new("get_item", "Gets again.", schema.clone(), None),
+        MethodDescription::new("get-item", "Gets.")
+            .input_schema(schema.clone())
+            .output_schema(schema.clone()),
+        MethodDescription::new("get_item", "Gets again.").input_schema(schema.clone()),
     ];
     if let Value::Object(members) = &schema {
         for (name, member) in members.iter().take(8) {
-            methods.push(Method::new(name.clone(), "", member.clone(), None));
+            methods.push(MethodDescription::new(name.clone(), "").input_schema(member.clone()));
         }
     }
-    namespace_declaration("ns", &methods);
-    for method in &methods {
-        method_declaration("ns", method);
-    }
-    let mut catalog = Catalog::new();
-    catalog.add_methods("ns", methods.clone());
-    for filter in [None, Some("item")] {
-        for format in [Format::Typescript, Format::Json, Format::Summary] {
-            catalog.render(format, filter);
-        }
-    }
-
-    let described = methods
-        .into_iter()
-        .map(|method| {
-            let description = MethodDescription::new(method.name, method.description)
-                .input_schema(method.input_schema);
-            match method.output_schema {
-                Some(output) => description.output_schema(output),
-                None => description,
-            }
-        })
+    let names = Names::new(methods.iter().map(|method| method.name.as_str()));
+    let named: Vec<(&str, &MethodDescription)> = methods
+        .iter()
+        .map(|method| (names.identifier(&method.name).unwrap_or(&method.name), method))
         .collect();
-    if let Ok(grants) = Grants::new().grant("ns", Arc::new(Described(described))) {
+    namespace_declaration("ns", &named);
+    for (identifier, method) in &named {
+        method_declaration("ns", identifier, method);
+    }
+    if let Ok(grants) = Grants::new().grant("ns", Arc::new(Described(methods))) {
         grants.catalog();
+        for query in [None, Some("item")] {
+            for format in [CatalogFormat::Typescript, CatalogFormat::Json, CatalogFormat::Summary] {
+                grants.render(format, query, 50);
+            }
+        }
     }
 });

@@ -1,5 +1,5 @@
 //! Arbitrary text (JSON or YAML) as an OpenAPI description: parsed, turned
-//! into TypeScript and a catalog, and loaded as an HTTP API connector, all
+//! into TypeScript and the runtime's catalog in every format, and loaded as an HTTP API connector, all
 //! on the host. None of it may panic, and each input's time and memory are
 //! bounded by libFuzzer (`-timeout`, `-rss_limit_mb`; see `scripts/fuzz`):
 //! nesting bombs, `$ref` cycles and huge enums included.
@@ -7,10 +7,8 @@
 
 use std::sync::Arc;
 
-use codemode_openapi::{ApiConfig, OpenApiConnector};
-use codemode_runtime::Connector;
-use codemode_typescript::catalog::{Catalog, Format};
-use codemode_typescript::openapi::Spec;
+use codemode_openapi::{ApiConfig, OpenApiConnector, OpenApiDescription, Spec};
+use codemode_runtime::{CatalogFormat, Connector, Grants};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,15 +23,18 @@ fuzz_target!(|data: &[u8]| {
     for operation in &operations {
         operation.input_schema();
         operation.output_schema();
-        spec.operation_declaration("api", operation);
+        operation.method();
+        spec.declaration("api", &[operation], false);
     }
     spec.schemas_for(&operations);
+    spec.declaration("api", &operations, true);
 
-    let mut catalog = Catalog::new();
-    catalog.add_openapi("api", spec.clone());
-    for filter in [None, Some("a"), Some("get")] {
-        for format in [Format::Typescript, Format::Json, Format::Summary] {
-            catalog.render(format, filter);
+    let described = Arc::new(OpenApiDescription::new("api", spec.clone()));
+    if let Ok(grants) = Grants::new().grant("api", described) {
+        for query in [None, Some("a"), Some("get")] {
+            for format in [CatalogFormat::Typescript, CatalogFormat::Json, CatalogFormat::Summary] {
+                grants.render(format, query, 50);
+            }
         }
     }
 
@@ -41,9 +42,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(connector) = OpenApiConnector::new("api", Arc::new(spec), &config) else {
         return;
     };
-    connector.as_mcp_tools();
+    connector.description().as_mcp_tools();
     for method in connector.methods() {
-        connector.declaration("api", &method.name);
+        connector.declaration("api", &[&method.name]);
     }
     connector.document();
 });

@@ -8,71 +8,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Serialize;
 use serde_json::Value;
+
+pub use codemode_typescript::MethodDescription;
 
 use crate::call::CallContext;
 use crate::document::Document;
-
-/// One method of a connector, as the script, the generated TypeScript and
-/// `codemode.search` see it. A name that is not a JavaScript identifier
-/// (`get-issue`) is called by its sanitized form (`get_issue`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct MethodDescription {
-    /// The name the script calls: `namespace.name(args)`.
-    pub name: String,
-    /// What the method does, for the agent.
-    pub description: String,
-    /// JSON Schema of the argument object.
-    pub input_schema: Value,
-    /// JSON Schema of the reply, when known.
-    pub output_schema: Option<Value>,
-    /// Where the method lives, for search: `GET /repos/{owner}/{repo}` for
-    /// an HTTP operation.
-    pub path: Option<String>,
-    /// Tags that group methods, for search.
-    pub tags: Vec<String>,
-}
-
-impl MethodDescription {
-    /// A method with a name and description, taking any object and returning
-    /// an unknown reply.
-    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: description.into(),
-            input_schema: serde_json::json!({ "type": "object" }),
-            output_schema: None,
-            path: None,
-            tags: Vec::new(),
-        }
-    }
-
-    /// Set the JSON Schema of the arguments.
-    pub fn input_schema(mut self, schema: Value) -> Self {
-        self.input_schema = schema;
-        self
-    }
-
-    /// Set the JSON Schema of the reply.
-    pub fn output_schema(mut self, schema: Value) -> Self {
-        self.output_schema = Some(schema);
-        self
-    }
-
-    /// Set where the method lives (`GET /repos/{owner}/{repo}`).
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-
-    /// Set the tags that group the method.
-    pub fn tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.tags = tags.into_iter().map(Into::into).collect();
-        self
-    }
-}
 
 /// Why a connector call failed; the script receives it as a rejected
 /// `ConnectorError` with this code and message.
@@ -146,14 +87,16 @@ pub trait Connector: Send + Sync + 'static {
     /// state that lasts the run ([`CallContext::run_local`]).
     async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError>;
 
-    /// The TypeScript declaration of `method` (a connector's own name for
-    /// it) under `namespace`, for `codemode.describe`, when the connector
-    /// has a better one than the runtime generates from the method's JSON
+    /// The TypeScript declaration of `methods` (the connector's own names
+    /// for them) under `namespace`, together in one `declare namespace`
+    /// block with the named types they need, when the connector has a
+    /// better one than the runtime generates from the methods' JSON
     /// Schemas: one from an OpenAPI description, say, whose schemas refer
-    /// to named types elsewhere in the document. Asked only when a script
-    /// describes the method.
-    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
-        let _ = (namespace, method);
+    /// to named types elsewhere in the document. Asked when a script
+    /// describes a method (one name) and when a catalog is rendered as
+    /// TypeScript ([`Grants::render`](crate::Grants::render)).
+    fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
+        let _ = (namespace, methods);
         None
     }
 

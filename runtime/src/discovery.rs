@@ -26,9 +26,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use codemode_typescript::catalog::first_sentence;
-use codemode_typescript::declare::{Method, method_declaration};
+use codemode_typescript::declare::{method_declaration, namespace_declaration};
 use serde_json::{Value, json};
+
+use crate::catalog::first_sentence;
 
 use crate::connector::{Connector, MethodDescription};
 
@@ -60,28 +61,28 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 /// One granted method.
-struct Entry {
-    namespace: String,
+pub(crate) struct Entry {
+    pub(crate) namespace: String,
     /// The name the script calls it by.
-    identifier: String,
+    pub(crate) identifier: String,
     connector: Arc<dyn Connector>,
     /// Its index in the connector's methods.
     index: usize,
 }
 
 impl Entry {
-    fn method(&self) -> Option<&MethodDescription> {
+    pub(crate) fn method(&self) -> Option<&MethodDescription> {
         self.connector.methods().get(self.index)
     }
 
-    fn qualified_name(&self) -> String {
+    pub(crate) fn qualified_name(&self) -> String {
         format!("{}.{}", self.namespace, self.identifier)
     }
 }
 
 /// The search index over every granted method.
 pub(crate) struct Discovery {
-    entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// Each word, with the entries it appears in and its best weight there.
     words: BTreeMap<String, Vec<(u32, f32)>>,
     /// The longest name `describe` finds, in bytes.
@@ -157,7 +158,7 @@ impl Discovery {
     }
 
     /// The entries matching `query`, best first, at most `limit`.
-    fn rank(&self, query: &str, limit: usize) -> Vec<&Entry> {
+    pub(crate) fn rank(&self, query: &str, limit: usize) -> Vec<&Entry> {
         let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
         let total = self.entries.len() as f32;
         let rarity = |postings: &[(u32, f32)]| (1.0 + total / postings.len() as f32).ln();
@@ -336,17 +337,8 @@ fn split_name(name: &str) -> (Option<&str>, &str) {
 /// One method as JSON: its qualified name, description, TypeScript
 /// declaration (the connector's own, or generated from its schemas) and
 /// schemas, with its original name, path and tags where it has them.
-fn described(entry: &Entry, method: &MethodDescription) -> Value {
-    let own = entry.connector.declaration(&entry.namespace, &method.name);
-    let declaration = own.unwrap_or_else(|| {
-        let typed = Method::new(
-            entry.identifier.as_str(),
-            method.description.as_str(),
-            method.input_schema.clone(),
-            method.output_schema.clone(),
-        );
-        method_declaration(&entry.namespace, &typed)
-    });
+pub(crate) fn described(entry: &Entry, method: &MethodDescription) -> Value {
+    let declaration = declaration(&[(entry, method)]);
     let mut described = json!({
         "name": entry.qualified_name(),
         "description": method.description,
@@ -364,6 +356,32 @@ fn described(entry: &Entry, method: &MethodDescription) -> Value {
         described["tags"] = json!(method.tags);
     }
     described
+}
+
+/// The TypeScript declaration of `methods`, all of one grant, in one
+/// `declare namespace` block: the connector's own, or generated from their
+/// schemas.
+pub(crate) fn declaration(methods: &[(&Entry, &MethodDescription)]) -> String {
+    let Some((first, _)) = methods.first() else {
+        return String::new();
+    };
+    let names: Vec<&str> = methods
+        .iter()
+        .map(|(_, method)| method.name.as_str())
+        .collect();
+    first
+        .connector
+        .declaration(&first.namespace, &names)
+        .unwrap_or_else(|| match methods {
+            [(entry, method)] => method_declaration(&entry.namespace, &entry.identifier, method),
+            _ => {
+                let typed: Vec<(&str, &MethodDescription)> = methods
+                    .iter()
+                    .map(|(entry, method)| (entry.identifier.as_str(), *method))
+                    .collect();
+                namespace_declaration(&first.namespace, &typed)
+            }
+        })
 }
 
 /// Lowercased words, split at anything not a letter or digit and at

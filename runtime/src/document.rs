@@ -31,6 +31,7 @@
 //! numbered too), and no reply is larger than [`MAX_REPLY_BYTES`]: a node
 //! whose keys alone, or a string, would pass it cannot be read.
 
+use codemode_typescript::pointer::{self, unescape};
 use serde_json::Value;
 
 use crate::bindings::codemode::sandbox::documents::{Found, Kind, Node as Reply};
@@ -386,13 +387,7 @@ impl Preparing {
     fn enter(&mut self, key: &str) -> usize {
         let mark = self.pointer.len();
         self.pointer.push('/');
-        for c in key.chars() {
-            match c {
-                '~' => self.pointer.push_str("~0"),
-                '/' => self.pointer.push_str("~1"),
-                c => self.pointer.push(c),
-            }
-        }
+        self.pointer.push_str(&pointer::escape(key));
         mark
     }
 
@@ -587,30 +582,6 @@ impl Step<'_> {
             format!("the node at `{}`", self.parent)
         }
     }
-}
-
-/// A pointer token with `~1` and `~0` turned back into `/` and `~`.
-fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
-    if !token.contains('~') {
-        return token.into();
-    }
-    let mut unescaped = String::with_capacity(token.len());
-    let mut rest = token;
-    while let Some(at) = rest.find('~') {
-        unescaped.push_str(&rest[..at]);
-        rest = &rest[at + 1..];
-        match rest.as_bytes().first() {
-            Some(b'0') => unescaped.push('~'),
-            Some(b'1') => unescaped.push('/'),
-            _ => {
-                unescaped.push('~');
-                continue;
-            }
-        }
-        rest = &rest[1..];
-    }
-    unescaped.push_str(rest);
-    unescaped.into()
 }
 
 /// An array index as RFC 6901 writes it: decimal digits, no leading zero.

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use codemode_typescript::names::{Names, is_identifier};
 
+use crate::CatalogFormat;
 use crate::connector::Connector;
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
@@ -243,6 +244,14 @@ impl Grants {
     /// namespace order, each connector's methods in its own order.
     pub fn catalog(&self) -> Vec<serde_json::Value> {
         self.discovery().catalog()
+    }
+
+    /// The catalog as a listing in `format`: every granted method in
+    /// namespace order, or, for a `query`, the best `limit` (50 at most) as
+    /// `codemode.search` ranks them. A JSON listing is an array of what
+    /// [`catalog`](Self::catalog) holds.
+    pub fn render(&self, format: CatalogFormat, query: Option<&str>, limit: usize) -> String {
+        self.discovery().render(format, query, limit)
     }
 
     /// The search index over every granted method, built once.

@@ -69,6 +69,7 @@
 
 mod bindings;
 mod call;
+mod catalog;
 mod connector;
 mod discovery;
 mod document;
@@ -85,13 +86,14 @@ mod redact;
 mod runtime;
 
 pub use call::{CallContext, CallFinished, Interceptor, RunId};
+pub use catalog::CatalogFormat;
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use document::Document;
 pub use error::{Error, Result};
 pub use execution::{Execution, Language};
 pub use grants::Grants;
 pub use host::LogSink;
-pub use limits::Limits;
+pub use limits::{Limits, deserialize_millis};
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use runtime::{Runtime, RuntimeConfig};

@@ -17,7 +17,7 @@ use serde::Deserialize;
 #[non_exhaustive]
 pub struct Limits {
     /// Wall-clock deadline for the whole run, waiting included. Default 30 s.
-    #[serde(rename = "timeoutMs", with = "millis")]
+    #[serde(rename = "timeoutMs", deserialize_with = "deserialize_millis")]
     pub timeout: Duration,
     /// WebAssembly fuel (about one unit per instruction). Default 20 billion,
     /// several seconds of pure computation.
@@ -60,14 +60,15 @@ impl Default for Limits {
     }
 }
 
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
-    }
+/// A duration written as whole milliseconds (`"timeoutMs": 5000`), for
+/// `#[serde(deserialize_with = "...")]` in every crate's configuration.
+///
+/// # Errors
+///
+/// The deserializer's, when the value is not a whole number of
+/// milliseconds that fits in 64 bits.
+pub fn deserialize_millis<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<std::time::Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(deserializer).map(std::time::Duration::from_millis)
 }

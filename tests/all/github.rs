@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use codemode_openapi::Spec;
 use codemode_runtime::{CallContext, Connector, ConnectorError, MethodDescription};
-use codemode_typescript::openapi::Spec;
 use serde_json::Value;
 
 /// GitHub's description as a catalog of methods.
@@ -21,22 +21,7 @@ impl GithubCatalog {
     pub fn load() -> Arc<Self> {
         let spec =
             Spec::parse(&crate::descriptions::github_text()).expect("GitHub's description parses");
-        let methods = spec
-            .operations()
-            .iter()
-            .map(|operation| {
-                let text = [&operation.summary, &operation.description];
-                let description: Vec<&str> = text.iter().filter_map(|t| t.as_deref()).collect();
-                let mut method = MethodDescription::new(&operation.name, description.join("\n\n"))
-                    .input_schema(operation.input_schema())
-                    .path(format!("{} {}", operation.method, operation.path))
-                    .tags(operation.tags.iter().cloned());
-                if let Some(output) = operation.output_schema() {
-                    method = method.output_schema(output.clone());
-                }
-                method
-            })
-            .collect();
+        let methods = spec.operations().iter().map(|op| op.method()).collect();
         Arc::new(Self { spec, methods })
     }
 }
@@ -54,8 +39,11 @@ impl Connector for GithubCatalog {
         )))
     }
 
-    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
-        let operation = self.spec.operation(method)?;
-        Some(self.spec.operation_declaration(namespace, operation))
+    fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
+        let operations: Vec<_> = methods
+            .iter()
+            .map(|method| self.spec.operation(method))
+            .collect::<Option<_>>()?;
+        Some(self.spec.declaration(namespace, &operations, false))
     }
 }

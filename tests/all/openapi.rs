@@ -16,9 +16,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use codemode_mcp_server::{CodeModeServer, ServerOptions, TokenCounter, tool_list_tokens};
+use codemode_openapi::Spec;
 use codemode_openapi::{ApiConfig, ApiLimits, ApiTimeouts, Auth, OpenApiConnector, Secret};
 use codemode_runtime::{Connector, Execution, Grants, Outcome};
-use codemode_typescript::openapi::Spec;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 

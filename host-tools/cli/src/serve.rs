@@ -200,7 +200,7 @@ pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
             )
         });
         let apis = connectors.apis.iter().map(|(name, c)| {
-            let tools = c.as_mcp_tools();
+            let tools = c.description().as_mcp_tools();
             (
                 format!("{name} (as one tool per operation)"),
                 tools.len(),

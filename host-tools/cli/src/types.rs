@@ -1,17 +1,19 @@
 //! `codemode types`: the typed API an agent sees, rendered from OpenAPI
 //! descriptions (given on the command line or as the config file's `openapi`
 //! entries) as TypeScript declarations, a JSON listing or a compact markdown
-//! summary, optionally filtered.
+//! summary: all of it, or what `codemode.search` finds for a query. It is
+//! the runtime's one catalog, the one scripts search and `serve` lists.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use codemode_typescript::catalog::{Catalog, Format};
+use codemode_openapi::{OpenApiDescription, Spec};
+use codemode_runtime::{CatalogFormat, Grants};
 use codemode_typescript::names::{is_identifier, sanitize};
-use codemode_typescript::openapi::Spec;
 
 use crate::config::Config;
 
@@ -25,12 +27,14 @@ pub(crate) struct TypesArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// `typescript`, `json` or `summary`.
-    #[arg(long, default_value = "typescript", value_parser = Format::from_str)]
-    format: Format,
-    /// Only methods whose name, description, path or tags contain this text
-    /// (case-insensitive).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, default_value = "typescript", value_parser = CatalogFormat::from_str)]
+    format: CatalogFormat,
+    /// Only the methods `codemode.search` finds for this query, best first.
+    #[arg(long, value_name = "QUERY")]
     filter: Option<String>,
+    /// With `--filter`, how many methods at most (up to 50).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    limit: usize,
 }
 
 pub(crate) fn types(args: TypesArgs) -> Result<ExitCode> {
@@ -50,14 +54,20 @@ pub(crate) fn types(args: TypesArgs) -> Result<ExitCode> {
         let (namespace, path) = namespace_and_path(entry)?;
         descriptions.push((namespace, PathBuf::from(path)));
     }
-    let mut catalog = Catalog::new();
+    let mut grants = Grants::new();
     for (namespace, path) in descriptions {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading the OpenAPI description `{}`", path.display()))?;
         let spec = Spec::parse(&text).with_context(|| format!("in `{}`", path.display()))?;
-        catalog.add_openapi(&namespace, spec);
+        let description = OpenApiDescription::new(&namespace, spec);
+        grants = grants
+            .grant(&namespace, Arc::new(description))
+            .with_context(|| format!("the namespace of `{}`", path.display()))?;
     }
-    print!("{}", catalog.render(args.format, args.filter.as_deref()));
+    print!(
+        "{}",
+        grants.render(args.format, args.filter.as_deref(), args.limit)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

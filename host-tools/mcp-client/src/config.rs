@@ -106,12 +106,18 @@ impl<'de> Deserialize<'de> for UpstreamConfig {
 pub struct Timeouts {
     /// From starting the server to its tool list, in milliseconds. Default
     /// 30,000.
-    #[serde(rename = "startupMs", with = "millis")]
+    #[serde(
+        rename = "startupMs",
+        deserialize_with = "codemode_runtime::deserialize_millis"
+    )]
     pub startup: Duration,
     /// One tool call, in milliseconds. Default 60,000 (the MCP TypeScript
     /// SDK's default request timeout). The script's own deadline still
     /// applies.
-    #[serde(rename = "callMs", with = "millis")]
+    #[serde(
+        rename = "callMs",
+        deserialize_with = "codemode_runtime::deserialize_millis"
+    )]
     pub call: Duration,
 }
 
@@ -121,17 +127,6 @@ impl Default for Timeouts {
             startup: Duration::from_secs(30),
             call: Duration::from_secs(60),
         }
-    }
-}
-
-/// Durations written as whole milliseconds.
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 

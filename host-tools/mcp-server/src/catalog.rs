@@ -29,8 +29,8 @@ impl Connector for CatalogOnly {
         self.inner.methods()
     }
 
-    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
-        self.inner.declaration(namespace, method)
+    fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
+        self.inner.declaration(namespace, methods)
     }
 
     async fn call(&self, call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {

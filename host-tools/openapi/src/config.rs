@@ -22,7 +22,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// One HTTP API.
 #[derive(Clone, Debug, Deserialize)]
@@ -179,11 +179,17 @@ impl fmt::Debug for Secret {
 #[non_exhaustive]
 pub struct ApiTimeouts {
     /// To open a connection (`connectMs`, default 10 s).
-    #[serde(rename = "connectMs", deserialize_with = "millis")]
+    #[serde(
+        rename = "connectMs",
+        deserialize_with = "codemode_runtime::deserialize_millis"
+    )]
     pub connect: Duration,
     /// For a whole request: connecting, redirects and reading the body
     /// (`requestMs`, default 30 s).
-    #[serde(rename = "requestMs", deserialize_with = "millis")]
+    #[serde(
+        rename = "requestMs",
+        deserialize_with = "codemode_runtime::deserialize_millis"
+    )]
     pub request: Duration,
 }
 
@@ -194,10 +200,6 @@ impl Default for ApiTimeouts {
             request: Duration::from_secs(30),
         }
     }
-}
-
-fn millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    u64::deserialize(deserializer).map(Duration::from_millis)
 }
 
 /// Caps on what a script may make the connector do.

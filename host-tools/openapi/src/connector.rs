@@ -6,12 +6,9 @@
 //! its own requests against `requestsPerRun`, in state that lives in the run
 //! ([`CallContext::run_local`]).
 //!
-//! Once set up, it keeps the description only as the [`Document`] scripts
-//! read (`spec.<namespace>` in `search`), and takes an operation's part of
-//! it again when it needs the operation (see [`crate::slice`]): GitHub's
-//! description parsed is 50 MB, its document 9 MB.
+//! What the API offers is an [`OpenApiDescription`]; the connector adds
+//! the HTTP client that sends its requests.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,17 +16,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
 use codemode_runtime::{CallContext, Connector, ConnectorError, Document, MethodDescription};
-use codemode_typescript::openapi::{REQUEST, Spec};
 use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{ApiConfig, Auth};
+use crate::contract::{REJECTED_FROM, REQUEST};
+use crate::description::OpenApiDescription;
 use crate::http::Http;
 use crate::redact::Redactor;
 use crate::request::Bounds;
-use crate::slice::{Located, Slice, Slicer};
+use crate::slice::Slice;
+use crate::spec::{Spec, SpecError};
 
 /// The deepest JSON `limits.jsonDepth` may allow: what the JSON parser
 /// itself accepts.
@@ -55,7 +54,7 @@ pub enum BuildError {
         path: PathBuf,
         /// What is wrong with it.
         #[source]
-        source: codemode_typescript::Error,
+        source: SpecError,
     },
     /// Something in the configuration cannot work; the message names the
     /// field.
@@ -77,15 +76,8 @@ struct RunRequests(AtomicU32);
 
 /// What every run shares.
 struct Api {
-    namespace: String,
-    /// The description, for `search` code to read lazily and for the host
-    /// to take operations from.
-    document: Arc<Document>,
-    slicer: Slicer,
+    description: OpenApiDescription,
     http: Http,
-    methods: Vec<MethodDescription>,
-    /// Where each allowed operation is, by function name.
-    operations: HashMap<String, Located>,
 }
 
 impl OpenApiConnector {
@@ -141,43 +133,9 @@ impl OpenApiConnector {
                 .as_ref()
                 .is_none_or(|allowed| allowed.iter().any(|m| m == method))
         };
-        let mut methods = vec![request_method()];
-        let mut operations = HashMap::new();
-        for operation in spec.operations() {
-            if !allowed(&operation.method) {
-                continue;
-            }
-            operations.insert(
-                operation.name.clone(),
-                Located {
-                    name: operation.name.clone(),
-                    path: operation.path.clone(),
-                    method: operation.method.clone(),
-                },
-            );
-            let text = [&operation.summary, &operation.description];
-            let description: Vec<&str> = text.iter().filter_map(|t| t.as_deref()).collect();
-            let body = operation.output_schema().cloned().unwrap_or(Value::Null);
-            methods.push(
-                MethodDescription::new(&operation.name, description.join("\n\n"))
-                    .input_schema(operation.input_schema())
-                    .output_schema(response_schema(body))
-                    .path(format!("{} {}", operation.method, operation.path))
-                    .tags(operation.tags.iter().cloned()),
-            );
-        }
-        let slicer = Slicer::new(&spec);
-        let document = Arc::new(Document::new(spec.document().clone()));
-        drop(spec);
+        let description = OpenApiDescription::keeping(namespace, spec, allowed);
         Ok(Self {
-            api: Arc::new(Api {
-                namespace: namespace.to_owned(),
-                document,
-                slicer,
-                http,
-                methods,
-                operations,
-            }),
+            api: Arc::new(Api { description, http }),
         })
     }
 
@@ -186,65 +144,26 @@ impl OpenApiConnector {
         &self.api.http.bounds.base
     }
 
-    /// Each allowed operation as a native MCP tool would list it: `name`,
-    /// `description` and an `inputSchema` carrying the component schemas
-    /// it needs under `$defs`. What serving the API without Code Mode
-    /// would put in an agent's context.
-    ///
-    /// This parses the whole description again: it is for reports
-    /// (`codemode tokens`), not for serving.
-    pub fn as_mcp_tools(&self) -> Vec<Value> {
-        let Some(spec) = self
-            .api
-            .document
-            .get("")
-            .and_then(|description| Spec::from_value(description).ok())
-        else {
-            return Vec::new();
-        };
-        spec.operations()
-            .iter()
-            .filter(|operation| self.api.operations.contains_key(&operation.name))
-            .map(|operation| {
-                let mut schema = operation.input_schema();
-                let defs: serde_json::Map<String, Value> = spec
-                    .schemas_for(&[operation])
-                    .into_iter()
-                    .map(|(key, schema)| (key.to_owned(), schema.clone()))
-                    .collect();
-                if !defs.is_empty() {
-                    schema["$defs"] = Value::Object(defs);
-                }
-                let schema = schema
-                    .to_string()
-                    .replace("\"#/components/schemas/", "\"#/$defs/");
-                let description = [&operation.summary, &operation.description]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join("\n\n");
-                json!({
-                    "name": operation.name,
-                    "description": description,
-                    "inputSchema": serde_json::from_str::<Value>(&schema).unwrap_or(Value::Null),
-                })
-            })
-            .collect()
+    /// What the API offers: its operations as methods.
+    pub fn description(&self) -> &OpenApiDescription {
+        &self.api.description
     }
 }
 
 #[async_trait]
 impl Connector for OpenApiConnector {
     fn methods(&self) -> &[MethodDescription] {
-        &self.api.methods
+        self.api.description.methods()
     }
 
     async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
         let method: &str = &call.method;
         let api = &self.api;
         let fail = |message: String| {
-            ConnectorError::new(format!("`{}.{method}`: {message}", api.namespace))
+            ConnectorError::new(format!(
+                "`{}.{method}`: {message}",
+                api.description.namespace()
+            ))
         };
         let cap = api.http.limits.requests_per_run;
         if call
@@ -255,26 +174,28 @@ impl Connector for OpenApiConnector {
         {
             return Err(fail(format!(
                 "this run has made its {cap} requests to `{}` (the API's `limits.requestsPerRun`)",
-                api.namespace
+                api.description.namespace()
             )));
         }
         if method == REQUEST {
             let outgoing = api.http.bounds.request(args).map_err(fail)?;
             return Ok(api.http.send(outgoing).await.map_err(fail)?.value);
         }
-        let Slice { spec, operation } = api
-            .operations
-            .get(method)
-            .and_then(|located| api.slicer.slice(&api.document, located))
+        let Slice { spec, operations } = api
+            .description
+            .operation(method)
             .ok_or_else(|| fail("no such operation".into()))?;
+        let [operation] = operations.as_slice() else {
+            return Err(fail("no such operation".into()));
+        };
         let outgoing = api
             .http
             .bounds
-            .operation(spec.document(), &operation, args)
+            .operation(spec.document(), operation, args)
             .map_err(fail)?;
         let shown = format!("{} {}", outgoing.method, outgoing.url.path());
         let reply = api.http.send(outgoing).await.map_err(fail)?;
-        if reply.status.as_u16() >= 400 {
+        if reply.status.as_u16() >= REJECTED_FROM {
             let body = match &reply.value["body"] {
                 Value::Null => String::new(),
                 Value::String(text) => format!(": {}", clip(text)),
@@ -285,19 +206,12 @@ impl Connector for OpenApiConnector {
         Ok(reply.value)
     }
 
-    fn declaration(&self, namespace: &str, method: &str) -> Option<String> {
-        if method == REQUEST {
-            return Some(Spec::request_declaration(namespace));
-        }
-        let api = &self.api;
-        let Slice { spec, operation } = api
-            .slicer
-            .slice(&api.document, api.operations.get(method)?)?;
-        Some(spec.operation_declaration(namespace, &operation))
+    fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
+        self.api.description.declaration(namespace, methods)
     }
 
     fn document(&self) -> Option<Arc<Document>> {
-        Some(Arc::clone(&self.api.document))
+        self.api.description.document()
     }
 }
 
@@ -307,42 +221,6 @@ fn clip(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
     }
-}
-
-/// `request`, as the catalog lists it.
-fn request_method() -> MethodDescription {
-    MethodDescription::new(
-        REQUEST,
-        "Sends any request to the API: for what no typed function covers. Credentials are added by the host.",
-    )
-    .input_schema(json!({
-        "type": "object",
-        "required": ["method", "path"],
-        "additionalProperties": false,
-        "properties": {
-            "method": {"type": "string", "description": "GET, POST, ..."},
-            "path": {"type": "string", "description": "The path under the API's base URL, `{name}`s filled from `pathParams`; or a full URL on an allowed origin."},
-            "pathParams": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
-            "query": {"type": "object"},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "body": {"description": "Sent as JSON."}
-        }
-    }))
-    .output_schema(response_schema(json!({})))
-}
-
-/// The schema of `{ status, headers, body }` with `body` as given.
-fn response_schema(body: Value) -> Value {
-    json!({
-        "type": "object",
-        "required": ["status", "headers", "body"],
-        "properties": {
-            "status": {"type": "integer"},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "body": body,
-            "encoding": {"const": "base64"}
-        }
-    })
 }
 
 /// Where requests may go, from the configuration and the description.

@@ -31,10 +31,16 @@
 mod body;
 mod config;
 mod connector;
+pub mod contract;
+mod description;
 mod http;
 mod redact;
 mod request;
 mod slice;
+pub mod spec;
+mod typescript;
 
 pub use config::{ApiConfig, ApiLimits, ApiTimeouts, Auth, Secret};
 pub use connector::{BuildError, OpenApiConnector};
+pub use description::OpenApiDescription;
+pub use spec::{Spec, SpecError};

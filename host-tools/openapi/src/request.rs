@@ -8,8 +8,7 @@
 //! unknown properties, missing required ones and values of the wrong type
 //! are errors that name the property and what was expected.
 
-use codemode_typescript::json_kind as kind;
-use codemode_typescript::openapi::{Location, Operation, Parameter};
+use crate::spec::{Location, Operation, Parameter, json_kind as kind};
 use codemode_typescript::schema::Scope;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Method;

@@ -1,5 +1,5 @@
-//! One operation's part of an OpenAPI description, as a description of its
-//! own.
+//! Some operations' part of an OpenAPI description, as a description of
+//! its own.
 //!
 //! The connector does not keep its description parsed: a `serde_json::Value`
 //! of GitHub's is 50 MB. Scripts read the description from a [`Document`],
@@ -16,9 +16,11 @@ use std::collections::{HashMap, HashSet};
 
 use codemode_runtime::Document;
 use codemode_typescript::names::Names;
-use codemode_typescript::openapi::{Operation, Spec};
+use codemode_typescript::pointer;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
+
+use crate::spec::{Operation, Spec};
 
 /// The members of a path item that hold operations.
 const METHODS: &[&str] = &[
@@ -46,10 +48,12 @@ pub(crate) struct Slicer {
     schema_places: HashMap<String, usize>,
 }
 
-/// One operation's part of the description, parsed, and the operation.
+/// Some operations' part of the description, parsed, and the operations.
 pub(crate) struct Slice {
     pub(crate) spec: Spec,
-    pub(crate) operation: Operation,
+    /// The operations asked for, in the order asked, named as in the whole
+    /// description.
+    pub(crate) operations: Vec<Operation>,
 }
 
 impl Slicer {
@@ -77,48 +81,67 @@ impl Slicer {
         }
     }
 
-    /// The part of the description in `document` that the operation at
-    /// `located` needs; `None` if the document does not hold it.
-    pub(crate) fn slice(&self, document: &Document, located: &Located) -> Option<Slice> {
-        let path_pointer = format!("/paths/{}", escape(&located.path));
-        let Value::Object(mut item) = document.get(&path_pointer)? else {
-            return None;
-        };
-        let method = located.method.to_ascii_lowercase();
-        item.retain(|key, _| *key == method || !METHODS.contains(&key.as_str()));
+    /// The part of the description in `document` that the operations at
+    /// `located` need; `None` if the document does not hold one of them.
+    pub(crate) fn slice(&self, document: &Document, located: &[&Located]) -> Option<Slice> {
         let mut root = Map::new();
         root.insert("openapi".to_owned(), self.version.clone());
         let mut sliced = Value::Object(root);
-        let item = Value::Object(item);
         let mut pending = Vec::new();
-        collect_refs(&item, &mut pending);
-        insert(&mut sliced, &["paths", &located.path], item);
-        // A `$ref` into the path item takes it whole, its other operations
+        let mut paths: Vec<&str> = Vec::new();
+        for at in located {
+            if !paths.contains(&at.path.as_str()) {
+                paths.push(&at.path);
+            }
+        }
+        for path in paths {
+            let Value::Object(mut item) =
+                document.get(&format!("/paths/{}", pointer::escape(path)))?
+            else {
+                return None;
+            };
+            let methods: Vec<String> = located
+                .iter()
+                .filter(|at| at.path == path)
+                .map(|at| at.method.to_ascii_lowercase())
+                .collect();
+            item.retain(|key, _| methods.contains(key) || !METHODS.contains(&key.as_str()));
+            let item = Value::Object(item);
+            collect_refs(&item, &mut pending);
+            insert(&mut sliced, &["paths", path], item);
+        }
+        // A `$ref` into a path item takes it whole, its other operations
         // too.
         let mut taken = HashSet::new();
         while let Some(reference) = pending.pop() {
-            for pointer in unit_pointers(&reference) {
-                if !taken.insert(pointer.clone()) {
+            for unit in unit_pointers(&reference) {
+                if !taken.insert(unit.clone()) {
                     continue;
                 }
-                let Some(value) = document.get(&pointer) else {
+                let Some(value) = document.get(&unit) else {
                     continue;
                 };
                 collect_refs(&value, &mut pending);
-                let tokens: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
-                let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+                let tokens: Vec<_> = unit.split('/').skip(1).map(pointer::unescape).collect();
+                let tokens: Vec<&str> = tokens.iter().map(AsRef::as_ref).collect();
                 insert(&mut sliced, &tokens, value);
             }
         }
         self.name_schemas(&mut sliced);
         let spec = Spec::from_value(sliced).ok()?;
-        let mut operation = spec
-            .operations()
+        let operations = located
             .iter()
-            .find(|op| op.path == located.path && op.method == located.method)?
-            .clone();
-        operation.name.clone_from(&located.name);
-        Some(Slice { spec, operation })
+            .map(|at| {
+                let mut operation = spec
+                    .operations()
+                    .iter()
+                    .find(|op| op.path == at.path && op.method == at.method)?
+                    .clone();
+                operation.name.clone_from(&at.name);
+                Some(operation)
+            })
+            .collect::<Option<_>>()?;
+        Some(Slice { spec, operations })
     }
 
     /// Put the schemas `sliced` took in the description's order, so that
@@ -222,22 +245,13 @@ fn insert(root: &mut Value, tokens: &[&str], value: Value) {
     }
 }
 
-/// A key as a JSON Pointer token.
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-/// A JSON Pointer token as a key.
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
 #[cfg(test)]
 mod tests {
     use codemode_typescript::schema::Scope;
     use serde_json::json;
 
     use super::*;
+    use crate::spec::Spec;
 
     /// Slices every operation of `description` and checks that each slice
     /// holds the operation as the whole description does, declares it the
@@ -247,27 +261,27 @@ mod tests {
         let whole = Spec::from_value(description.clone()).expect("a description");
         let document = Document::new(description);
         let slicer = Slicer::new(&whole);
+        let located = |operation: &Operation| Located {
+            name: operation.name.clone(),
+            path: operation.path.clone(),
+            method: operation.method.clone(),
+        };
         for operation in whole.operations() {
-            let located = Located {
-                name: operation.name.clone(),
-                path: operation.path.clone(),
-                method: operation.method.clone(),
-            };
-            let Slice {
-                spec,
-                operation: sliced,
-            } = slicer
-                .slice(&document, &located)
+            let Slice { spec, operations } = slicer
+                .slice(&document, &[&located(operation)])
                 .unwrap_or_else(|| panic!("`{}` slices", operation.name));
-            assert_eq!(&sliced, operation);
+            let [sliced] = operations.as_slice() else {
+                panic!("one operation asked, {} sliced", operations.len());
+            };
+            assert_eq!(sliced, operation);
             assert_eq!(
-                spec.operation_declaration("api", &sliced),
-                whole.operation_declaration("api", operation),
+                spec.declaration("api", &[sliced], false),
+                whole.declaration("api", &[operation], false),
                 "{}",
                 operation.name
             );
             assert_eq!(
-                spec.schemas_for(&[&sliced]),
+                spec.schemas_for(&[sliced]),
                 whole.schemas_for(&[operation]),
                 "{}",
                 operation.name
@@ -283,6 +297,16 @@ mod tests {
                 );
             }
         }
+        // Every other operation, in one slice, declared together.
+        let chosen: Vec<&Operation> = whole.operations().iter().step_by(2).collect();
+        let places: Vec<Located> = chosen.iter().map(|operation| located(operation)).collect();
+        let places: Vec<&Located> = places.iter().collect();
+        let Slice { spec, operations } = slicer.slice(&document, &places).expect("a slice");
+        let sliced: Vec<&Operation> = operations.iter().collect();
+        assert_eq!(
+            spec.declaration("api", &sliced, true),
+            whole.declaration("api", &chosen, true)
+        );
         whole.operations().len()
     }
 
@@ -361,9 +385,11 @@ mod tests {
             method: method.to_owned(),
         };
         let document = Document::new(description);
-        assert!(slicer.slice(&document, &located("/a", "GET")).is_some());
-        assert!(slicer.slice(&document, &located("/a", "POST")).is_none());
-        assert!(slicer.slice(&document, &located("/b", "GET")).is_none());
+        assert!(slicer.slice(&document, &[&located("/a", "GET")]).is_some());
+        assert!(slicer.slice(&document, &[&located("/a", "POST")]).is_none());
+        assert!(slicer.slice(&document, &[&located("/b", "GET")]).is_none());
+        let both = [&located("/a", "GET"), &located("/b", "GET")];
+        assert!(slicer.slice(&document, &both).is_none());
     }
 
     #[test]

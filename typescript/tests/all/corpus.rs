@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
-use codemode_typescript::declare::{Method, namespace_declaration};
-use codemode_typescript::names::sanitize;
+use codemode_typescript::MethodDescription;
+use codemode_typescript::declare::namespace_declaration;
+use codemode_typescript::names::{Names, sanitize};
 use serde_json::Value;
 
 use crate::tsc;
@@ -31,29 +32,40 @@ fn corpus() -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn methods(name: &str, document: Value) -> Result<Vec<Method>> {
+fn methods(name: &str, document: Value) -> Result<Vec<MethodDescription>> {
     let Some(Value::Array(listing)) = document.get("methods") else {
-        return Ok(vec![Method::new(
-            name,
-            format!("Corpus schema `{name}`."),
-            document,
-            None,
-        )]);
+        return Ok(vec![
+            MethodDescription::new(name, format!("Corpus schema `{name}`.")).input_schema(document),
+        ]);
     };
     listing
         .iter()
         .map(|method| {
             let name = method["name"].as_str().context("a method without `name`")?;
             let description = method["description"].as_str().unwrap_or_default();
-            let output = method.get("outputSchema").cloned();
-            Ok(Method::new(
-                name,
-                description,
-                method["inputSchema"].clone(),
-                output,
-            ))
+            let described = MethodDescription::new(name, description)
+                .input_schema(method["inputSchema"].clone());
+            Ok(match method.get("outputSchema") {
+                Some(output) => described.output_schema(output.clone()),
+                None => described,
+            })
         })
         .collect()
+}
+
+/// `namespace`'s declaration of `methods`, each called by its identifier.
+fn declaration(namespace: &str, methods: &[MethodDescription]) -> String {
+    let names = Names::new(methods.iter().map(|method| method.name.as_str()));
+    let named: Vec<(&str, &MethodDescription)> = methods
+        .iter()
+        .map(|method| {
+            (
+                names.identifier(&method.name).unwrap_or(&method.name),
+                method,
+            )
+        })
+        .collect();
+    namespace_declaration(namespace, &named)
 }
 
 #[test]
@@ -69,7 +81,7 @@ fn golden_files_and_tsc() -> Result<()> {
         let text = std::fs::read_to_string(&path)?;
         let document: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing `{}`", path.display()))?;
-        let ts = namespace_declaration(stem, &methods(stem, document)?);
+        let ts = declaration(stem, &methods(stem, document)?);
         let golden = path.with_extension("ts");
         if std::fs::read_to_string(&golden).ok().as_deref() != Some(ts.as_str()) {
             if bless {

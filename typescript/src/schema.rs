@@ -31,6 +31,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::names::is_identifier_name;
+use crate::pointer::{self, decode};
 
 /// One level of indentation in generated code.
 pub(crate) const INDENT: &str = "    ";
@@ -153,20 +154,22 @@ impl<'a> Scope<'a> {
     /// Writes references to `reference` (such as `#/$defs/User`) as the type
     /// name `name` from now on; declare it with [`declaration`](Self::declaration).
     pub fn define(&mut self, reference: impl Into<String>, name: impl Into<String>) {
-        self.names.insert(normalize(&reference.into()), name.into());
+        self.names
+            .insert(decode(&reference.into()).into_owned(), name.into());
         self.cycles = OnceCell::new();
     }
 
     /// The name defined for `reference`, if any.
     pub fn name(&self, reference: &str) -> Option<&str> {
-        self.names.get(&normalize(reference)).map(String::as_str)
+        self.names
+            .get(decode(reference).as_ref())
+            .map(String::as_str)
     }
 
     /// The schema `reference` points at inside the root document, if it is a
     /// local reference (`#`, `#/...`) that leads somewhere.
     pub fn resolve(&self, reference: &str) -> Option<&'a Value> {
-        let pointer = normalize(reference);
-        self.root.pointer(pointer.strip_prefix('#')?)
+        pointer::resolve(self.root, reference)
     }
 
     /// The type expression for `schema`, laid out for a line at indentation
@@ -183,7 +186,7 @@ impl<'a> Scope<'a> {
     /// its schema, indented by `indent` levels; `None` if `reference` has no
     /// name or does not resolve.
     pub fn declaration(&self, reference: &str, indent: usize) -> Option<String> {
-        let key = normalize(reference);
+        let key = decode(reference).into_owned();
         let name = self.names.get(&key)?;
         let schema = self.resolve(&key)?;
         let mut state = State {
@@ -215,7 +218,7 @@ impl<'a> Scope<'a> {
             // Visit in document order: push in reverse.
             let mut next = Vec::new();
             for reference in refs {
-                let key = normalize(reference);
+                let key = decode(reference).into_owned();
                 if !seen.insert(key.clone()) {
                     continue;
                 }
@@ -271,7 +274,7 @@ impl<'a> Scope<'a> {
     fn immediate_refs(&self, schema: &Value, out: &mut Vec<String>, inlining: &mut Vec<String>) {
         let Value::Object(map) = schema else { return };
         if let Some(Value::String(reference)) = map.get("$ref") {
-            let key = normalize(reference);
+            let key = decode(reference).into_owned();
             if self.names.contains_key(&key) {
                 out.push(key);
             } else if !inlining.contains(&key)
@@ -319,7 +322,7 @@ impl<'a> Scope<'a> {
     }
 
     fn reference(&self, reference: &str, at: At, state: &mut State) -> Expr {
-        let key = normalize(reference);
+        let key = decode(reference).into_owned();
         if let Some(name) = self.names.get(&key) {
             let same_cycle =
                 state.cycle.is_some() && self.cycles().get(&key) == state.cycle.as_ref();
@@ -595,44 +598,12 @@ fn literal(value: &Value) -> String {
 
 /// A property name as written in an object type: bare when it can be,
 /// otherwise a string literal.
-pub(crate) fn property_key(name: &str) -> String {
+pub fn property_key(name: &str) -> String {
     if is_identifier_name(name) {
         name.to_owned()
     } else {
         Value::String(name.to_owned()).to_string()
     }
-}
-
-/// Normalizes a reference for lookups: percent-decodes it, as OpenAPI
-/// documents often write `#/paths/~1repos~1%7Bowner%7D`.
-fn normalize(reference: &str) -> String {
-    if !reference.contains('%') {
-        return reference.to_owned();
-    }
-    let bytes = reference.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).and_then(|b| hex(*b)),
-                bytes.get(i + 2).and_then(|b| hex(*b)),
-            )
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The JSON pointer (`#/...`) for a key in an object at `parent` (`#/$defs`).
-pub(crate) fn pointer(parent: &str, key: &str) -> String {
-    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
 /// Every `$ref` string inside `schema`, in document order.
@@ -660,7 +631,7 @@ pub(crate) fn collect_refs<'v>(schema: &'v Value, out: &mut Vec<&'v str>) {
 }
 
 /// JSDoc lines for a schema: title, description, then tags.
-pub(crate) fn doc_lines(schema: &Value) -> Vec<String> {
+pub fn doc_lines(schema: &Value) -> Vec<String> {
     let Value::Object(map) = schema else {
         return Vec::new();
     };
@@ -719,7 +690,7 @@ fn tag_value(value: &Value) -> String {
 
 /// A JSDoc comment from `lines` (empty when there are none), indented by
 /// `indent` levels, with `*/` escaped.
-pub(crate) fn jsdoc(lines: &[String], indent: usize) -> String {
+pub fn jsdoc(lines: &[String], indent: usize) -> String {
     let pad = INDENT.repeat(indent);
     let lines: Vec<String> = lines
         .iter()
@@ -916,7 +887,7 @@ mod tests {
         });
         let mut scope = Scope::new(&doc);
         for key in ["node", "a", "b"] {
-            scope.define(pointer("#/$defs", key), key.to_uppercase());
+            scope.define(pointer::child("#/$defs", key), key.to_uppercase());
         }
         assert_eq!(
             scope.declaration("#/$defs/node", 0).as_deref(),
@@ -944,9 +915,8 @@ mod tests {
 
     #[test]
     fn percent_encoded_references() {
-        assert_eq!(normalize("#/a%7Bb%7D"), "#/a{b}");
-        assert_eq!(normalize("#/100%"), "#/100%");
-        assert_eq!(pointer("#/$defs", "a/b~c"), "#/$defs/a~1b~0c");
+        assert_eq!(decode("#/a%7Bb%7D"), "#/a{b}");
+        assert_eq!(decode("#/100%"), "#/100%");
     }
 
     #[test]

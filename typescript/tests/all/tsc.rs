@@ -15,9 +15,15 @@ use anyhow::{Context, Result, bail, ensure};
 /// machine.
 const TSC_DEADLINE: Duration = Duration::from_secs(120);
 
-/// `tests/npm` at the root of the repository.
+/// `tests/npm` at the root of the repository, found from the crate whose
+/// tests run (the first ancestor holding it).
 pub fn npm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/npm")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .map(|dir| dir.join("tests/npm"))
+        .find(|npm| npm.join("package.json").exists())
+        .unwrap_or_else(|| crate_dir.join("tests/npm"))
 }
 
 /// A file installed under `tests/npm/node_modules`, or an error saying how to

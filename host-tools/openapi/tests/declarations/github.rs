@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use codemode_typescript::openapi::Spec;
+use codemode_openapi::Spec;
 
 use crate::tsc;
 
@@ -52,7 +52,7 @@ fn describes_one_operation() -> Result<()> {
         (op.method.as_str(), op.path.as_str()),
         ("GET", "/repos/{owner}/{repo}")
     );
-    let ts = spec.operation_declaration("github", op);
+    let ts = spec.declaration("github", &[op], false);
     assert!(ts.contains("type FullRepository = {"));
     assert!(ts.contains("function repos_get(args: {"));
     assert!(!ts.contains("type Issue = {"));

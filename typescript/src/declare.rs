@@ -14,104 +14,62 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::names::{Names, Taken, pascal_case, sanitize};
-use crate::schema::{INDENT, Scope, collect_refs, jsdoc, pointer};
+use crate::MethodDescription;
+use crate::names::{Taken, pascal_case, sanitize};
+use crate::pointer;
+use crate::schema::{INDENT, Scope, collect_refs, jsdoc};
 
-/// One connector method: its name, what it does, and its JSON Schemas.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Method {
-    /// The name the connector knows the method by (any text).
-    pub name: String,
-    /// What the method does, for the agent (markdown).
-    pub description: String,
-    /// JSON Schema of the method's one argument.
-    pub input_schema: Value,
-    /// JSON Schema of what the method returns, if the connector says.
-    pub output_schema: Option<Value>,
-}
-
-impl Method {
-    /// A method from its parts.
-    pub fn new(
-        name: impl Into<String>,
-        description: impl Into<String>,
-        input_schema: Value,
-        output_schema: Option<Value>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            description: description.into(),
-            input_schema,
-            output_schema,
-        }
-    }
-}
-
-/// `declare namespace <namespace> { ... }` with every method as a function
-/// and the named types of their schemas. Method names that are not
-/// identifiers are sanitized through [`Names`] (`get-issue` → `get_issue`),
-/// and so is the namespace name.
+/// `declare namespace <namespace> { ... }` with each method as a function
+/// called by its identifier, and the named types of their schemas, shared
+/// where they are the same. The caller gives the identifiers (from
+/// [`Names`](crate::names::Names) over the whole namespace, so that a
+/// partial listing never renames a method); the namespace is sanitized.
 ///
 /// ```
-/// use codemode_typescript::declare::{Method, namespace_declaration};
+/// use codemode_typescript::MethodDescription;
+/// use codemode_typescript::declare::namespace_declaration;
 /// use serde_json::json;
 ///
-/// let methods = [Method::new(
-///     "get-issue",
-///     "Gets an issue.",
+/// let method = MethodDescription::new("get-issue", "Gets an issue.").input_schema(
 ///     json!({"type": "object", "required": ["number"], "properties": {"number": {"type": "integer"}}}),
-///     None,
-/// )];
-/// let ts = namespace_declaration("github", &methods);
+/// );
+/// let ts = namespace_declaration("github", &[("get_issue", &method)]);
 /// assert!(ts.contains("function get_issue(args: {\n        number: number;\n    }): Promise<unknown>;"));
 /// ```
-pub fn namespace_declaration(namespace: &str, methods: &[Method]) -> String {
-    let names = Names::new(methods.iter().map(|m| m.name.as_str()));
-    let methods: Vec<&Method> = methods.iter().collect();
-    let body: String = declare_methods(&names, &methods)
-        .into_iter()
-        .flat_map(|d| [d.types, d.function])
+pub fn namespace_declaration(namespace: &str, methods: &[(&str, &MethodDescription)]) -> String {
+    let mut plan = Plan::default();
+    let body: String = methods
+        .iter()
+        .flat_map(|(identifier, method)| {
+            let declared = plan.method(identifier, method);
+            [declared.types, declared.function]
+        })
         .collect();
     wrap(namespace, &body)
 }
 
 /// One method's part of a namespace: the named types it brings in, then its
 /// function.
-pub(crate) struct Declared {
+struct Declared {
     /// Declarations of named types first met in this method.
-    pub(crate) types: String,
+    types: String,
     /// The function with its JSDoc.
-    pub(crate) function: String,
-}
-
-/// The parts of `methods`, with identifiers from `names` (built from the
-/// whole list, so a filtered listing keeps the same identifiers).
-pub(crate) fn declare_methods(names: &Names, methods: &[&Method]) -> Vec<Declared> {
-    let mut plan = Plan::default();
-    methods
-        .iter()
-        .map(|method| {
-            let identifier = names.identifier(&method.name).unwrap_or(&method.name);
-            plan.method(identifier, method)
-        })
-        .collect()
+    function: String,
 }
 
 /// The declaration of one method, self-contained (with the named types it
-/// needs) in its own `declare namespace` block, as a `describe` tool shows
-/// it. Names are as in a namespace holding only this method.
-pub fn method_declaration(namespace: &str, method: &Method) -> String {
-    namespace_declaration(namespace, std::slice::from_ref(method))
+/// needs) in its own `declare namespace` block, as `describe` shows it.
+pub fn method_declaration(namespace: &str, identifier: &str, method: &MethodDescription) -> String {
+    namespace_declaration(namespace, &[(identifier, method)])
 }
 
 /// `declare namespace <namespace> {` around `body`.
-pub(crate) fn wrap(namespace: &str, body: &str) -> String {
+pub fn wrap(namespace: &str, body: &str) -> String {
     format!("declare namespace {} {{\n{body}}}\n", sanitize(namespace))
 }
 
 /// The `function` line for a method with its JSDoc, indented one level.
-pub(crate) fn function(
+pub fn function(
     doc: &[String],
     identifier: &str,
     args: Option<(&str, bool)>,
@@ -132,7 +90,7 @@ pub(crate) fn function(
 
 /// Whether a value must be passed for `schema`: it is not an object, or an
 /// object with required properties.
-pub(crate) fn requires_value(scope: &Scope<'_>, schema: &Value) -> bool {
+pub fn requires_value(scope: &Scope<'_>, schema: &Value) -> bool {
     requires(scope, schema, 0)
 }
 
@@ -190,7 +148,7 @@ struct Plan {
 
 impl Plan {
     /// Types and function of one method.
-    fn method(&mut self, identifier: &str, method: &Method) -> Declared {
+    fn method(&mut self, identifier: &str, method: &MethodDescription) -> Declared {
         let prefix = pascal_case(&method.name);
         let input = self.document(&method.input_schema, &prefix, "Input");
         let output = method
@@ -236,7 +194,7 @@ impl Plan {
         for parent in ["$defs", "definitions"] {
             if let Some(Value::Object(defs)) = root.get(parent) {
                 for key in defs.keys() {
-                    definitions.push((pointer(&format!("#/{parent}"), key), key));
+                    definitions.push((pointer::child(&format!("#/{parent}"), key), key));
                 }
             }
         }
@@ -310,26 +268,16 @@ mod tests {
     fn shared_and_clashing_definitions() {
         let user = json!({"type": "object", "properties": {"login": {"type": "string"}}});
         let other_user = json!({"type": "object", "properties": {"id": {"type": "integer"}}});
-        let methods = [
-            Method::new(
-                "a",
-                "",
-                json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}),
-                None,
-            ),
-            Method::new(
-                "b",
-                "",
-                json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}),
-                None,
-            ),
-            Method::new(
-                "c-d",
-                "",
-                json!({"$defs": {"user": other_user}, "$ref": "#/$defs/user"}),
-                None,
-            ),
-        ];
+        let method = |name: &str, user: &Value| {
+            MethodDescription::new(name, "")
+                .input_schema(json!({"$defs": {"user": user}, "$ref": "#/$defs/user"}))
+        };
+        let (a, b, c) = (
+            method("a", &user),
+            method("b", &user),
+            method("c-d", &other_user),
+        );
+        let methods = [("a", &a), ("b", &b), ("c_d", &c)];
         let ts = namespace_declaration("ns", &methods);
         assert_eq!(ts.matches("type User = ").count(), 1, "{ts}");
         assert!(ts.contains("type CDUser = {"), "{ts}");
@@ -351,8 +299,10 @@ mod tests {
             "required": ["children"],
             "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}
         });
-        let method = Method::new("delete", "Deletes.\nReally.", tree.clone(), Some(tree));
-        let ts = method_declaration("my-ns", &method);
+        let method = MethodDescription::new("delete", "Deletes.\nReally.")
+            .input_schema(tree.clone())
+            .output_schema(tree);
+        let ts = method_declaration("my-ns", "delete_", &method);
         assert_eq!(
             ts,
             "declare namespace my_ns {

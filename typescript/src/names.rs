@@ -151,11 +151,11 @@ pub fn pascal_case(name: &str) -> String {
 /// A set of identifiers already given out, which hands out new ones with a
 /// numeric suffix when the wanted one is taken.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Taken(HashSet<String>);
+pub struct Taken(HashSet<String>);
 
 impl Taken {
     /// Claims `wanted`, or `wanted_2`, `wanted_3`, ... if it is taken.
-    pub(crate) fn claim(&mut self, wanted: String) -> String {
+    pub fn claim(&mut self, wanted: String) -> String {
         if self.0.insert(wanted.clone()) {
             return wanted;
         }
@@ -170,7 +170,7 @@ impl Taken {
     }
 
     /// Whether `name` is taken.
-    pub(crate) fn contains(&self, name: &str) -> bool {
+    pub fn contains(&self, name: &str) -> bool {
         self.0.contains(name)
     }
 

@@ -1,8 +1,8 @@
 //! OpenAPI descriptions other than GitHub's: refusals, errors and cycles.
 
 use anyhow::Result;
-use codemode_typescript::Error;
-use codemode_typescript::openapi::Spec;
+use codemode_openapi::Spec;
+use codemode_openapi::SpecError as Error;
 
 use crate::tsc;
 
