@@ -185,7 +185,49 @@ pub(crate) fn first_sentence(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discovery::tests::discovery;
     use serde_json::json;
+
+    #[test]
+    fn a_query_lists_what_search_ranks_in_every_format() {
+        let catalog = discovery(&[
+            ("list-notes", "Lists the notes. All of them."),
+            ("delete_repo", "Deletes a repository."),
+            ("get_note", "Reads a note."),
+        ]);
+        let summary = catalog.render(CatalogFormat::Summary, Some("read note"), 5);
+        assert_eq!(
+            summary,
+            "## github\n\n- `github.get_note(args?)` — Reads a note.\n- `github.list-notes(args?)` — Lists the notes.\n"
+        );
+        let everything = catalog.render(CatalogFormat::Summary, None, 5);
+        assert_eq!(
+            everything.lines().filter(|l| l.starts_with("- ")).count(),
+            3
+        );
+        let limited = catalog.render(CatalogFormat::Summary, Some("note"), 1);
+        assert_eq!(limited.lines().filter(|l| l.starts_with("- ")).count(), 1);
+
+        let typescript = catalog.render(CatalogFormat::Typescript, Some("note"), 5);
+        assert_eq!(typescript.matches("declare namespace github {").count(), 1);
+        assert!(
+            typescript.contains("function get_note(args?: {"),
+            "{typescript}"
+        );
+        assert!(!typescript.contains("delete_repo"), "{typescript}");
+
+        let json: Value =
+            serde_json::from_str(&catalog.render(CatalogFormat::Json, Some("delete"), 5))
+                .expect("a JSON listing");
+        assert_eq!(json[0]["name"], "github.delete_repo");
+        assert_eq!(
+            json[0],
+            crate::discovery::described(
+                &catalog.entries[1],
+                catalog.entries[1].method().expect("a method")
+            )
+        );
+    }
 
     #[test]
     fn formats_parse() {

@@ -445,7 +445,7 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use async_trait::async_trait;
 
     use super::*;
@@ -464,7 +464,8 @@ mod tests {
         }
     }
 
-    fn discovery(methods: &[(&str, &str)]) -> Discovery {
+    /// The methods `(name, description)` granted as `github`, indexed.
+    pub(crate) fn discovery(methods: &[(&str, &str)]) -> Discovery {
         let listed = methods
             .iter()
             .map(|(name, description)| MethodDescription::new(*name, *description))
