@@ -13,12 +13,11 @@
 // `criterion_group!` defines a public function it cannot document.
 #![allow(missing_docs)]
 
-#[path = "../tests/all/descriptions.rs"]
-mod descriptions;
-
 use std::sync::Arc;
 
 use codemode_runtime::{Document, Execution, Outcome, Runtime};
+use codemode_test_support::github;
+use codemode_test_support::runs::current_thread;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const DEEP_REFERENCE: &str = r#"
@@ -29,11 +28,8 @@ const DEEP_REFERENCE: &str = r#"
 
 fn documents(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
-    let description = serde_json::from_str(&descriptions::github_text()).expect("JSON");
+    let tokio = current_thread();
+    let description = serde_json::from_str(&github::description_text()).expect("JSON");
     let github = Arc::new(Document::new(description));
     let run = |code: &str| -> Outcome {
         let execution = Execution::new(code)
@@ -43,9 +39,11 @@ fn documents(c: &mut Criterion) {
         outcome
     };
 
-    let scan = include_str!("../tests/all/github_scan.js");
     let mut group = c.benchmark_group("documents");
-    for (name, code) in [("github_scan", scan), ("deep_reference", DEEP_REFERENCE)] {
+    for (name, code) in [
+        ("github_scan", github::SCAN),
+        ("deep_reference", DEEP_REFERENCE),
+    ] {
         let outcome = run(code);
         let stats = &outcome.stats;
         eprintln!(

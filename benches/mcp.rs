@@ -17,23 +17,18 @@
 
 use std::time::Duration;
 
+use codemode_test_support::files::{mcp_server, scratch};
+use codemode_test_support::mcp::{start_stdio_server, tool_call};
+use codemode_test_support::runs::two_workers;
 use criterion::{Criterion, criterion_group, criterion_main};
-use rmcp::model::CallToolRequestParams;
 use serde_json::json;
 use tokio::process::Command;
-
-#[path = "support.rs"]
-mod support;
-use support::{client, object};
 
 const STEPS: usize = 15;
 
 fn workflow_15_steps(c: &mut Criterion) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let server_memory =
-        format!("{root}/tests/npm/node_modules/@modelcontextprotocol/server-memory/dist/index.js");
-    let dir = std::env::temp_dir().join(format!("codemode-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let server_memory = mcp_server("memory");
+    let dir = scratch("bench");
     let config = dir.join("servers.json");
     let memory_file = |arm: &str| dir.join(format!("{arm}.jsonl")).display().to_string();
     std::fs::write(
@@ -46,13 +41,13 @@ fn workflow_15_steps(c: &mut Criterion) {
     )
     .expect("the config is written");
 
-    let tokio = support::tokio();
-    let (native, _memory) = tokio.block_on(client(
+    let tokio = two_workers();
+    let (native, _memory) = tokio.block_on(start_stdio_server(
         Command::new("node")
             .arg(&server_memory)
             .env("MEMORY_FILE_PATH", memory_file("native")),
     ));
-    let (codemode, _server) = tokio.block_on(client(
+    let (codemode, _server) = tokio.block_on(start_stdio_server(
         Command::new(env!("CARGO_BIN_EXE_codemode"))
             .arg("serve")
             .arg("--config")
@@ -71,11 +66,9 @@ fn workflow_15_steps(c: &mut Criterion) {
         b.iter(|| {
             tokio.block_on(async {
                 for i in 0..STEPS {
-                    let args = object(json!({ "entities": [entity(i)] }));
+                    let args = json!({ "entities": [entity(i)] });
                     let result = native
-                        .call_tool(
-                            CallToolRequestParams::new("create_entities").with_arguments(args),
-                        )
+                        .call_tool(tool_call("create_entities", args))
                         .await
                         .expect("answered");
                     assert_ne!(result.is_error, Some(true));
@@ -86,9 +79,8 @@ fn workflow_15_steps(c: &mut Criterion) {
     group.bench_function("one_execute", |b| {
         b.iter(|| {
             tokio.block_on(async {
-                let args = object(json!({ "code": code }));
                 let result = codemode
-                    .call_tool(CallToolRequestParams::new("execute").with_arguments(args))
+                    .call_tool(tool_call("execute", json!({ "code": code })))
                     .await
                     .expect("answered");
                 assert_ne!(result.is_error, Some(true), "{result:?}");

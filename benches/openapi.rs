@@ -18,21 +18,17 @@ use std::time::Duration;
 
 use codemode_mcp_server::{TokenCounter, tool_list_tokens};
 use codemode_openapi::{ApiConfig, OpenApiConnector};
+use codemode_test_support::files::scratch;
+use codemode_test_support::github;
+use codemode_test_support::mcp::{start_stdio_server, tool_call};
+use codemode_test_support::runs::two_workers;
 use criterion::{Criterion, criterion_group, criterion_main};
-use rmcp::model::CallToolRequestParams;
 use serde_json::json;
 use tokio::process::Command;
 
-#[path = "support.rs"]
-mod support;
-use support::{client, object};
-
 fn github_search(c: &mut Criterion) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let spec =
-        format!("{root}/tests/npm/node_modules/@octokit/openapi/generated/api.github.com.json");
-    let dir = std::env::temp_dir().join(format!("codemode-bench-openapi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let spec = github::description_path();
+    let dir = scratch("bench-openapi");
     let config = dir.join("github.json");
     // No request is sent: `search` only reads the description.
     std::fs::write(
@@ -42,8 +38,8 @@ fn github_search(c: &mut Criterion) {
     )
     .expect("the config is written");
 
-    let tokio = support::tokio();
-    let (codemode, _server) = tokio.block_on(client(
+    let tokio = two_workers();
+    let (codemode, _server) = tokio.block_on(start_stdio_server(
         Command::new(env!("CARGO_BIN_EXE_codemode"))
             .arg("serve")
             .arg("--config")
@@ -74,16 +70,11 @@ fn github_search(c: &mut Criterion) {
         .sample_size(30)
         .measurement_time(Duration::from_secs(10));
     let mut search = |name: &str, code: &str| {
-        let args = object(json!({ "code": code }));
+        let call = tool_call("search", json!({ "code": code }));
         group.bench_function(name, |b| {
             b.iter(|| {
                 tokio.block_on(async {
-                    let result = codemode
-                        .call_tool(
-                            CallToolRequestParams::new("search").with_arguments(args.clone()),
-                        )
-                        .await
-                        .expect("answered");
+                    let result = codemode.call_tool(call.clone()).await.expect("answered");
                     assert_ne!(result.is_error, Some(true), "{result:?}");
                 })
             })
@@ -93,7 +84,7 @@ fn github_search(c: &mut Criterion) {
         "codemode_search",
         r#"(await codemode.search("create a comment on an issue", { limit: 5 })).map(m => m.name)"#,
     );
-    search("spec_scan", include_str!("../tests/all/github_scan.js"));
+    search("spec_scan", github::SCAN);
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,59 +14,25 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use codemode_runtime::{
-    CallContext, Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime,
-};
+use codemode_runtime::{ConnectorError, Execution, Grants, Limits, MethodDescription, Runtime};
+use codemode_test_support::connector::{FnConnector, grant};
+use codemode_test_support::runs::{current_thread, two_workers};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-/// Replies with its arguments, at once.
-struct Echo(Vec<MethodDescription>);
-
-#[async_trait]
-impl Connector for Echo {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.0
-    }
-    async fn call(&self, _call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
-        Ok(args)
-    }
-}
-
-/// Holds every call until the gate opens, so sandboxes stay live.
-struct Gate(Vec<MethodDescription>, Arc<Semaphore>);
-
-#[async_trait]
-impl Connector for Gate {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.0
-    }
-    async fn call(&self, _call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
-        let _permit = self
-            .1
-            .acquire()
-            .await
-            .map_err(|_| ConnectorError::new("closed"))?;
-        Ok(Value::Null)
-    }
-}
-
+/// The connector `host`, whose `echo` replies with its arguments at once.
 fn echo_grants() -> Arc<Grants> {
-    let echo = Arc::new(Echo(vec![MethodDescription::new(
-        "echo",
-        "returns its arguments",
-    )]));
-    Arc::new(Grants::new().grant("host", echo).expect("a valid name"))
+    let echo = FnConnector::new(
+        vec![MethodDescription::new("echo", "returns its arguments")],
+        |_, args| std::future::ready(Ok(args)),
+    );
+    grant("host", echo)
 }
 
 fn cold_start(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = current_thread();
     c.bench_function("cold_start", |b| {
         b.iter(|| {
             let outcome = tokio
@@ -79,10 +45,7 @@ fn cold_start(c: &mut Criterion) {
 
 fn connector_roundtrip(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = current_thread();
     let grants = echo_grants();
     let run = |calls: u64| {
         let code = format!(
@@ -112,11 +75,7 @@ fn connector_roundtrip(c: &mut Criterion) {
 
 fn concurrent(c: &mut Criterion) {
     let runtime = Arc::new(Runtime::new().expect("runtime"));
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = two_workers();
     let mut group = c.benchmark_group("concurrent");
     group.bench_function("100_executions", |b| {
         b.iter(|| {
@@ -148,16 +107,23 @@ fn concurrent(c: &mut Criterion) {
 /// Resident memory added per sandbox while `count` sandboxes are live (each
 /// parked on a connector call), in bytes.
 async fn resident_per_live_sandbox(runtime: &Arc<Runtime>, count: usize) -> f64 {
+    // Holds every call until the gate opens, so sandboxes stay live.
     let gate = Arc::new(Semaphore::new(0));
-    let connector = Arc::new(Gate(
+    let held = Arc::clone(&gate);
+    let connector = FnConnector::new(
         vec![MethodDescription::new("wait", "waits for the gate")],
-        Arc::clone(&gate),
-    ));
-    let grants = Arc::new(
-        Grants::new()
-            .grant("gate", connector)
-            .expect("a valid name"),
+        move |_, _| {
+            let gate = Arc::clone(&held);
+            async move {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|_| ConnectorError::new("closed"))?;
+                Ok(Value::Null)
+            }
+        },
     );
+    let grants = grant("gate", connector);
     let before = resident_bytes();
     let runs: Vec<_> = (0..count)
         .map(|_| {

@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rmcp::model::CallToolRequestParams;
+use codemode_test_support::files::{mcp_server, scratch};
+use codemode_test_support::mcp::tool_call;
+use codemode_test_support::runs::two_workers;
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
@@ -50,12 +52,8 @@ const UPSTREAM_DIED: &str = "will be restarted on the next call";
 
 /// One `execute` of `code`; the error's text when it failed.
 async fn execute(client: &RunningService<RoleClient, ()>, code: &str) -> Result<(), String> {
-    let arguments = json!({ "code": code })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
     match client
-        .call_tool(CallToolRequestParams::new("execute").with_arguments(arguments))
+        .call_tool(tool_call("execute", json!({ "code": code })))
         .await
     {
         Ok(result) if result.is_error != Some(true) => Ok(()),
@@ -98,10 +96,8 @@ fn main() -> ExitCode {
         .find(|arg| !arg.starts_with("--"))
         .map_or(60, |arg| arg.parse().expect("usage: serve_load [SECONDS]"));
     let root = env!("CARGO_MANIFEST_DIR");
-    let server_memory =
-        format!("{root}/tests/npm/node_modules/@modelcontextprotocol/server-memory/dist/index.js");
-    let dir = std::env::temp_dir().join(format!("codemode-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let server_memory = mcp_server("memory");
+    let dir = scratch("load");
     let config = dir.join("servers.json");
     std::fs::write(
         &config,
@@ -113,11 +109,7 @@ fn main() -> ExitCode {
     )
     .expect("the config is written");
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = two_workers();
     let ok = tokio.block_on(async {
         let mut serve = Command::new(env!("CARGO_BIN_EXE_codemode"))
             .args(["serve", "--http", "127.0.0.1:0", "--config"])

@@ -23,15 +23,13 @@
 
 use std::process::ExitCode;
 
+use codemode_test_support::files::scratch;
+use codemode_test_support::mcp::{start_stdio_server, tool_call};
+use codemode_test_support::runs::two_workers;
 use rmcp::RoleClient;
-use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
 use serde_json::json;
 use tokio::process::Command;
-
-#[path = "support.rs"]
-mod support;
-use support::{client, object};
 
 /// The bound on the session with GitHub's description, in MiB.
 const DEFAULT_BOUND_MIB: f64 = 64.0;
@@ -103,10 +101,7 @@ impl Resident {
 
 async fn call(codemode: &RunningService<RoleClient, ()>, tool: &str, code: &str) -> String {
     let result = codemode
-        .call_tool(
-            CallToolRequestParams::new(tool.to_owned())
-                .with_arguments(object(json!({ "code": code }))),
-        )
+        .call_tool(tool_call(tool.to_owned(), json!({ "code": code })))
         .await
         .expect("the server answers");
     let text = result
@@ -122,7 +117,7 @@ async fn call(codemode: &RunningService<RoleClient, ()>, tool: &str, code: &str)
 /// Start `codemode serve --config CONFIG`, run the session (all of it when
 /// `with_api`, else only the start), print each step; the last resident set.
 async fn session(config: &str, with_api: bool) -> Resident {
-    let (codemode, server) = client(
+    let (codemode, server) = start_stdio_server(
         Command::new(env!("CARGO_BIN_EXE_codemode"))
             .args(["serve", "--config", config])
             // The token is never sent: requests go to a closed loopback port.
@@ -157,12 +152,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let root = env!("CARGO_MANIFEST_DIR");
-    let dir = std::env::temp_dir().join(format!("codemode-serve-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let dir = scratch("serve-memory");
     let empty = dir.join("empty.json");
     std::fs::write(&empty, "{}").expect("the config is written");
 
-    let tokio = support::tokio();
+    let tokio = two_workers();
     println!("codemode serve without any API:");
     tokio.block_on(session(&empty.to_string_lossy(), false));
     println!("codemode serve --config examples/github.json (1,223 operations):");

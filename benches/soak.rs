@@ -22,29 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use codemode_runtime::{
-    CallContext, Connector, ConnectorError, ErrorKind, Execution, Grants, Limits,
-    MethodDescription, Runtime,
-};
+use codemode_runtime::{ErrorKind, Execution, Grants, Limits, MethodDescription, Runtime};
+use codemode_test_support::connector::{FnConnector, grant};
+use codemode_test_support::runs::{current_thread, limits};
 use serde_json::Value;
-
-/// Replies with its arguments, at once or after yielding to the scheduler.
-struct Echo(Vec<MethodDescription>);
-
-#[async_trait]
-impl Connector for Echo {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.0
-    }
-    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
-        let method: &str = &call.method;
-        if method == "later" {
-            tokio::task::yield_now().await;
-        }
-        Ok(args)
-    }
-}
 
 /// One kind of run in the mix, and the outcome it must have.
 struct Workload {
@@ -64,28 +45,22 @@ fn default_limits() -> Limits {
 }
 
 fn little_fuel() -> Limits {
-    let mut limits = Limits::default();
-    limits.fuel = 2_000_000;
-    limits
+    limits(|l| l.fuel = 2_000_000)
 }
 
 fn little_memory() -> Limits {
-    let mut limits = Limits::default();
-    limits.memory_bytes = 16 << 20;
-    limits
+    limits(|l| l.memory_bytes = 16 << 20)
 }
 
 fn few_calls() -> Limits {
-    let mut limits = Limits::default();
-    limits.connector_calls = 5;
-    limits
+    limits(|l| l.connector_calls = 5)
 }
 
 fn short_deadline() -> Limits {
-    let mut limits = Limits::default();
-    limits.timeout = Duration::from_millis(5);
-    limits.fuel = u64::MAX / 2;
-    limits
+    limits(|l| {
+        l.timeout = Duration::from_millis(5);
+        l.fuel = u64::MAX / 2;
+    })
 }
 
 const MIX: &[Workload] = &[
@@ -194,12 +169,25 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1 << 20) as f64
 }
 
+/// The connector `host`, replying with its arguments at once (`echo`) or
+/// after yielding to the scheduler (`later`).
 fn grants() -> Arc<Grants> {
-    let echo = Arc::new(Echo(vec![
-        MethodDescription::new("echo", "returns its arguments"),
-        MethodDescription::new("later", "returns its arguments after a yield"),
-    ]));
-    Arc::new(Grants::new().grant("host", echo).expect("a valid name"))
+    let echo = FnConnector::new(
+        vec![
+            MethodDescription::new("echo", "returns its arguments"),
+            MethodDescription::new("later", "returns its arguments after a yield"),
+        ],
+        |method, args| {
+            let later = method == "later";
+            async move {
+                if later {
+                    tokio::task::yield_now().await;
+                }
+                Ok(args)
+            }
+        },
+    );
+    grant("host", echo)
 }
 
 /// `executions N`: N runs one after another; resident memory after a
@@ -207,10 +195,7 @@ fn grants() -> Arc<Grants> {
 fn executions(total: u64) -> ExitCode {
     let runtime = Runtime::new().expect("the runtime starts");
     let grants = grants();
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = current_thread();
     let warm_up = (total / 10).max(1);
     let mut after_warm_up = 0;
     let mut failures = 0u64;

@@ -12,22 +12,18 @@
 // `criterion_group!` defines a public function it cannot document.
 #![allow(missing_docs)]
 
-#[path = "../tests/all/descriptions.rs"]
-mod descriptions;
-#[path = "../tests/all/github.rs"]
-mod github;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use codemode_openapi::Spec;
-use codemode_runtime::{Connector, Execution, Grants, Language, Runtime};
+use codemode_runtime::{Execution, Language, Runtime};
+use codemode_test_support::connector::grant;
+use codemode_test_support::github::{self, GithubCatalog};
+use codemode_test_support::runs::current_thread;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use crate::github::GithubCatalog;
-
 fn openapi_to_typescript(c: &mut Criterion) {
-    let text = descriptions::github_text();
+    let text = github::description_text();
     let mut group = c.benchmark_group("openapi_to_typescript");
     group
         .sample_size(10)
@@ -43,22 +39,12 @@ fn openapi_to_typescript(c: &mut Criterion) {
 }
 
 fn runner() -> (Runtime, tokio::runtime::Runtime) {
-    let runtime = Runtime::new().expect("runtime");
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
-    (runtime, tokio)
+    (Runtime::new().expect("runtime"), current_thread())
 }
 
 fn search_in_run(c: &mut Criterion) {
     let (runtime, tokio) = runner();
-    let connector: Arc<dyn Connector> = GithubCatalog::load();
-    let grants = Arc::new(
-        Grants::new()
-            .grant("github", connector)
-            .expect("a valid name"),
-    );
+    let grants = grant("github", GithubCatalog::load());
     let run = |code: &str| {
         let execution = Execution::new(code).grants(Arc::clone(&grants));
         let outcome = tokio.block_on(runtime.execute(execution)).expect("runs");
@@ -78,22 +64,23 @@ fn search_in_run(c: &mut Criterion) {
 /// A 200-line program, with its types or without them (the same
 /// JavaScript either way); its result is 39.
 fn program(typed: bool) -> String {
-    let t = |text: &'static str| if typed { text } else { "" };
+    // `text` in the typed program, nothing in the other.
+    let t = |text: &str| {
+        if typed {
+            text.to_owned()
+        } else {
+            String::new()
+        }
+    };
     let mut lines = Vec::new();
     for i in 0..40 {
-        let item = if typed {
-            format!("Item{i}")
-        } else {
-            String::new()
-        };
-        lines.push(if typed {
-            format!("interface Item{i} {{ id: number; name: string; tags?: string[] }}")
-        } else {
-            String::new()
-        });
+        let item = format!("Item{i}");
+        lines.push(t(&format!(
+            "interface {item} {{ id: number; name: string; tags?: string[] }}"
+        )));
         lines.push(format!(
             "function make{i}{}(x{}, extra{}){} {{ return {{ ...x, id: x.id + (extra ?? 0) }}{}; }}",
-            if typed { format!("<T extends {item}>") } else { String::new() },
+            t(&format!("<T extends {item}>")),
             t(": T"),
             t("?: number"),
             t(": T"),
@@ -101,22 +88,10 @@ fn program(typed: bool) -> String {
         ));
         lines.push(format!(
             "const v{i}{} = make{i}({{ id: {i}, name: \"n{i}\" }}{});",
-            if typed {
-                format!(": {item}")
-            } else {
-                String::new()
-            },
-            if typed {
-                format!(" satisfies {item}")
-            } else {
-                String::new()
-            },
+            t(&format!(": {item}")),
+            t(&format!(" satisfies {item}")),
         ));
-        lines.push(if typed {
-            format!("type Alias{i} = {item} | null;")
-        } else {
-            String::new()
-        });
+        lines.push(t(&format!("type Alias{i} = {item} | null;")));
         lines.push(format!(
             "let total{i}{} = v{i}.id{};",
             t(": number"),

@@ -1,19 +1,19 @@
 //! The `codemode` binary as a user runs it: output, `--json`, exit statuses,
 //! flags, configuration errors, and console lines streamed as they happen.
-//! Each test runs under a deadline (`deadline::bounded`), each process run
+//! Each test runs under a deadline (`#[bounded_test]`), each process run
 //! under its own.
 
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use codemode_test_support::github::description_path;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use crate::deadline::{self, bounded, step};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
+use crate::support::deadline::{self, step};
+use crate::support::{BINARY, bounded_test};
 
 /// Run `codemode <args>` with `stdin` as standard input, under the step
 /// deadline.
@@ -51,379 +51,349 @@ impl Drop for TempFile {
     }
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn run_prints_logs_then_the_result() -> Result<()> {
-    bounded(async {
-        let script = TempFile::new(
-            "hello.js",
-            "console.log('hello', { n: 1 });\n({ answer: 42 })",
-        )?;
-        let output = codemode(&["run", script.path()], "").await?;
-        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        assert_eq!(
-            text(&output.stdout),
-            "hello { n: 1 }\n{\n  \"answer\": 42\n}\n"
-        );
-        anyhow::Ok(())
-    })
-    .await
+    let script = TempFile::new(
+        "hello.js",
+        "console.log('hello', { n: 1 });\n({ answer: 42 })",
+    )?;
+    let output = codemode(&["run", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "hello { n: 1 }\n{\n  \"answer\": 42\n}\n"
+    );
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
-    bounded(async {
-        let typed = "interface P { n: number }\nconst p: P = { n: 2 };\np.n * 21";
-        let script = TempFile::new("typed.ts", typed)?;
-        let output = codemode(&["run", script.path()], "").await?;
-        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        assert_eq!(text(&output.stdout), "42\n");
+    let typed = "interface P { n: number }\nconst p: P = { n: 2 };\np.n * 21";
+    let script = TempFile::new("typed.ts", typed)?;
+    let output = codemode(&["run", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "42\n");
 
-        // Standard input is TypeScript by default; `--lang js` hands the code to
-        // QuickJS as it is, which refuses the type syntax.
-        assert_eq!(text(&codemode(&["run"], typed).await?.stdout), "42\n");
-        let output = codemode(&["run", "--lang", "js", script.path()], "").await?;
-        assert_eq!(output.status.code(), Some(1));
-        assert!(
-            text(&output.stderr).contains("SyntaxError"),
-            "{}",
-            text(&output.stderr)
-        );
+    // Standard input is TypeScript by default; `--lang js` hands the code to
+    // QuickJS as it is, which refuses the type syntax.
+    assert_eq!(text(&codemode(&["run"], typed).await?.stdout), "42\n");
+    let output = codemode(&["run", "--lang", "js", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("SyntaxError"),
+        "{}",
+        text(&output.stderr)
+    );
 
-        // A `.js` file is JavaScript unless `--lang ts` says otherwise.
-        let js = TempFile::new("typed.js", typed)?;
-        assert_eq!(
-            codemode(&["run", js.path()], "").await?.status.code(),
-            Some(1)
-        );
-        let output = codemode(&["run", "--lang", "ts", js.path()], "").await?;
-        assert_eq!(text(&output.stdout), "42\n");
-        anyhow::Ok(())
-    })
-    .await
+    // A `.js` file is JavaScript unless `--lang ts` says otherwise.
+    let js = TempFile::new("typed.js", typed)?;
+    assert_eq!(
+        codemode(&["run", js.path()], "").await?.status.code(),
+        Some(1)
+    );
+    let output = codemode(&["run", "--lang", "ts", js.path()], "").await?;
+    assert_eq!(text(&output.stdout), "42\n");
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
-    bounded(async {
-        let github = format!("github={}", crate::descriptions::github_path().display());
-        let output = codemode(
-            &["types", "--openapi", &github, "--filter", "repos/get"],
-            "",
-        )
-        .await?;
-        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        let typescript = text(&output.stdout);
-        assert!(
-            typescript.starts_with("declare namespace github {"),
-            "{typescript}"
-        );
-        assert!(
-            typescript.contains("function repos_get(args: {"),
-            "{typescript}"
-        );
-        assert!(
-            !typescript.contains("function pulls_merge("),
-            "the filter applies"
-        );
+    let github = format!("github={}", description_path().display());
+    let output = codemode(
+        &["types", "--openapi", &github, "--filter", "repos/get"],
+        "",
+    )
+    .await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let typescript = text(&output.stdout);
+    assert!(
+        typescript.starts_with("declare namespace github {"),
+        "{typescript}"
+    );
+    assert!(
+        typescript.contains("function repos_get(args: {"),
+        "{typescript}"
+    );
+    assert!(
+        !typescript.contains("function pulls_merge("),
+        "the filter applies"
+    );
 
-        let output = codemode(
-            &[
-                "types",
-                "--openapi",
-                &github,
-                "--format",
-                "summary",
-                "--filter",
-                "pulls/merge",
-            ],
-            "",
-        )
-        .await?;
-        let summary = text(&output.stdout);
-        assert!(
+    let output = codemode(
+        &[
+            "types",
+            "--openapi",
+            &github,
+            "--format",
+            "summary",
+            "--filter",
+            "pulls/merge",
+        ],
+        "",
+    )
+    .await?;
+    let summary = text(&output.stdout);
+    assert!(
             summary.contains("- `github.pulls_merge({ owner, repo, pull_number, … })` — `PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge` — Merge a pull request"),
             "{summary}"
         );
 
-        // The config file's `openapi` entries, with paths relative to the file.
-        let config = TempFile::new(
-            "types-config.json",
-            r#"{"openapi": {"pets": {"spec": "pets.json"}}}"#,
-        )?;
-        let pets = r#"{"openapi": "3.1.0", "info": {"title": "Pets", "version": "1"},
+    // The config file's `openapi` entries, with paths relative to the file.
+    let config = TempFile::new(
+        "types-config.json",
+        r#"{"openapi": {"pets": {"spec": "pets.json"}}}"#,
+    )?;
+    let pets = r#"{"openapi": "3.1.0", "info": {"title": "Pets", "version": "1"},
         "paths": {"/pets": {"get": {"operationId": "listPets", "summary": "List the pets",
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}}}}}}"#;
-        std::fs::write(config.dir.join("pets.json"), pets)?;
-        let output = codemode(
-            &["types", "--config", config.path(), "--format", "summary"],
-            "",
-        )
-        .await?;
-        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        let summary = text(&output.stdout);
-        assert!(
-            summary.contains("`pets.listPets()`") && summary.contains("`GET /pets` — List the pets"),
-            "{summary}"
-        );
+    std::fs::write(config.dir.join("pets.json"), pets)?;
+    let output = codemode(
+        &["types", "--config", config.path(), "--format", "summary"],
+        "",
+    )
+    .await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let summary = text(&output.stdout);
+    assert!(
+        summary.contains("`pets.listPets()`") && summary.contains("`GET /pets` — List the pets"),
+        "{summary}"
+    );
 
-        let output = codemode(
-            &[
-                "types",
-                "--openapi",
-                &github,
-                "--format",
-                "json",
-                "--filter",
-                "pulls/merge",
-            ],
-            "",
-        )
-        .await?;
-        // One catalog: the entries `codemode.describe` returns, best first.
-        let listing: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-        assert_eq!(listing[0]["name"], "github.pulls_merge");
-        assert_eq!(listing[0]["path"], "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge");
-        anyhow::Ok(())
-    })
-    .await
+    let output = codemode(
+        &[
+            "types",
+            "--openapi",
+            &github,
+            "--format",
+            "json",
+            "--filter",
+            "pulls/merge",
+        ],
+        "",
+    )
+    .await?;
+    // One catalog: the entries `codemode.describe` returns, best first.
+    let listing: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(listing[0]["name"], "github.pulls_merge");
+    assert_eq!(
+        listing[0]["path"],
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"
+    );
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn types_refuses_bad_descriptions_naming_the_file() -> Result<()> {
-    bounded(async {
-        let swagger = TempFile::new("swagger.json", r#"{"swagger": "2.0", "paths": {}}"#)?;
-        let output = codemode(&["types", "--openapi", swagger.path()], "").await?;
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = text(&output.stderr);
-        assert!(
-            stderr.contains(swagger.path()) && stderr.contains("Swagger 2.0"),
-            "{stderr}"
-        );
+    let swagger = TempFile::new("swagger.json", r#"{"swagger": "2.0", "paths": {}}"#)?;
+    let output = codemode(&["types", "--openapi", swagger.path()], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(swagger.path()) && stderr.contains("Swagger 2.0"),
+        "{stderr}"
+    );
 
-        let broken = TempFile::new(
-            "broken.json",
-            "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": [\n",
-        )?;
-        let output = codemode(&["types", "--openapi", broken.path()], "").await?;
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = text(&output.stderr);
-        assert!(
-            stderr.contains(broken.path()) && stderr.contains("line 4"),
-            "{stderr}"
-        );
+    let broken = TempFile::new(
+        "broken.json",
+        "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": [\n",
+    )?;
+    let output = codemode(&["types", "--openapi", broken.path()], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(broken.path()) && stderr.contains("line 4"),
+        "{stderr}"
+    );
 
-        let output = codemode(&["types", "--openapi", "bad-name=x.json"], "").await?;
-        assert_eq!(output.status.code(), Some(2));
-        assert!(text(&output.stderr).contains("must be a JavaScript identifier"));
-        anyhow::Ok(())
-    })
-    .await
+    let output = codemode(&["types", "--openapi", "bad-name=x.json"], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("must be a JavaScript identifier"));
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn run_reads_standard_input() -> Result<()> {
-    bounded(async {
-        let output = codemode(&["run"], "6 * 7").await?;
-        assert_eq!(output.status.code(), Some(0));
-        assert_eq!(text(&output.stdout), "42\n");
-        let output = codemode(&["run", "-"], "'dash'").await?;
-        assert_eq!(text(&output.stdout), "\"dash\"\n");
-        anyhow::Ok(())
-    })
-    .await
+    let output = codemode(&["run"], "6 * 7").await?;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), "42\n");
+    let output = codemode(&["run", "-"], "'dash'").await?;
+    assert_eq!(text(&output.stdout), "\"dash\"\n");
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn json_prints_exactly_one_object() -> Result<()> {
-    bounded(async {
-        let output = codemode(
-            &["run", "--json"],
-            "console.warn('w'); console.log('l'); [1]",
-        )
-        .await?;
-        assert_eq!(output.status.code(), Some(0));
-        let stdout = text(&output.stdout);
-        assert_eq!(stdout.lines().count(), 1, "{stdout}");
-        let value: Value = serde_json::from_str(&stdout)?;
-        assert_eq!(value["ok"], json!(true));
-        assert_eq!(value["result"], json!([1]));
-        assert_eq!(
-            value["logs"],
-            json!([{ "level": "warn", "text": "w" }, { "level": "log", "text": "l" }])
-        );
-        assert_eq!(value["error"], Value::Null);
-        for stat in [
-            "wallTimeUs",
-            "fuelUsed",
-            "peakMemoryBytes",
-            "connectorCalls",
-        ] {
-            assert!(
-                value["stats"][stat].is_u64(),
-                "stats.{stat} missing: {value}"
-            );
-        }
-        assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
-        anyhow::Ok(())
-    })
-    .await
-}
-
-#[tokio::test]
-async fn a_script_error_exits_1_with_its_position() -> Result<()> {
-    bounded(async {
-        let output = codemode(&["run"], "const a = 1;\nundefinedFunction();\n").await?;
-        assert_eq!(output.status.code(), Some(1));
-        let stderr = text(&output.stderr);
-        assert!(stderr.contains("line 2"), "{stderr}");
-        assert!(stderr.contains("ReferenceError"), "{stderr}");
-
-        let output = codemode(&["run", "--json"], "let = ;").await?;
-        assert_eq!(output.status.code(), Some(1));
-        let value: Value = serde_json::from_slice(&output.stdout)?;
-        assert_eq!(value["ok"], json!(false));
-        assert_eq!(value["error"]["kind"], json!("script"));
-        assert_eq!(value["error"]["name"], json!("SyntaxError"));
-        assert_eq!(value["error"]["line"], json!(1));
-        anyhow::Ok(())
-    })
-    .await
-}
-
-#[tokio::test]
-async fn limits_exit_3_and_flags_set_them() -> Result<()> {
-    bounded(async {
-        let started = Instant::now();
-        let output = codemode(
-            &[
-                "run",
-                "--json",
-                "--timeout-ms",
-                "200",
-                "--fuel",
-                "100000000000",
-            ],
-            "while (true) {}",
-        )
-        .await?;
-        assert_eq!(output.status.code(), Some(3));
-        assert!(started.elapsed() < Duration::from_secs(5));
-        let value: Value = serde_json::from_slice(&output.stdout)?;
-        assert_eq!(value["error"]["kind"], json!("timeout"));
-
-        let output = codemode(&["run", "--json", "--fuel", "1000000"], "for (;;) {}").await?;
-        assert_eq!(output.status.code(), Some(3));
-        assert_eq!(
-            serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
-            json!("fuel")
-        );
-
-        let bomb = "const keep = []; for (;;) keep.push('x'.repeat(1 << 20) + keep.length);";
-        let output = codemode(&["run", "--json", "--memory-mib", "16"], bomb).await?;
-        assert_eq!(output.status.code(), Some(3));
-        assert_eq!(
-            serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
-            json!("memory")
-        );
-        anyhow::Ok(())
-    })
-    .await
-}
-
-#[tokio::test]
-async fn usage_and_config_errors_exit_2() -> Result<()> {
-    bounded(async {
-        let output = codemode(&["run", "--no-such-flag"], "").await?;
-        assert_eq!(output.status.code(), Some(2));
-
-        let output = codemode(&["run", "/no/such/script.js"], "").await?;
-        assert_eq!(output.status.code(), Some(2));
+    let output = codemode(
+        &["run", "--json"],
+        "console.warn('w'); console.log('l'); [1]",
+    )
+    .await?;
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let value: Value = serde_json::from_str(&stdout)?;
+    assert_eq!(value["ok"], json!(true));
+    assert_eq!(value["result"], json!([1]));
+    assert_eq!(
+        value["logs"],
+        json!([{ "level": "warn", "text": "w" }, { "level": "log", "text": "l" }])
+    );
+    assert_eq!(value["error"], Value::Null);
+    for stat in [
+        "wallTimeUs",
+        "fuelUsed",
+        "peakMemoryBytes",
+        "connectorCalls",
+    ] {
         assert!(
-            text(&output.stderr).contains("/no/such/script.js"),
-            "{}",
-            text(&output.stderr)
+            value["stats"][stat].is_u64(),
+            "stats.{stat} missing: {value}"
         );
-
-        let config = TempFile::new(
-            "bad.json",
-            r#"{ "codemode": { "limits": { "fuel": "lots" } } }"#,
-        )?;
-        let output = codemode(&["run", "--config", config.path()], "1").await?;
-        assert_eq!(output.status.code(), Some(2));
-        let stderr = text(&output.stderr);
-        assert!(stderr.contains(config.path()), "{stderr}");
-        assert!(stderr.contains("codemode.limits.fuel"), "{stderr}");
-        anyhow::Ok(())
-    })
-    .await
+    }
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
+async fn a_script_error_exits_1_with_its_position() -> Result<()> {
+    let output = codemode(&["run"], "const a = 1;\nundefinedFunction();\n").await?;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("ReferenceError"), "{stderr}");
+
+    let output = codemode(&["run", "--json"], "let = ;").await?;
+    assert_eq!(output.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["ok"], json!(false));
+    assert_eq!(value["error"]["kind"], json!("script"));
+    assert_eq!(value["error"]["name"], json!("SyntaxError"));
+    assert_eq!(value["error"]["line"], json!(1));
+    Ok(())
+}
+
+#[bounded_test]
+async fn limits_exit_3_and_flags_set_them() -> Result<()> {
+    let started = Instant::now();
+    let output = codemode(
+        &[
+            "run",
+            "--json",
+            "--timeout-ms",
+            "200",
+            "--fuel",
+            "100000000000",
+        ],
+        "while (true) {}",
+    )
+    .await?;
+    assert_eq!(output.status.code(), Some(3));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["error"]["kind"], json!("timeout"));
+
+    let output = codemode(&["run", "--json", "--fuel", "1000000"], "for (;;) {}").await?;
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("fuel")
+    );
+
+    let bomb = "const keep = []; for (;;) keep.push('x'.repeat(1 << 20) + keep.length);";
+    let output = codemode(&["run", "--json", "--memory-mib", "16"], bomb).await?;
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("memory")
+    );
+    Ok(())
+}
+
+#[bounded_test]
+async fn usage_and_config_errors_exit_2() -> Result<()> {
+    let output = codemode(&["run", "--no-such-flag"], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+
+    let output = codemode(&["run", "/no/such/script.js"], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("/no/such/script.js"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let config = TempFile::new(
+        "bad.json",
+        r#"{ "codemode": { "limits": { "fuel": "lots" } } }"#,
+    )?;
+    let output = codemode(&["run", "--config", config.path()], "1").await?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(config.path()), "{stderr}");
+    assert!(stderr.contains("codemode.limits.fuel"), "{stderr}");
+    Ok(())
+}
+
+#[bounded_test]
 async fn config_limits_apply_and_flags_override_them() -> Result<()> {
-    bounded(async {
-        let config = TempFile::new(
-            "limits.json",
-            r#"{ "codemode": { "limits": { "timeoutMs": 150, "fuel": 100000000000 } } }"#,
-        )?;
-        let output = codemode(
-            &["run", "--json", "--config", config.path()],
-            "while (true) {}",
-        )
-        .await?;
-        assert_eq!(
-            serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
-            json!("timeout")
-        );
+    let config = TempFile::new(
+        "limits.json",
+        r#"{ "codemode": { "limits": { "timeoutMs": 150, "fuel": 100000000000 } } }"#,
+    )?;
+    let output = codemode(
+        &["run", "--json", "--config", config.path()],
+        "while (true) {}",
+    )
+    .await?;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&output.stdout)?["error"]["kind"],
+        json!("timeout")
+    );
 
-        let output = codemode(
-            &[
-                "run",
-                "--json",
-                "--config",
-                config.path(),
-                "--timeout-ms",
-                "5000",
-            ],
-            "await new Promise((r) => setTimeout(r, 300)); 'waited'",
-        )
-        .await?;
-        let value: Value = serde_json::from_slice(&output.stdout)?;
-        assert_eq!(value["result"], json!("waited"), "{value}");
-        anyhow::Ok(())
-    })
-    .await
+    let output = codemode(
+        &[
+            "run",
+            "--json",
+            "--config",
+            config.path(),
+            "--timeout-ms",
+            "5000",
+        ],
+        "await new Promise((r) => setTimeout(r, 300)); 'waited'",
+    )
+    .await?;
+    let value: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["result"], json!("waited"), "{value}");
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn console_output_streams_while_the_script_runs() -> Result<()> {
-    bounded(async {
-        let mut child = deadline::spawn(
-            Command::new(BINARY)
-                .args(["run"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )?;
-        let mut stdin = child.stdin.take().context("stdin")?;
-        stdin
+    let mut child = deadline::spawn(
+        Command::new(BINARY)
+            .args(["run"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )?;
+    let mut stdin = child.stdin.take().context("stdin")?;
+    stdin
             .write_all(b"console.log('first'); await new Promise((r) => setTimeout(r, 1500)); console.log('second');")
             .await?;
-        drop(stdin);
-        let started = Instant::now();
-        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        let first = step("the first line of `codemode run`", lines.next_line()).await?;
-        let first_after = started.elapsed();
-        assert_eq!(first.as_deref(), Some("first"));
-        let second = step("the second line of `codemode run`", lines.next_line()).await?;
-        let second_after = started.elapsed();
-        assert_eq!(second.as_deref(), Some("second"));
-        let status = step("the end of `codemode run`", child.wait()).await?;
-        assert!(status.success(), "{status}");
-        assert!(
-            second_after - first_after >= Duration::from_millis(1000),
-            "`first` came at {first_after:?} and `second` at {second_after:?}: not streamed"
-        );
-        anyhow::Ok(())
-    })
-    .await
+    drop(stdin);
+    let started = Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let first = step("the first line of `codemode run`", lines.next_line()).await?;
+    let first_after = started.elapsed();
+    assert_eq!(first.as_deref(), Some("first"));
+    let second = step("the second line of `codemode run`", lines.next_line()).await?;
+    let second_after = started.elapsed();
+    assert_eq!(second.as_deref(), Some("second"));
+    let status = step("the end of `codemode run`", child.wait()).await?;
+    assert!(status.success(), "{status}");
+    assert!(
+        second_after - first_after >= Duration::from_millis(1000),
+        "`first` came at {first_after:?} and `second` at {second_after:?}: not streamed"
+    );
+    Ok(())
 }

@@ -5,24 +5,22 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use codemode_runtime::{
-    CallContext, Connector, ConnectorError, ErrorKind, Execution, Grants, MethodDescription,
-};
+use codemode_runtime::{ErrorKind, Execution, Grants, MethodDescription};
+use codemode_test_support::connector::{FnConnector, grant};
+use codemode_test_support::github::GithubCatalog;
 use serde_json::{Value, json};
 
-use crate::github::GithubCatalog;
-use crate::support::run_with;
+use crate::support::{result, run_with};
 
-/// A connector with a few described methods; it records the method names it
-/// is called with and echoes its arguments.
+/// A connector with a few described methods, granted as `tracker`; it
+/// records the method names it is called with and echoes its arguments.
 struct Tracker {
-    methods: Vec<MethodDescription>,
-    called: Mutex<Vec<String>>,
+    grants: Arc<Grants>,
+    called: Arc<Mutex<Vec<String>>>,
 }
 
 impl Tracker {
-    fn new() -> Arc<Self> {
+    fn new() -> Self {
         let methods = vec![
             MethodDescription::new("list-issues", "Lists the issues of a project. Paginated.")
                 .path("GET /projects/{id}/issues")
@@ -51,42 +49,26 @@ impl Tracker {
             MethodDescription::new("delete", "Deletes a project for good."),
             MethodDescription::new("get.user", "Gets the signed-in user's profile."),
         ];
-        Arc::new(Self {
-            methods,
-            called: Mutex::new(Vec::new()),
-        })
+        let called = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&called);
+        let connector = FnConnector::new(methods, move |method, args| {
+            record.lock().expect("not poisoned").push(method.to_owned());
+            std::future::ready(Ok(args))
+        });
+        Self {
+            grants: grant("tracker", connector),
+            called,
+        }
     }
 }
 
-#[async_trait]
-impl Connector for Tracker {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.methods
-    }
-
-    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
-        let method: &str = &call.method;
-        self.called
-            .lock()
-            .expect("not poisoned")
-            .push(method.to_owned());
-        Ok(args)
-    }
+fn grants(tracker: &Tracker) -> Arc<Grants> {
+    Arc::clone(&tracker.grants)
 }
 
-fn grants(tracker: &Arc<Tracker>) -> Arc<Grants> {
-    let connector: Arc<dyn Connector> = tracker.clone();
-    Arc::new(
-        Grants::new()
-            .grant("tracker", connector)
-            .expect("a valid name"),
-    )
-}
-
+/// The result of `code` run with `grants`, which must succeed.
 async fn run(code: &str, grants: &Arc<Grants>) -> Value {
-    let outcome = run_with(Execution::new(code).grants(Arc::clone(grants))).await;
-    assert!(outcome.ok(), "the run failed: {outcome:#?}");
-    outcome.result.unwrap_or_default()
+    result(&run_with(Execution::new(code).grants(Arc::clone(grants))).await)
 }
 
 #[tokio::test]
@@ -220,12 +202,7 @@ async fn without_grants_search_finds_nothing() {
 
 #[tokio::test]
 async fn search_finds_github_operations_and_describe_gives_their_types() {
-    let connector: Arc<dyn Connector> = GithubCatalog::load();
-    let grants = Arc::new(
-        Grants::new()
-            .grant("github", connector)
-            .expect("a valid name"),
-    );
+    let grants = grant("github", GithubCatalog::load());
     let code = "({
         repo: codemode.search('get a repository', { limit: 3 }).map((m) => m.name),
         issues: codemode.search('list repository issues', { limit: 3 }).map((m) => m.name),
@@ -266,33 +243,17 @@ async fn search_finds_github_operations_and_describe_gives_their_types() {
     assert_eq!(found["described"]["path"], "GET /repos/{owner}/{repo}");
 }
 
-/// A connector with many methods (`op-0` … `op-99`), whose namespace
-/// finds methods on first use; it replies with the method name it got.
-struct Many(Vec<MethodDescription>);
-
-#[async_trait]
-impl Connector for Many {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.0
-    }
-
-    async fn call(&self, call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
-        let method: &str = &call.method;
-        Ok(json!({ "method": method, "args": args }))
-    }
-}
-
 #[tokio::test]
 async fn a_large_connector_namespace_behaves_like_a_small_one() {
+    // Many methods (`op-0` … `op-99`), whose namespace finds methods on
+    // first use; each replies with the method name it got.
     let methods = (0..100)
         .map(|i| MethodDescription::new(format!("op-{i}"), format!("Operation {i}.")))
         .collect();
-    let connector: Arc<dyn Connector> = Arc::new(Many(methods));
-    let grants = Arc::new(
-        Grants::new()
-            .grant("many", connector)
-            .expect("a valid name"),
-    );
+    let connector = FnConnector::new(methods, |method, args| {
+        std::future::ready(Ok(json!({ "method": method, "args": args })))
+    });
+    let grants = grant("many", connector);
     let code = "'use strict';
         let leaked;
         const bind = Function.prototype.bind;

@@ -7,9 +7,12 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::{Context, Result};
 use codemode_runtime::{Document, Error, Execution, Outcome};
+use codemode_test_support::github;
 use serde_json::{Value, json};
 
-use crate::support::{RUNTIME, TestConnector, run_with, test_grants};
+use crate::support::{
+    RUNTIME, TestConnector, assert_global_refused, raw, result, run_with, test_grants,
+};
 
 /// Longer than any child the host inlines: a node holding it is read by a
 /// call of its own.
@@ -24,12 +27,6 @@ async fn run_spec(code: &str, documents: &[(&str, Value)]) -> Outcome {
         .map(|(key, value)| ((*key).to_owned(), Arc::new(Document::new(value.clone()))))
         .collect();
     run_with(Execution::new(code).documents("spec", documents)).await
-}
-
-/// The result of a run that must succeed.
-fn result(outcome: Outcome) -> Result<Value> {
-    anyhow::ensure!(outcome.ok(), "the run failed: {outcome:#?}");
-    outcome.result.context("the run returned nothing")
 }
 
 #[tokio::test]
@@ -51,7 +48,7 @@ async fn keys_with_slashes_and_tildes_are_read_through_escaped_pointers() -> Res
     // The root, `paths`, four path items and `get`: each large, each read.
     assert_eq!(outcome.stats.document_reads, 7, "{outcome:#?}");
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!([
             "Get a repository",
             1,
@@ -111,7 +108,7 @@ async fn a_document_reads_as_the_json_it_holds() -> Result<()> {
         })
     "#;
     let outcome = run_spec(code, &[("mixed", document.clone())]).await;
-    let result = result(outcome)?;
+    let result = result(&outcome);
     assert_eq!(result["whole"], document);
     let text = result["text"].as_str().context("text")?;
     assert_eq!(serde_json::from_str::<Value>(text)?, document);
@@ -153,7 +150,7 @@ async fn arrays_read_like_arrays() -> Result<()> {
     "#;
     let outcome = run_spec(code, &[("doc", document)]).await;
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!({
             "isArray": [true, true, true],
             "length": 6,
@@ -208,7 +205,7 @@ async fn a_document_is_frozen_all_the_way_down() -> Result<()> {
     "#;
     let outcome = run_spec(code, &[("api", document)]).await;
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!({
             "results": vec!["TypeError"; 13],
             "sloppy": ["T", 1],
@@ -275,7 +272,7 @@ async fn local_references_resolve_with_their_sibling_keys() -> Result<()> {
     "#;
     let outcome = run_spec(code, &[("api", document)]).await;
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!({
             "login": "string",
             "notFound": { "description": "No such user" },
@@ -324,7 +321,7 @@ async fn recursive_schemas_stringify_with_their_cycles_marked() -> Result<()> {
     let outcome = run_spec(code, &[("api", document)]).await;
     let node_ref = json!({ "$ref": "#/components/schemas/node", "$circular": true });
     let a_ref = json!({ "$ref": "#/components/schemas/a", "$circular": true });
-    let result = result(outcome)?;
+    let result = result(&outcome);
     assert_eq!(
         result["node"],
         json!({
@@ -375,7 +372,7 @@ async fn references_that_point_at_nothing_are_marked_missing() -> Result<()> {
     let outcome = run_spec("spec.api.refs", &[("api", document)]).await;
     let missing = |target: &str| json!({ "$ref": target, "$missing": true });
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!([
             missing("#/components/schemas/nobody"),
             missing("#/components/schemas/user/type/0"),
@@ -399,7 +396,7 @@ async fn other_references_stay_as_written() -> Result<()> {
         ],
     });
     let outcome = run_spec("spec.api.refs", &[("api", document.clone())]).await;
-    assert_eq!(result(outcome)?, document["refs"]);
+    assert_eq!(result(&outcome), document["refs"]);
     Ok(())
 }
 
@@ -436,7 +433,7 @@ async fn several_documents_share_one_global() -> Result<()> {
     );
     let outcome = run_with(execution).await;
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!({
             "keys": ["first", "second", "third"],
             "titles": ["First", "Second"],
@@ -463,22 +460,10 @@ async fn a_document_global_cannot_take_a_used_or_invalid_name() {
     ] {
         let execution = Execution::new("1")
             .grants(test_grants(&connector))
-            .global(
-                "value",
-                Arc::from(serde_json::value::to_raw_value(&1).expect("JSON")),
-            )
+            .global("value", raw(json!(1)))
             .documents("spec", document())
             .documents(name, document());
-        match RUNTIME.execute(execution).await {
-            Err(Error::GlobalName {
-                name: refused,
-                reason: why,
-            }) => {
-                assert_eq!(refused, name);
-                assert!(why.starts_with(reason), "{name}: {why}");
-            }
-            other => panic!("{name} was not refused: {other:?}"),
-        }
+        assert_global_refused(execution, name, reason).await;
     }
     let mut twice = document();
     twice.extend(document());
@@ -520,7 +505,7 @@ async fn touching_one_path_reads_only_the_nodes_on_it() -> Result<()> {
     // The root, `paths`, the path item and its `get`.
     assert_eq!(outcome.stats.document_reads, 4, "{outcome:#?}");
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!(["Operation 1234", "Operation 1234"])
     );
     Ok(())
@@ -558,7 +543,7 @@ async fn listing_keys_reads_no_member_and_objects_behave_frozen() -> Result<()> 
     // `post`: no path item was read to list them.
     assert_eq!(outcome.stats.document_reads, 4, "{outcome:#?}");
     assert_eq!(
-        result(outcome)?,
+        result(&outcome),
         json!({
             "listed": 2_000,
             "attempts": [true, true, false, false, false, false, true, "TypeError"],
@@ -593,7 +578,7 @@ async fn console_output_shows_a_document_as_data() -> Result<()> {
 static GITHUB: LazyLock<Arc<Document>> = LazyLock::new(|| Arc::new(Document::new(github_value())));
 
 fn github_value() -> Value {
-    serde_json::from_str(&crate::descriptions::github_text()).expect("GitHub's description is JSON")
+    serde_json::from_str(&github::description_text()).expect("GitHub's description is JSON")
 }
 
 #[tokio::test]
@@ -621,11 +606,11 @@ async fn a_scan_over_githubs_paths_finds_what_the_description_holds() -> Result<
         }
     }
     assert!(expected.len() > 50, "{}", expected.len());
-    let execution = Execution::new(include_str!("github_scan.js"))
+    let execution = Execution::new(github::SCAN)
         .documents("spec", vec![("github".to_owned(), Arc::clone(&GITHUB))]);
     let outcome = run_with(execution).await;
     let reads = outcome.stats.document_reads;
-    assert_eq!(result(outcome)?, json!(expected));
+    assert_eq!(result(&outcome), json!(expected));
     // Every path item and operation, and no more than that.
     assert!((800..=2_100).contains(&reads), "{reads} reads");
     Ok(())
@@ -647,7 +632,7 @@ async fn a_reference_deep_in_githubs_description_resolves() -> Result<()> {
     let execution =
         Execution::new(code).documents("spec", vec![("github".to_owned(), Arc::clone(&GITHUB))]);
     let outcome = run_with(execution).await;
-    let result = result(outcome)?;
+    let result = result(&outcome);
     assert_eq!(&result["owner"], simple_user);
     assert_eq!(
         result["title"],

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use codemode_runtime::{
-    CallContext, Connector, ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits,
-    LogLevel, MethodDescription, Outcome, Runtime, RuntimeConfig,
+    ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel,
+    MethodDescription, Outcome, Runtime, RuntimeConfig,
 };
+use codemode_test_support::connector::{FnConnector, grant};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -903,20 +904,6 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
     assert_eq!(connector.calls.load(Ordering::SeqCst), 0);
 }
 
-/// A connector with as many methods as GitHub has operations, with names of
-/// GitHub's lengths; it is never called.
-struct Catalog(Vec<MethodDescription>);
-
-#[async_trait::async_trait]
-impl Connector for Catalog {
-    fn methods(&self) -> &[MethodDescription] {
-        &self.0
-    }
-    async fn call(&self, _call: &CallContext, _: Value) -> Result<Value, ConnectorError> {
-        Err(ConnectorError::new("not called"))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
     // `codemode.describe` and the unknown-method message look names up on
@@ -925,15 +912,15 @@ async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
     // distance between a name of 10⁶ characters and each of 1,223 methods
     // held a worker for a minute.
     warm_up();
+    // As many methods as GitHub has operations, with names of GitHub's
+    // lengths; none is called.
     let methods = (0..1223)
         .map(|i| MethodDescription::new(format!("repos_list_for_authenticated_user_{i}"), "lists"))
         .collect();
-    let catalog: Arc<dyn Connector> = Arc::new(Catalog(methods));
-    let grants = Arc::new(
-        Grants::new()
-            .grant("github", catalog)
-            .expect("a valid name"),
-    );
+    let catalog = FnConnector::new(methods, |_, _| {
+        std::future::ready(Err(ConnectorError::new("not called")))
+    });
+    let grants = grant("github", catalog);
     let limits = deadline(1000);
     let huge = "x".repeat(1_000_000);
     let cases = [

@@ -1,15 +1,13 @@
 //! End-to-end tests of the sandbox: through the embedding API and through
-//! the `codemode` binary. One binary, a module per topic.
+//! the `codemode` binary. One binary, a module per topic; what the modules
+//! share is in `support`.
 
 mod behaviour;
 mod cli;
 mod connectors;
-mod deadline;
-mod descriptions;
 mod discovery;
 mod documents;
 mod escape;
-mod github;
 mod mcp;
 mod mutation;
 mod openapi;

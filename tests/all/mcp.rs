@@ -7,46 +7,26 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use codemode_mcp_client::{McpConnector, Timeouts, UpstreamConfig};
-use codemode_mcp_server::{
-    CodeModeServer, HttpServer, MAX_STDIO_MESSAGE_BYTES, ServerOptions, TokenCounter,
-    tool_list_tokens,
-};
-use codemode_runtime::{Connector, Execution, Grants, Limits, Outcome, Secrets};
-use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
-use rmcp::service::{NotificationContext, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use codemode_mcp_server::{MAX_STDIO_MESSAGE_BYTES, ServerOptions, TokenCounter, tool_list_tokens};
+use codemode_runtime::{Connector, Limits};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::deadline::{self, bounded, step};
-use crate::support::RUNTIME;
-
-pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_codemode");
-
-/// A path under `tests/npm`.
-pub(crate) fn npm(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/npm")
-        .join(path)
-}
-
-/// A fresh directory for one test.
-pub(crate) fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("codemode-mcp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
+use crate::support::deadline;
+use crate::support::mcp::{
+    Progress, call, client, connect_once_listening, connect_with, everything_over_http, free_port,
+    http_server, stdio_client, timeouts, tokens_row, tokens_table,
+};
+use crate::support::{BINARY, bounded_test, mcp_server, npm, result, run_granted, scratch};
 
 /// A server on stdio: `node <script> <args>`.
-pub(crate) fn node(script: &str, args: &[&str], env: Value) -> UpstreamConfig {
-    let mut argv = vec![npm(script).display().to_string()];
+fn node(script: PathBuf, args: &[&str], env: Value) -> UpstreamConfig {
+    let mut argv = vec![script.display().to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     serde_json::from_value(json!({ "command": "node", "args": argv, "env": env }))
         .expect("a stdio server")
@@ -55,18 +35,14 @@ pub(crate) fn node(script: &str, args: &[&str], env: Value) -> UpstreamConfig {
 fn memory(dir: &Path) -> UpstreamConfig {
     let file = dir.join("memory.jsonl").display().to_string();
     node(
-        "node_modules/@modelcontextprotocol/server-memory/dist/index.js",
+        mcp_server("memory"),
         &[],
         json!({ "MEMORY_FILE_PATH": file }),
     )
 }
 
 fn everything(args: &[&str]) -> UpstreamConfig {
-    node(
-        "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-        args,
-        json!({}),
-    )
+    node(mcp_server("everything"), args, json!({}))
 }
 
 async fn connect(name: &str, config: UpstreamConfig) -> Arc<McpConnector> {
@@ -75,60 +51,24 @@ async fn connect(name: &str, config: UpstreamConfig) -> Arc<McpConnector> {
         .unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
-pub(crate) async fn connect_with(
-    name: &str,
-    config: UpstreamConfig,
-    timeouts: Timeouts,
-) -> Result<Arc<McpConnector>, codemode_mcp_client::ConnectError> {
-    McpConnector::connect(name, config, timeouts, &Secrets::default())
-        .await
-        .map(Arc::new)
-}
-
-pub(crate) fn timeouts(startup_ms: u64, call_ms: u64) -> Timeouts {
-    Timeouts {
-        startup: Duration::from_millis(startup_ms),
-        call: Duration::from_millis(call_ms),
-    }
-}
-
-pub(crate) async fn run(code: &str, connectors: &[(&str, Arc<McpConnector>)]) -> Outcome {
-    let mut grants = Grants::new();
-    for (name, connector) in connectors {
-        grants = grants
-            .grant(name, Arc::clone(connector) as Arc<dyn Connector>)
-            .expect("a valid name");
-    }
-    RUNTIME
-        .execute(Execution::new(code).grants(Arc::new(grants)))
-        .await
-        .expect("the run starts")
-}
-
-pub(crate) fn result(outcome: &Outcome) -> &Value {
-    assert!(outcome.ok(), "the run failed: {outcome:#?}");
-    outcome.result.as_ref().expect("a result")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn upstream_tools_are_methods_with_json_replies() {
-    bounded(async {
-        let dir = scratch("upstreams");
-        std::fs::write(dir.join("notes.txt"), "first line\nsecond line\n").expect("a file");
-        let files = node(
-            "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js",
-            &[&dir.display().to_string()],
-            json!({}),
-        );
-        let (memory, files, everything) = tokio::join!(
-            connect("memory", memory(&dir)),
-            connect("files", files),
-            connect("everything", everything(&["stdio"])),
-        );
-        // Tool names that are not identifiers are sanitized (`get-sum`).
-        assert!(everything.methods().iter().any(|m| m.name == "get-sum"));
-        let code = format!(
-            r#"
+    let dir = scratch("upstreams");
+    std::fs::write(dir.join("notes.txt"), "first line\nsecond line\n").expect("a file");
+    let files = node(
+        mcp_server("filesystem"),
+        &[&dir.display().to_string()],
+        json!({}),
+    );
+    let (memory, files, everything) = tokio::join!(
+        connect("memory", memory(&dir)),
+        connect("files", files),
+        connect("everything", everything(&["stdio"])),
+    );
+    // Tool names that are not identifiers are sanitized (`get-sum`).
+    assert!(everything.methods().iter().any(|m| m.name == "get-sum"));
+    let code = format!(
+        r#"
         const created = await memory.create_entities({{ entities: [{{ name: "Ada", entityType: "person", observations: ["wrote the first program"] }}] }});
         const notes = await files.read_text_file({{ path: {notes:?} }});
         const sum = await everything.get_sum({{ a: 2, b: 40 }});
@@ -137,176 +77,122 @@ async fn upstream_tools_are_methods_with_json_replies() {
         try {{ await files.read_text_file({{ path: "/etc/hostname" }}); }} catch (e) {{ denied = `${{e.name}}: ${{e.message}}`; }}
         ({{ created, notes, sum, echo, denied }})
         "#,
-            notes = dir.join("notes.txt").display().to_string()
-        );
-        let outcome = run(
-            &code,
-            &[
-                ("memory", memory),
-                ("files", files),
-                ("everything", everything),
-            ],
-        )
-        .await;
-        let value = result(&outcome);
-        // server-memory answers with structuredContent.
-        assert_eq!(value["created"]["entities"][0]["name"], "Ada", "{value}");
-        assert_eq!(
-            value["notes"]["content"], "first line\nsecond line\n",
-            "{value}"
-        );
-        // A text reply that is not JSON stays text.
-        assert_eq!(value["echo"], "Echo: hi", "{value}");
-        assert!(value["sum"].to_string().contains("42"), "{value}");
-        // An `isError` result is thrown with the server's own message.
-        let denied = value["denied"].as_str().unwrap_or_default();
-        assert!(
-            denied.starts_with("ConnectorError") && denied.contains("Access denied"),
-            "{denied}"
-        );
-    })
-    .await
-}
-
-/// A free local port.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// `server-everything` serving streamable HTTP on `port`, stopped when
-/// dropped.
-pub(crate) fn everything_over_http(port: u16) -> Child {
-    deadline::spawn(
-        Command::new("node")
-            .arg(npm(
-                "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-            ))
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+        notes = dir.join("notes.txt").display().to_string()
+    );
+    let outcome = run_granted(
+        &code,
+        &[
+            ("memory", memory),
+            ("files", files),
+            ("everything", everything),
+        ],
     )
-    .expect("server-everything starts")
+    .await;
+    let value = result(&outcome);
+    // server-memory answers with structuredContent.
+    assert_eq!(value["created"]["entities"][0]["name"], "Ada", "{value}");
+    assert_eq!(
+        value["notes"]["content"], "first line\nsecond line\n",
+        "{value}"
+    );
+    // A text reply that is not JSON stays text.
+    assert_eq!(value["echo"], "Echo: hi", "{value}");
+    assert!(value["sum"].to_string().contains("42"), "{value}");
+    // An `isError` result is thrown with the server's own message.
+    let denied = value["denied"].as_str().unwrap_or_default();
+    assert!(
+        denied.starts_with("ConnectorError") && denied.contains("Access denied"),
+        "{denied}"
+    );
 }
 
-/// `name` at `config`, a server over HTTP that was just started: connected
-/// once it listens, which takes it a moment.
-pub(crate) async fn connect_once_listening(
-    name: &str,
-    config: &UpstreamConfig,
-    timeouts: Timeouts,
-) -> Arc<McpConnector> {
-    let started = Instant::now();
-    loop {
-        match connect_with(name, config.clone(), timeouts).await {
-            Ok(connector) => break connector,
-            Err(_) if started.elapsed() < Duration::from_secs(20) => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(error) => panic!("`{name}` over HTTP: {error}"),
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn an_upstream_over_streamable_http() {
-    bounded(async {
-        let port = free_port();
-        let _server = everything_over_http(port);
-        let config: UpstreamConfig = serde_json::from_value(json!({
-            "type": "http",
-            "url": format!("http://127.0.0.1:{port}/mcp"),
-            "headers": { "X-Test": "yes" },
-        }))
-        .expect("an HTTP server");
-        let everything =
-            connect_once_listening("everything", &config, timeouts(5_000, 10_000)).await;
-        let outcome = run(
+    let port = free_port();
+    let _server = everything_over_http(port);
+    let config: UpstreamConfig = serde_json::from_value(json!({
+        "type": "http",
+        "url": format!("http://127.0.0.1:{port}/mcp"),
+        "headers": { "X-Test": "yes" },
+    }))
+    .expect("an HTTP server");
+    let everything = connect_once_listening("everything", &config, timeouts(5_000, 10_000)).await;
+    let outcome = run_granted(
             r#"const [echo, sum] = await Promise.all([everything.echo({ message: "over http" }), everything.get_sum({ a: 1, b: 2 })]); ({ echo, sum })"#,
             &[("everything", everything)],
         )
         .await;
-        let value = result(&outcome);
-        assert_eq!(value["echo"], "Echo: over http");
-        assert!(value["sum"].to_string().contains('3'), "{value}");
-    })
-    .await
+    let value = result(&outcome);
+    assert_eq!(value["echo"], "Echo: over http");
+    assert!(value["sum"].to_string().contains('3'), "{value}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn an_upstream_killed_mid_call_is_an_error_and_restarts_on_the_next_call() {
-    bounded(async {
-        let marker = format!("codemode-test-{}", std::process::id());
-        let everything = connect("everything", everything(&["stdio", &marker])).await;
-        let killer = tokio::spawn({
-            let marker = marker.clone();
-            async move {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                deadline::output(Command::new("pkill").args(["-9", "-f", &marker]), b"").await
-            }
-        });
-        let started = Instant::now();
-        let outcome = run(
-            r#"
+    let marker = format!("codemode-test-{}", std::process::id());
+    let everything = connect("everything", everything(&["stdio", &marker])).await;
+    let killer = tokio::spawn({
+        let marker = marker.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            deadline::output(Command::new("pkill").args(["-9", "-f", &marker]), b"").await
+        }
+    });
+    let started = Instant::now();
+    let outcome = run_granted(
+        r#"
         let failed;
         try { await everything.trigger_long_running_operation({ duration: 20, steps: 4 }); }
         catch (e) { failed = e.message; }
         const after = await everything.echo({ message: "back again" });
         ({ failed, after })
         "#,
-            &[("everything", everything)],
-        )
-        .await;
-        let killed = killer.await.expect("joined").expect("pkill ran");
-        assert!(killed.status.success(), "{killed:?}");
-        let value = result(&outcome);
-        let failed = value["failed"].as_str().unwrap_or_default();
-        assert!(
-            failed.contains("closed the connection")
-                && failed.contains("restarted on the next call"),
-            "{failed}"
-        );
-        assert_eq!(value["after"], "Echo: back again");
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "{:?}",
-            started.elapsed()
-        );
-    })
-    .await
+        &[("everything", everything)],
+    )
+    .await;
+    let killed = killer.await.expect("joined").expect("pkill ran");
+    assert!(killed.status.success(), "{killed:?}");
+    let value = result(&outcome);
+    let failed = value["failed"].as_str().unwrap_or_default();
+    assert!(
+        failed.contains("closed the connection") && failed.contains("restarted on the next call"),
+        "{failed}"
+    );
+    assert_eq!(value["after"], "Echo: back again");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn upstreams_that_never_answer_or_break_the_protocol_give_bounded_errors() {
-    bounded(async {
-        let misbehaving = |mode: &str| node("fixtures/misbehaving.mjs", &[mode], json!({}));
+    let misbehaving = |mode: &str| node(npm("fixtures/misbehaving.mjs"), &[mode], json!({}));
 
-        // Never answers the handshake: the startup timeout.
-        let started = Instant::now();
-        let error = connect_with("silent", misbehaving("silent"), timeouts(500, 500))
-            .await
-            .err()
-            .expect("a server that never answers cannot connect");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(
-            error
-                .to_string()
-                .contains("`silent` did not list its tools within 500 ms"),
-            "{error}"
-        );
+    // Never answers the handshake: the startup timeout.
+    let started = Instant::now();
+    let error = connect_with("silent", misbehaving("silent"), timeouts(500, 500))
+        .await
+        .err()
+        .expect("a server that never answers cannot connect");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        error
+            .to_string()
+            .contains("`silent` did not list its tools within 500 ms"),
+        "{error}"
+    );
 
-        // Answers the handshake, never a call; a non-JSON line and a reply
-        // that is not a tool result; exits mid-call.
-        let hang = connect_with("hang", misbehaving("hang"), timeouts(10_000, 300)).await;
-        let malformed =
-            connect_with("malformed", misbehaving("malformed"), timeouts(10_000, 300)).await;
-        let crash = connect_with("crash", misbehaving("crash"), timeouts(10_000, 5_000)).await;
-        let started = Instant::now();
-        let outcome = run(
-            r#"
+    // Answers the handshake, never a call; a non-JSON line and a reply
+    // that is not a tool result; exits mid-call.
+    let hang = connect_with("hang", misbehaving("hang"), timeouts(10_000, 300)).await;
+    let malformed =
+        connect_with("malformed", misbehaving("malformed"), timeouts(10_000, 300)).await;
+    let crash = connect_with("crash", misbehaving("crash"), timeouts(10_000, 5_000)).await;
+    let started = Instant::now();
+    let outcome = run_granted(
+        r#"
         const attempt = (f) => f().then(() => "answered", (e) => e.message);
         ({
           hang: [await attempt(() => hang.work({})), await attempt(() => hang.work({}))],
@@ -314,118 +200,38 @@ async fn upstreams_that_never_answer_or_break_the_protocol_give_bounded_errors()
           crash: await attempt(() => crash.work({})),
         })
         "#,
-            &[
-                ("hang", hang.expect("hang connects")),
-                ("malformed", malformed.expect("malformed connects")),
-                ("crash", crash.expect("crash connects")),
-            ],
-        )
-        .await;
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{:?}",
-            started.elapsed()
-        );
-        let value = result(&outcome);
-        for attempt in value["hang"].as_array().expect("two attempts") {
-            assert!(
-                attempt
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("did not answer `work` within 300 ms"),
-                "{value}"
-            );
-        }
-        let malformed = value["malformed"].as_str().unwrap_or_default();
-        assert!(
-            malformed.contains("`malformed` answered with something that is not a tool result"),
-            "{value}"
-        );
-        let crash = value["crash"].as_str().unwrap_or_default();
-        assert!(
-            crash.contains("closed the connection") && crash.contains("crashing on purpose"),
-            "{value}"
-        );
-    })
-    .await
-}
-
-/// Collects progress messages.
-#[derive(Clone, Default)]
-pub(crate) struct Progress(Arc<Mutex<Vec<String>>>);
-
-impl ClientHandler for Progress {
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        if let (Ok(mut seen), Some(message)) = (self.0.lock(), params.message) {
-            seen.push(message);
-        }
-    }
-}
-
-/// Our server on HTTP in this process, with `connectors`.
-pub(crate) async fn http_server<C: Connector>(
-    connectors: Vec<(&str, Arc<C>)>,
-    options: ServerOptions,
-) -> (HttpServer, String) {
-    let connectors = connectors
-        .into_iter()
-        .map(|(name, c)| (name.to_owned(), c as Arc<dyn Connector>))
-        .collect();
-    let runtime = Arc::new(codemode_runtime::Runtime::new().expect("runtime"));
-    let server = CodeModeServer::new(runtime, connectors, options).expect("a server");
-    let http = HttpServer::start(server, "127.0.0.1:0".parse().expect("an address"))
-        .await
-        .expect("binds");
-    let url = format!("http://{}/mcp", http.address());
-    (http, url)
-}
-
-pub(crate) async fn client(url: &str, handler: Progress) -> RunningService<RoleClient, Progress> {
-    step(
-        format!("connecting to `{url}`"),
-        handler.serve(StreamableHttpClientTransport::from_uri(url)),
+        &[
+            ("hang", hang.expect("hang connects")),
+            ("malformed", malformed.expect("malformed connects")),
+            ("crash", crash.expect("crash connects")),
+        ],
     )
-    .await
-    .expect("the client connects")
-}
-
-/// A client of `codemode serve` started as `process`, on its stdio.
-pub(crate) async fn stdio_client(process: &mut Child) -> RunningService<RoleClient, Progress> {
-    let (stdin, stdout) = (
-        process.stdin.take().expect("stdin is piped"),
-        process.stdout.take().expect("stdout is piped"),
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
     );
-    step(
-        "the handshake with `codemode serve` on stdio",
-        Progress::default().serve((stdout, stdin)),
-    )
-    .await
-    .expect("initialized")
-}
-
-pub(crate) async fn call(
-    client: &RunningService<RoleClient, Progress>,
-    tool: &'static str,
-    code: &str,
-) -> (bool, Value) {
-    let arguments = json!({ "code": code });
-    let arguments = arguments.as_object().cloned().unwrap_or_default();
-    let result = step(
-        format!("the `{tool}` call"),
-        client.call_tool(CallToolRequestParams::new(tool).with_arguments(arguments)),
-    )
-    .await
-    .expect("the call is answered");
-    let text = result.content[0]
-        .as_text()
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (result.is_error == Some(true), value)
+    let value = result(&outcome);
+    for attempt in value["hang"].as_array().expect("two attempts") {
+        assert!(
+            attempt
+                .as_str()
+                .unwrap_or_default()
+                .contains("did not answer `work` within 300 ms"),
+            "{value}"
+        );
+    }
+    let malformed = value["malformed"].as_str().unwrap_or_default();
+    assert!(
+        malformed.contains("`malformed` answered with something that is not a tool result"),
+        "{value}"
+    );
+    let crash = value["crash"].as_str().unwrap_or_default();
+    assert!(
+        crash.contains("closed the connection") && crash.contains("crashing on purpose"),
+        "{value}"
+    );
 }
 
 /// The workflow: 15 entities and 14 relations, one native call each, then
@@ -445,83 +251,82 @@ console.log(`read ${graph.entities.length} entities`);
    last: graph.relations.at(-1) })
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn one_execute_builds_and_reads_a_knowledge_graph_with_live_progress() {
-    bounded(async {
-        let dir = scratch("workflow");
-        let memory = connect("memory", memory(&dir)).await;
-        let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
-        let progress = Progress::default();
-        let client = client(&url, progress.clone()).await;
+    let dir = scratch("workflow");
+    let memory = connect("memory", memory(&dir)).await;
+    let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
+    let progress = Progress::default();
+    let client = client(&url, progress.clone()).await;
 
-        let tools = client.list_all_tools().await.expect("tools");
-        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["search", "execute"]);
+    let tools = client.list_all_tools().await.expect("tools");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["search", "execute"]);
 
-        let (failed, value) = call(&client, "execute", KNOWLEDGE_GRAPH).await;
-        assert!(!failed, "{value}");
-        assert_eq!(value["result"]["entities"], 15, "{value}");
-        assert_eq!(value["result"]["relations"], 14, "{value}");
-        assert_eq!(value["result"]["last"]["from"], "Tony", "{value}");
-        assert_eq!(value["logs"], json!(["read 15 entities"]));
+    let (failed, value) = call(&client, "execute", KNOWLEDGE_GRAPH).await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"]["entities"], 15, "{value}");
+    assert_eq!(value["result"]["relations"], 14, "{value}");
+    assert_eq!(value["result"]["last"]["from"], "Tony", "{value}");
+    assert_eq!(value["logs"], json!(["read 15 entities"]));
 
-        // Every call and the console line went out as progress, in order. The
-        // client handles notifications in tasks of their own, so the last may
-        // be handled just after the reply: wait for it a little.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let seen = loop {
-            let seen = progress.0.lock().expect("not poisoned").clone();
-            if seen.len() >= 31 || Instant::now() > deadline {
-                break seen;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        let calls = seen
-            .iter()
-            .filter(|m| m.starts_with("call memory."))
-            .count();
-        assert_eq!(calls, 30, "{seen:?}");
-        assert_eq!(
-            seen.first().map(String::as_str),
-            Some("call memory.create_entities")
-        );
-        assert_eq!(
-            seen.last().map(String::as_str),
-            Some("log: read 15 entities")
-        );
+    // Every call and the console line went out as progress, in order. The
+    // client handles notifications in tasks of their own, so the last may
+    // be handled just after the reply: wait for it a little.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = loop {
+        let seen = progress.0.lock().expect("not poisoned").clone();
+        if seen.len() >= 31 || Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let calls = seen
+        .iter()
+        .filter(|m| m.starts_with("call memory."))
+        .count();
+    assert_eq!(calls, 30, "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("call memory.create_entities")
+    );
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("log: read 15 entities")
+    );
 
-        let _ = client.cancel().await;
-        http.stop().await.expect("stops");
-    })
-    .await
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() {
-    bounded(async {
-        let dir = scratch("search");
-        let (many, memory) = tokio::join!(
-            connect("many", node("fixtures/many-tools.mjs", &["500"], json!({}))),
-            connect("memory", memory(&dir)),
-        );
-        let counter = TokenCounter::o200k();
-        let upstream_tokens = tool_list_tokens(&counter, many.tools());
-        let (http, url) = http_server(
-            vec![("many", many), ("memory", memory)],
-            ServerOptions::default(),
-        )
-        .await;
-        let client = client(&url, Progress::default()).await;
+    let dir = scratch("search");
+    let (many, memory) = tokio::join!(
+        connect(
+            "many",
+            node(npm("fixtures/many-tools.mjs"), &["500"], json!({}))
+        ),
+        connect("memory", memory(&dir)),
+    );
+    let counter = TokenCounter::o200k();
+    let upstream_tokens = tool_list_tokens(&counter, many.tools());
+    let (http, url) = http_server(
+        vec![("many", many), ("memory", memory)],
+        ServerOptions::default(),
+    )
+    .await;
+    let client = client(&url, Progress::default()).await;
 
-        let tools = client.list_all_tools().await.expect("tools");
-        let tokens = tool_list_tokens(&counter, &tools);
-        assert!(tokens <= 1_000, "the tool list is {tokens} tokens");
-        assert!(
-            upstream_tokens > 40 * tokens,
-            "{upstream_tokens} against {tokens}"
-        );
+    let tools = client.list_all_tools().await.expect("tools");
+    let tokens = tool_list_tokens(&counter, &tools);
+    assert!(tokens <= 1_000, "the tool list is {tokens} tokens");
+    assert!(
+        upstream_tokens > 40 * tokens,
+        "{upstream_tokens} against {tokens}"
+    );
 
-        let (failed, value) = call(
+    let (failed, value) = call(
             &client,
             "search",
             r#"async () => {
@@ -531,143 +336,138 @@ async fn search_finds_operations_among_hundreds_and_the_tool_list_stays_small() 
         }"#,
         )
         .await;
-        assert!(!failed, "{value}");
-        assert_eq!(value["result"]["first"], "many.area_3_op_7", "{value}");
-        assert_eq!(value["result"]["listed"], 10);
-        assert_eq!(value["result"]["total"], 509);
-        let declaration = value["result"]["declaration"].as_str().unwrap_or_default();
-        assert!(
-            declaration.contains("function area_3_op_7(args: {"),
-            "{declaration}"
-        );
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"]["first"], "many.area_3_op_7", "{value}");
+    assert_eq!(value["result"]["listed"], 10);
+    assert_eq!(value["result"]["total"], 509);
+    let declaration = value["result"]["declaration"].as_str().unwrap_or_default();
+    assert!(
+        declaration.contains("function area_3_op_7(args: {"),
+        "{declaration}"
+    );
 
-        // Search code cannot call; execute can.
-        let (failed, value) = call(&client, "search", "await memory.read_graph({})").await;
-        assert!(failed, "{value}");
-        assert!(
-            value["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("from the `execute` tool"),
-            "{value}"
-        );
-        let (failed, value) = call(
-            &client,
-            "execute",
-            "(await many.area_3_op_7({ a: 2, b: 3 })).sum",
-        )
-        .await;
-        assert!(!failed, "{value}");
-        assert_eq!(value["result"], 5);
+    // Search code cannot call; execute can.
+    let (failed, value) = call(&client, "search", "await memory.read_graph({})").await;
+    assert!(failed, "{value}");
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("from the `execute` tool"),
+        "{value}"
+    );
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "(await many.area_3_op_7({ a: 2, b: 3 })).sum",
+    )
+    .await;
+    assert!(!failed, "{value}");
+    assert_eq!(value["result"], 5);
 
-        // An unknown global names the namespaces; a big result is cut, still JSON.
-        let (failed, value) = call(
-            &client,
-            "execute",
-            "const x = 1;\nawait github.repos_get({})",
-        )
-        .await;
-        assert!(failed);
-        let error = &value["error"];
-        assert_eq!(
-            (error["line"].as_u64(), error["name"].as_str()),
-            (Some(2), Some("ReferenceError")),
-            "{value}"
-        );
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("many, memory"),
-            "{value}"
-        );
-        let (failed, value) = call(
-            &client,
-            "execute",
-            "Array.from({ length: 20000 }, (_, i) => ({ i, text: `item ${i}` }))",
-        )
-        .await;
-        assert!(!failed);
-        assert!(
-            value["truncated"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("This output was cut"),
-            "{value}"
-        );
-        assert!(
-            value["result"]
-                .as_array()
-                .is_some_and(|items| items.len() > 10),
-            "{value}"
-        );
+    // An unknown global names the namespaces; a big result is cut, still JSON.
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "const x = 1;\nawait github.repos_get({})",
+    )
+    .await;
+    assert!(failed);
+    let error = &value["error"];
+    assert_eq!(
+        (error["line"].as_u64(), error["name"].as_str()),
+        (Some(2), Some("ReferenceError")),
+        "{value}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("many, memory"),
+        "{value}"
+    );
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "Array.from({ length: 20000 }, (_, i) => ({ i, text: `item ${i}` }))",
+    )
+    .await;
+    assert!(!failed);
+    assert!(
+        value["truncated"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("This output was cut"),
+        "{value}"
+    );
+    assert!(
+        value["result"]
+            .as_array()
+            .is_some_and(|items| items.len() > 10),
+        "{value}"
+    );
 
-        let _ = client.cancel().await;
-        http.stop().await.expect("stops");
-    })
-    .await
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn a_client_that_goes_away_mid_execute_does_not_hold_the_server() {
-    bounded(async {
-        let dir = scratch("disconnect");
-        let memory = connect("memory", memory(&dir)).await;
-        let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
+    let dir = scratch("disconnect");
+    let memory = connect("memory", memory(&dir)).await;
+    let (http, url) = http_server(vec![("memory", memory)], ServerOptions::default()).await;
 
-        // Over HTTP: one client leaves in the middle of a long run ...
-        let leaving = client(&url, Progress::default()).await;
-        let long = tokio::spawn(async move {
-            let running = call(
-                &leaving,
-                "execute",
-                "await new Promise((r) => setTimeout(r, 25000)); 1",
-            );
-            let _ = tokio::time::timeout(Duration::from_millis(300), running).await;
-            let _ = leaving.cancel().await;
-        });
-        long.await.expect("joined");
-        // ... and another is served at once.
-        let staying = client(&url, Progress::default()).await;
-        let started = Instant::now();
-        let (failed, value) = call(
-            &staying,
-            "execute",
-            "(await memory.read_graph({})).entities.length",
-        )
-        .await;
-        assert!(!failed && value["result"] == 0, "{value}");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        let _ = staying.cancel().await;
-        http.stop().await.expect("stops");
-
-        // Over stdio: the server process ends soon after its client closes the
-        // connection mid-run, instead of running on for 25 s.
-        let mut process = deadline::spawn(
-            Command::new(BINARY)
-                .arg("serve")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )
-        .expect("codemode serve starts");
-        let client = stdio_client(&mut process).await;
+    // Over HTTP: one client leaves in the middle of a long run ...
+    let leaving = client(&url, Progress::default()).await;
+    let long = tokio::spawn(async move {
         let running = call(
-            &client,
+            &leaving,
             "execute",
             "await new Promise((r) => setTimeout(r, 25000)); 1",
         );
         let _ = tokio::time::timeout(Duration::from_millis(300), running).await;
-        let started = Instant::now();
-        let _ = client.cancel().await;
-        let status = tokio::time::timeout(Duration::from_secs(10), process.wait()).await;
-        assert!(
-            status.is_ok(),
-            "codemode serve still runs {:?} after its client left",
-            started.elapsed()
-        );
-    })
-    .await
+        let _ = leaving.cancel().await;
+    });
+    long.await.expect("joined");
+    // ... and another is served at once.
+    let staying = client(&url, Progress::default()).await;
+    let started = Instant::now();
+    let (failed, value) = call(
+        &staying,
+        "execute",
+        "(await memory.read_graph({})).entities.length",
+    )
+    .await;
+    assert!(!failed && value["result"] == 0, "{value}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let _ = staying.cancel().await;
+    http.stop().await.expect("stops");
+
+    // Over stdio: the server process ends soon after its client closes the
+    // connection mid-run, instead of running on for 25 s.
+    let mut process = deadline::spawn(
+        Command::new(BINARY)
+            .arg("serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .expect("codemode serve starts");
+    let client = stdio_client(&mut process).await;
+    let running = call(
+        &client,
+        "execute",
+        "await new Promise((r) => setTimeout(r, 25000)); 1",
+    );
+    let _ = tokio::time::timeout(Duration::from_millis(300), running).await;
+    let started = Instant::now();
+    let _ = client.cancel().await;
+    let status = tokio::time::timeout(Duration::from_secs(10), process.wait()).await;
+    assert!(
+        status.is_ok(),
+        "codemode serve still runs {:?} after its client left",
+        started.elapsed()
+    );
 }
 
 /// Run the inspector's CLI (from its own directory, which it needs) with
@@ -698,374 +498,321 @@ fn inspector_text(result: &Value) -> Value {
     serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn the_inspector_drives_codemode_serve_over_stdio_and_http() -> Result<()> {
-    bounded(async {
-        let dir = scratch("inspector");
-        let config = dir.join("servers.json");
-        let memory_file = dir.join("memory.jsonl").display().to_string();
-        let server_memory = npm("node_modules/@modelcontextprotocol/server-memory/dist/index.js");
-        std::fs::write(
-            &config,
-            json!({ "mcpServers": { "memory": {
+    let dir = scratch("inspector");
+    let config = dir.join("servers.json");
+    let memory_file = dir.join("memory.jsonl").display().to_string();
+    let server_memory = mcp_server("memory");
+    std::fs::write(
+        &config,
+        json!({ "mcpServers": { "memory": {
                 "command": "node",
                 "args": [server_memory.display().to_string()],
                 "env": { "MEMORY_FILE_PATH": "${CODEMODE_TEST_MEMORY}" },
             } } })
-            .to_string(),
-        )?;
-        // `codemode serve` reads the variable from the environment it is
-        // given: the inspector hands its own on over stdio.
-        let env = [("CODEMODE_TEST_MEMORY", memory_file.as_str())];
-        let config = config.display().to_string();
+        .to_string(),
+    )?;
+    // `codemode serve` reads the variable from the environment it is
+    // given: the inspector hands its own on over stdio.
+    let env = [("CODEMODE_TEST_MEMORY", memory_file.as_str())];
+    let config = config.display().to_string();
 
-        // stdio: the inspector starts `codemode serve` itself.
-        let listed = inspector(
-            &[BINARY, "serve", "--config", &config, "--method", "tools/list"],
-            &env,
-        )
-        .await?;
-        let names: Vec<&str> = listed["tools"]
-            .as_array()
-            .context("tools")?
-            .iter()
-            .filter_map(|t| t["name"].as_str())
-            .collect();
-        assert_eq!(names, ["search", "execute"]);
-        let code = "code=await memory.create_entities({ entities: [{ name: 'Inspector', entityType: 'tool', observations: [] }] }); (await memory.read_graph({})).entities.map((e) => e.name)";
-        let called = inspector(
-            &[
-                BINARY,
-                "serve",
-                "--config",
-                &config,
-                "--method",
-                "tools/call",
-                "--tool-name",
-                "execute",
-                "--tool-arg",
-                code,
-            ],
-            &env,
-        )
-        .await?;
-        assert_eq!(called["isError"], false, "{called}");
-        assert_eq!(
-            inspector_text(&called)["result"],
-            json!(["Inspector"]),
-            "{called}"
-        );
-
-        // HTTP: `codemode serve --http` on a free port.
-        let port = free_port();
-        let address = format!("127.0.0.1:{port}");
-        let _server = deadline::spawn(
-            Command::new(BINARY)
-                .args(["serve", "--config", &config, "--http", &address])
-                .envs(env)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )?;
-        let url = format!("http://{address}/mcp");
-        let call_over_http = async |tool: &str, code: &str| {
-            let code = format!("code={code}");
-            let args = [
-                "--transport",
-                "http",
-                "--method",
-                "tools/call",
-                "--tool-name",
-                tool,
-            ];
-            let mut argv = vec![url.as_str()];
-            argv.extend(args);
-            argv.extend(["--tool-arg", code.as_str()]);
-            inspector(&argv, &[]).await
-        };
-        let started = Instant::now();
-        let searched = loop {
-            match call_over_http(
-                "search",
-                "codemode.search('read graph', { limit: 1 })[0].name",
-            )
-            .await
-            {
-                Ok(result) => break result,
-                Err(_) if started.elapsed() < Duration::from_secs(30) => {
-                    tokio::time::sleep(Duration::from_millis(300)).await
-                }
-                Err(error) => return Err(error),
-            }
-        };
-        assert_eq!(
-            inspector_text(&searched)["result"],
-            "memory.read_graph",
-            "{searched}"
-        );
-        // The entity the stdio run made persisted in server-memory's file.
-        let called = call_over_http(
-            "execute",
-            "(await memory.open_nodes({ names: ['Inspector'] })).entities.length",
-        )
-        .await?;
-        assert_eq!(inspector_text(&called)["result"], 1, "{called}");
-        anyhow::Ok(())
-    })
-    .await
-}
-
-#[tokio::test]
-async fn bad_configs_are_named_by_file_and_field() -> Result<()> {
-    bounded(async {
-        let dir = scratch("configs");
-        for (name, config, expected) in [
-            (
-                "typo",
-                json!({ "mcpServers": { "m": { "command": "node", "argz": [] } } }),
-                "at `mcpServers.m`: unknown field `argz`",
-            ),
-            (
-                "secret",
-                json!({ "mcpServers": { "m": { "url": "http://h/mcp", "headers": { "Authorization": "Bearer ${CODEMODE_TEST_UNSET}" } } } }),
-                "at `mcpServers.m.headers.Authorization`: the environment variable `CODEMODE_TEST_UNSET` is not set",
-            ),
-            (
-                "missing",
-                json!({ "mcpServers": { "m": { "command": "/nonexistent/server" } } }),
-                "upstream MCP server `m`: could not start `/nonexistent/server`",
-            ),
-        ] {
-            let path = dir.join(format!("{name}.json"));
-            std::fs::write(&path, config.to_string())?;
-            let output =
-                deadline::output(Command::new(BINARY).args(["serve", "--config"]).arg(&path), b"")
-                    .await?;
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-            assert!(stderr.contains(expected), "{name}: {stderr}");
-            if name != "missing" {
-                assert!(
-                    stderr.contains(&path.display().to_string()),
-                    "{name}: {stderr}"
-                );
-            }
-        }
-        anyhow::Ok(())
-    })
-    .await
-}
-
-/// `codemode tokens --config <config>`'s rows: label, tools, tokens.
-pub(crate) async fn tokens_table(config: &Path) -> Result<Vec<(String, u64, u64)>> {
-    let output = deadline::output(
-        Command::new(BINARY)
-            .args(["tokens", "--config"])
-            .arg(config),
-        b"",
+    // stdio: the inspector starts `codemode serve` itself.
+    let listed = inspector(
+        &[
+            BINARY,
+            "serve",
+            "--config",
+            &config,
+            "--method",
+            "tools/list",
+        ],
+        &env,
     )
     .await?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let mut words: Vec<&str> = line.split_whitespace().collect();
-            let tokens = words.pop()?.parse().ok()?;
-            let tools = words.pop()?.parse().ok()?;
-            Some((words.join(" "), tools, tokens))
-        })
-        .collect())
-}
-
-/// The tools and tokens of the row of `rows` whose label starts with
-/// `label`.
-pub(crate) fn tokens_row(rows: &[(String, u64, u64)], label: &str) -> Result<(u64, u64)> {
-    rows.iter()
-        .find(|(l, ..)| l.starts_with(label))
-        .map(|r| (r.1, r.2))
-        .with_context(|| format!("no `{label}` row in {rows:?}"))
-}
-
-#[tokio::test]
-async fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
-    bounded(async {
-        let dir = scratch("tokens");
-        let config = dir.join("many.json");
-        let script = npm("fixtures/many-tools.mjs").display().to_string();
-        std::fs::write(
+    let names: Vec<&str> = listed["tools"]
+        .as_array()
+        .context("tools")?
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["search", "execute"]);
+    let code = "code=await memory.create_entities({ entities: [{ name: 'Inspector', entityType: 'tool', observations: [] }] }); (await memory.read_graph({})).entities.map((e) => e.name)";
+    let called = inspector(
+        &[
+            BINARY,
+            "serve",
+            "--config",
             &config,
-            json!({ "mcpServers": { "many": { "command": "node", "args": [script, "200"] } } })
-                .to_string(),
-        )?;
-        let rows = tokens_table(&config).await?;
-        let (tools, upstream) = tokens_row(&rows, "many")?;
-        let (ours, tokens) = tokens_row(&rows, "codemode")?;
-        assert_eq!((tools, ours), (200, 2), "{rows:?}");
-        assert!(tokens <= 1_000 && upstream > 10 * tokens, "{rows:?}");
-        anyhow::Ok(())
-    })
-    .await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn limits_from_the_server_options_apply_to_each_run() {
-    bounded(async {
-        let mut limits = Limits::default();
-        limits.timeout = Duration::from_millis(200);
-        let (http, url) =
-            http_server::<McpConnector>(vec![], ServerOptions::default().limits(limits)).await;
-        let client = client(&url, Progress::default()).await;
-        let (failed, value) = call(&client, "execute", "while (true) {}").await;
-        assert!(failed);
-        assert_eq!(value["error"]["kind"], "timeout", "{value}");
-        let _ = client.cancel().await;
-        http.stop().await.expect("stops");
-    })
-    .await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_that_logs_in_a_loop_sends_a_bounded_number_of_progress_notifications() {
-    bounded(async {
-        let (http, url) = http_server::<McpConnector>(vec![], ServerOptions::default()).await;
-        let progress = Progress::default();
-        let client = client(&url, progress.clone()).await;
-        let started = Instant::now();
-        let (failed, value) = call(
-            &client,
+            "--method",
+            "tools/call",
+            "--tool-name",
             "execute",
-            "for (let i = 0; i < 5000; i++) console.log(i); 'done'",
+            "--tool-arg",
+            code,
+        ],
+        &env,
+    )
+    .await?;
+    assert_eq!(called["isError"], false, "{called}");
+    assert_eq!(
+        inspector_text(&called)["result"],
+        json!(["Inspector"]),
+        "{called}"
+    );
+
+    // HTTP: `codemode serve --http` on a free port.
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let _server = deadline::spawn(
+        Command::new(BINARY)
+            .args(["serve", "--config", &config, "--http", &address])
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )?;
+    let url = format!("http://{address}/mcp");
+    let call_over_http = async |tool: &str, code: &str| {
+        let code = format!("code={code}");
+        let args = [
+            "--transport",
+            "http",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            tool,
+        ];
+        let mut argv = vec![url.as_str()];
+        argv.extend(args);
+        argv.extend(["--tool-arg", code.as_str()]);
+        inspector(&argv, &[]).await
+    };
+    let started = Instant::now();
+    let searched = loop {
+        match call_over_http(
+            "search",
+            "codemode.search('read graph', { limit: 1 })[0].name",
         )
-        .await;
-        assert!(!failed, "{value}");
-        // The last notification may be handled just after the result.
-        let seen = loop {
-            let seen = progress.0.lock().expect("not poisoned").clone();
-            let finished = seen
-                .last()
-                .is_some_and(|last| last.starts_with("codemode:"));
-            if finished || started.elapsed() > Duration::from_secs(10) {
-                break seen;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        assert_eq!(seen.len(), 1_001, "{:?}", seen.last());
-        assert_eq!(seen[999], "log: 999");
-        assert_eq!(
-            seen[1_000],
-            "codemode: 4000 more console lines and calls were not sent as progress (a run sends at most 1000)"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{:?}",
-            started.elapsed()
-        );
-        let _ = client.cancel().await;
-        http.stop().await.expect("stops");
-    })
-    .await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_over_the_stdio_limit_is_answered_and_the_connection_closes() {
-    bounded(async {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-        let mut process = deadline::spawn(
-            Command::new(BINARY)
-                .arg("serve")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped()),
-        )
-        .expect("codemode serve starts");
-        let mut stdin = process.stdin.take().expect("stdin");
-        let mut stdout = BufReader::new(process.stdout.take().expect("stdout")).lines();
-        let mut stderr = process.stderr.take().expect("stderr");
-
-        // The handshake, then one line a byte over the limit, its newline
-        // included. stdin stays open: the answer must not wait for its end.
-        let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": { "name": "test", "version": "1" } } });
-        let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
-        let (prefix, suffix) = (
-            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute","arguments":{"code":""#,
-            "\"}}}\n",
-        );
-        let mut line = format!("{initialize}\n{initialized}\n{prefix}").into_bytes();
-        let handshake = line.len() - prefix.len();
-        line.resize(handshake + MAX_STDIO_MESSAGE_BYTES + 1 - suffix.len(), b'x');
-        line.extend_from_slice(suffix.as_bytes());
-        let writer = tokio::spawn(async move {
-            let written = stdin.write_all(&line).await;
-            (stdin, written)
-        });
-
-        let answers = tokio::time::timeout(Duration::from_secs(30), async {
-            let mut answers = Vec::new();
-            while let Ok(Some(answer)) = stdout.next_line().await {
-                answers.push(serde_json::from_str::<Value>(&answer).expect("JSON"));
-            }
-            answers
-        })
         .await
-        .expect("an answer and the end of the output, not silence");
-        assert_eq!(answers.len(), 2, "{answers:?}");
-        assert_eq!(answers[0]["id"], 1, "{answers:?}");
-        assert_eq!(answers[1]["id"], Value::Null, "{answers:?}");
-        assert_eq!(answers[1]["error"]["code"], -32700, "{answers:?}");
-        let status = tokio::time::timeout(Duration::from_secs(10), process.wait())
-            .await
-            .expect("the server exits")
-            .expect("a status");
-        assert_eq!(status.code(), Some(2));
-        let mut message = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut message)
-            .await
-            .expect("stderr");
-        assert!(
-            message.contains(&format!(
-                "a message on standard input is longer than {MAX_STDIO_MESSAGE_BYTES} bytes"
-            )),
-            "{message}"
-        );
-        drop(writer);
-    })
-    .await
+        {
+            Ok(result) => break result,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(300)).await
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    assert_eq!(
+        inspector_text(&searched)["result"],
+        "memory.read_graph",
+        "{searched}"
+    );
+    // The entity the stdio run made persisted in server-memory's file.
+    let called = call_over_http(
+        "execute",
+        "(await memory.open_nodes({ names: ['Inspector'] })).entities.length",
+    )
+    .await?;
+    assert_eq!(inspector_text(&called)["result"], 1, "{called}");
+    Ok(())
 }
 
-#[tokio::test]
-async fn the_bundled_example_runs_against_the_bundled_servers() -> Result<()> {
-    bounded(async {
-        let dir = scratch("example");
-        let root = env!("CARGO_MANIFEST_DIR");
+#[bounded_test]
+async fn bad_configs_are_named_by_file_and_field() -> Result<()> {
+    let dir = scratch("configs");
+    for (name, config, expected) in [
+        (
+            "typo",
+            json!({ "mcpServers": { "m": { "command": "node", "argz": [] } } }),
+            "at `mcpServers.m`: unknown field `argz`",
+        ),
+        (
+            "secret",
+            json!({ "mcpServers": { "m": { "url": "http://h/mcp", "headers": { "Authorization": "Bearer ${CODEMODE_TEST_UNSET}" } } } }),
+            "at `mcpServers.m.headers.Authorization`: the environment variable `CODEMODE_TEST_UNSET` is not set",
+        ),
+        (
+            "missing",
+            json!({ "mcpServers": { "m": { "command": "/nonexistent/server" } } }),
+            "upstream MCP server `m`: could not start `/nonexistent/server`",
+        ),
+    ] {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, config.to_string())?;
         let output = deadline::output(
-            Command::new(BINARY)
-                .current_dir(root)
-                .args([
-                    "run",
-                    "--json",
-                    "--config",
-                    "examples/servers.json",
-                    "examples/knowledge-graph.ts",
-                ])
-                .env("CODEMODE_MEMORY_FILE", dir.join("memory.jsonl")),
+            Command::new(BINARY).args(["serve", "--config"]).arg(&path),
             b"",
         )
         .await?;
-        let outcome: Value = serde_json::from_slice(&output.stdout)
-            .with_context(|| String::from_utf8_lossy(&output.stderr).into_owned())?;
-        assert_eq!(outcome["ok"], true, "{outcome}");
-        assert_eq!(outcome["result"]["entities"], 15, "{outcome}");
-        assert_eq!(outcome["result"]["relations"], 14, "{outcome}");
-        assert_eq!(outcome["stats"]["connectorCalls"], 30, "{outcome}");
-        anyhow::Ok(())
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        if name != "missing" {
+            assert!(
+                stderr.contains(&path.display().to_string()),
+                "{name}: {stderr}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[bounded_test]
+async fn codemode_tokens_compares_the_tool_lists() -> Result<()> {
+    let script = npm("fixtures/many-tools.mjs").display().to_string();
+    let config =
+        json!({ "mcpServers": { "many": { "command": "node", "args": [script, "200"] } } });
+    let rows = tokens_table("mcp-tokens", &config).await?;
+    let (tools, upstream) = tokens_row(&rows, "many")?;
+    let (ours, tokens) = tokens_row(&rows, "codemode")?;
+    assert_eq!((tools, ours), (200, 2), "{rows:?}");
+    assert!(tokens <= 1_000 && upstream > 10 * tokens, "{rows:?}");
+    Ok(())
+}
+
+#[bounded_test(multi_thread)]
+async fn limits_from_the_server_options_apply_to_each_run() {
+    let mut limits = Limits::default();
+    limits.timeout = Duration::from_millis(200);
+    let (http, url) =
+        http_server::<McpConnector>(vec![], ServerOptions::default().limits(limits)).await;
+    let client = client(&url, Progress::default()).await;
+    let (failed, value) = call(&client, "execute", "while (true) {}").await;
+    assert!(failed);
+    assert_eq!(value["error"]["kind"], "timeout", "{value}");
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
+
+#[bounded_test(multi_thread)]
+async fn a_run_that_logs_in_a_loop_sends_a_bounded_number_of_progress_notifications() {
+    let (http, url) = http_server::<McpConnector>(vec![], ServerOptions::default()).await;
+    let progress = Progress::default();
+    let client = client(&url, progress.clone()).await;
+    let started = Instant::now();
+    let (failed, value) = call(
+        &client,
+        "execute",
+        "for (let i = 0; i < 5000; i++) console.log(i); 'done'",
+    )
+    .await;
+    assert!(!failed, "{value}");
+    // The last notification may be handled just after the result.
+    let seen = loop {
+        let seen = progress.0.lock().expect("not poisoned").clone();
+        let finished = seen
+            .last()
+            .is_some_and(|last| last.starts_with("codemode:"));
+        if finished || started.elapsed() > Duration::from_secs(10) {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seen.len(), 1_001, "{:?}", seen.last());
+    assert_eq!(seen[999], "log: 999");
+    assert_eq!(
+        seen[1_000],
+        "codemode: 4000 more console lines and calls were not sent as progress (a run sends at most 1000)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let _ = client.cancel().await;
+    http.stop().await.expect("stops");
+}
+
+#[bounded_test(multi_thread)]
+async fn a_message_over_the_stdio_limit_is_answered_and_the_connection_closes() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let mut process = deadline::spawn(
+        Command::new(BINARY)
+            .arg("serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .expect("codemode serve starts");
+    let mut stdin = process.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(process.stdout.take().expect("stdout")).lines();
+    let mut stderr = process.stderr.take().expect("stderr");
+
+    // The handshake, then one line a byte over the limit, its newline
+    // included. stdin stays open: the answer must not wait for its end.
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": { "name": "test", "version": "1" } } });
+    let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let (prefix, suffix) = (
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute","arguments":{"code":""#,
+        "\"}}}\n",
+    );
+    let mut line = format!("{initialize}\n{initialized}\n{prefix}").into_bytes();
+    let handshake = line.len() - prefix.len();
+    line.resize(handshake + MAX_STDIO_MESSAGE_BYTES + 1 - suffix.len(), b'x');
+    line.extend_from_slice(suffix.as_bytes());
+    let writer = tokio::spawn(async move {
+        let written = stdin.write_all(&line).await;
+        (stdin, written)
+    });
+
+    let answers = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut answers = Vec::new();
+        while let Ok(Some(answer)) = stdout.next_line().await {
+            answers.push(serde_json::from_str::<Value>(&answer).expect("JSON"));
+        }
+        answers
     })
     .await
+    .expect("an answer and the end of the output, not silence");
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0]["id"], 1, "{answers:?}");
+    assert_eq!(answers[1]["id"], Value::Null, "{answers:?}");
+    assert_eq!(answers[1]["error"]["code"], -32700, "{answers:?}");
+    let status = tokio::time::timeout(Duration::from_secs(10), process.wait())
+        .await
+        .expect("the server exits")
+        .expect("a status");
+    assert_eq!(status.code(), Some(2));
+    let mut message = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut message)
+        .await
+        .expect("stderr");
+    assert!(
+        message.contains(&format!(
+            "a message on standard input is longer than {MAX_STDIO_MESSAGE_BYTES} bytes"
+        )),
+        "{message}"
+    );
+    drop(writer);
+}
+
+#[bounded_test]
+async fn the_bundled_example_runs_against_the_bundled_servers() -> Result<()> {
+    let dir = scratch("example");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = deadline::output(
+        Command::new(BINARY)
+            .current_dir(root)
+            .args([
+                "run",
+                "--json",
+                "--config",
+                "examples/servers.json",
+                "examples/knowledge-graph.ts",
+            ])
+            .env("CODEMODE_MEMORY_FILE", dir.join("memory.jsonl")),
+        b"",
+    )
+    .await?;
+    let outcome: Value = serde_json::from_slice(&output.stdout)
+        .with_context(|| String::from_utf8_lossy(&output.stderr).into_owned())?;
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["result"]["entities"], 15, "{outcome}");
+    assert_eq!(outcome["result"]["relations"], 14, "{outcome}");
+    assert_eq!(outcome["stats"]["connectorCalls"], 30, "{outcome}");
+    Ok(())
 }

@@ -19,61 +19,16 @@ use codemode_mcp_server::{CodeModeServer, ServerOptions, TokenCounter, tool_list
 use codemode_openapi::Spec;
 use codemode_openapi::{ApiConfig, ApiLimits, ApiTimeouts, Auth, OpenApiConnector, Secret};
 use codemode_runtime::{Connector, Execution, Grants, Outcome};
+use codemode_test_support::github::description_path;
+use codemode_test_support::openapi::RECORDER;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::deadline::{self, bounded, bounded_by};
-use crate::descriptions::github_path;
-use crate::mcp::{Progress, call, client, free_port, http_server, tokens_row, tokens_table};
-use crate::support::RUNTIME;
-
-/// The recording server's description.
-const SPEC: &str = r##"
-openapi: 3.1.0
-info: {title: recorder, version: "1"}
-paths:
-  /echo:
-    get:
-      operationId: echo
-      summary: Echo the request
-      parameters:
-        - {name: q, in: query, schema: {type: string}}
-        - {name: tags, in: query, schema: {type: array, items: {type: string}}}
-        - {name: X-Trace, in: header, schema: {type: string}}
-      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
-  /items/{id}:
-    get:
-      operationId: items/get
-      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
-      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/item"}}}}}
-  /items:
-    post:
-      operationId: items/create
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/item"}}}}
-      responses: {"201": {description: created, content: {application/json: {schema: {$ref: "#/components/schemas/item"}}}}}
-  /count/{n}:
-    get:
-      operationId: count
-      parameters: [{name: n, in: path, required: true, schema: {type: integer}}]
-      responses: {"200": {description: ok}}
-  /status/{code}:
-    get:
-      operationId: status
-      parameters: [{name: code, in: path, required: true, schema: {type: integer}}]
-      responses: {"200": {description: ok}}
-  /wait:
-    get:
-      operationId: wait
-      responses: {"200": {description: ok}}
-components:
-  schemas:
-    item:
-      type: object
-      required: [name]
-      properties:
-        name: {type: string}
-        parent: {$ref: "#/components/schemas/item"}
-"##;
+use crate::support::deadline::{self, bounded_by};
+use crate::support::mcp::{
+    Progress, call, client, free_port, http_server, tokens_row, tokens_table,
+};
+use crate::support::{BINARY, RUNTIME, bounded_test, npm, result, run_granted};
 
 /// A request a server saw.
 #[derive(Clone, Debug)]
@@ -261,22 +216,13 @@ async fn handle(State(record): State<Arc<Record>>, request: Request) -> Response
 
 /// The connector over the recording server's description.
 fn connector(config: &ApiConfig) -> Arc<OpenApiConnector> {
-    let spec = Spec::parse(SPEC).expect("the test description parses");
+    let spec = Spec::parse(RECORDER).expect("the test description parses");
     Arc::new(OpenApiConnector::new("api", Arc::new(spec), config).expect("the API sets up"))
 }
 
+/// Run `code` with `connector` granted as `api`.
 pub(crate) async fn run(code: &str, connector: &Arc<OpenApiConnector>) -> Outcome {
-    let connector: Arc<dyn Connector> = Arc::clone(connector) as Arc<dyn Connector>;
-    let grants = Grants::new().grant("api", connector).expect("a valid name");
-    RUNTIME
-        .execute(Execution::new(code).grants(Arc::new(grants)))
-        .await
-        .expect("the run starts")
-}
-
-pub(crate) fn result(outcome: &Outcome) -> &Value {
-    assert!(outcome.error.is_none(), "{:?}", outcome.error);
-    outcome.result.as_ref().expect("a result")
+    run_granted(code, &[("api", Arc::clone(connector))]).await
 }
 
 /// A script that makes the API echo the credentials every way it can, and
@@ -297,118 +243,115 @@ seen
 /// Whether a request the server saw carried the expected credential.
 type CarriesCredential = Box<dyn Fn(&Seen) -> bool>;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn credentials_are_added_by_the_host_and_never_reach_the_sandbox() -> Result<()> {
-    bounded(async {
-        let servers = Servers::start().await;
-        // Each kind of credential, with what the server must receive, and the
-        // forms that must never reach the sandbox.
-        let cases: Vec<(Auth, CarriesCredential, Vec<&str>)> = vec![
-            (
-                Auth::Bearer {
-                    token: Secret::new("tok-SECRET-1"),
-                },
-                Box::new(|seen: &Seen| {
-                    seen.headers.get("authorization").map(|v| v.as_bytes())
-                        == Some(b"Bearer tok-SECRET-1".as_slice())
-                }),
-                vec!["tok-SECRET-1"],
-            ),
-            (
-                Auth::Header {
-                    name: "X-Api-Key".into(),
-                    value: Secret::new("key/SECRET+2"),
-                },
-                Box::new(|seen: &Seen| {
-                    seen.headers.get("x-api-key").map(|v| v.as_bytes())
-                        == Some(b"key/SECRET+2".as_slice())
-                }),
-                vec!["key/SECRET+2", "key\\/SECRET+2"],
-            ),
-            (
-                Auth::Query {
-                    name: "api_key".into(),
-                    value: Secret::new("q SECRET&3"),
-                },
-                Box::new(|seen: &Seen| seen.target.contains("api_key=q+SECRET%263")),
-                vec!["q SECRET&3", "q+SECRET%263", "SECRET%263", "SECRET&3"],
-            ),
-            (
-                Auth::Basic {
-                    username: "ann".into(),
-                    password: Secret::new("pw:SECRET4"),
-                },
-                // base64("ann:pw:SECRET4")
-                Box::new(|seen: &Seen| {
-                    seen.headers.get("authorization").map(|v| v.as_bytes())
-                        == Some(b"Basic YW5uOnB3OlNFQ1JFVDQ=".as_slice())
-                }),
-                vec!["pw:SECRET4", "YW5uOnB3OlNFQ1JFVDQ="],
-            ),
-        ];
-        for (auth, carries_credential, forms) in cases {
-            let before = servers.record.seen().len();
-            let api = connector(&servers.config(auth.clone()));
-            let outcome = run(ECHO_EVERYTHING, &api).await;
-            let seen = result(&outcome);
-            let labels: Vec<&str> = seen
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|entry| entry[0].as_str())
-                .collect();
-            assert_eq!(
-                labels,
-                [
-                    "typed",
-                    "request",
-                    "error",
-                    "error-request",
-                    "binary",
-                    "redirected"
-                ],
-                "{auth:?}"
-            );
-            // The script saw the API work: the echo, the statuses, the redirect.
-            assert_eq!(seen[0][1]["status"], 200, "{seen}");
-            let target = seen[0][1]["body"]["target"].as_str().unwrap_or_default();
-            assert!(
-                target.starts_with("/v1/echo?q=hello&tags=a&tags=b"),
-                "{target}"
-            );
-            assert_eq!(seen[0][1]["body"]["headers"]["x-trace"], "t-1");
-            assert_eq!(
-                seen[2][2].as_str().map(|m| m.contains("answered 500")),
-                Some(true),
-                "{seen}"
-            );
-            assert_eq!(seen[3][1]["status"], 403, "{seen}");
-            assert_eq!(seen[4][1]["encoding"], "base64", "{seen}");
-            let redirected = seen[5][1]["body"]["target"].as_str().unwrap_or_default();
-            assert!(redirected.starts_with("/v1/echo?from=redirect"), "{seen}");
+    let servers = Servers::start().await;
+    // Each kind of credential, with what the server must receive, and the
+    // forms that must never reach the sandbox.
+    let cases: Vec<(Auth, CarriesCredential, Vec<&str>)> = vec![
+        (
+            Auth::Bearer {
+                token: Secret::new("tok-SECRET-1"),
+            },
+            Box::new(|seen: &Seen| {
+                seen.headers.get("authorization").map(|v| v.as_bytes())
+                    == Some(b"Bearer tok-SECRET-1".as_slice())
+            }),
+            vec!["tok-SECRET-1"],
+        ),
+        (
+            Auth::Header {
+                name: "X-Api-Key".into(),
+                value: Secret::new("key/SECRET+2"),
+            },
+            Box::new(|seen: &Seen| {
+                seen.headers.get("x-api-key").map(|v| v.as_bytes())
+                    == Some(b"key/SECRET+2".as_slice())
+            }),
+            vec!["key/SECRET+2", "key\\/SECRET+2"],
+        ),
+        (
+            Auth::Query {
+                name: "api_key".into(),
+                value: Secret::new("q SECRET&3"),
+            },
+            Box::new(|seen: &Seen| seen.target.contains("api_key=q+SECRET%263")),
+            vec!["q SECRET&3", "q+SECRET%263", "SECRET%263", "SECRET&3"],
+        ),
+        (
+            Auth::Basic {
+                username: "ann".into(),
+                password: Secret::new("pw:SECRET4"),
+            },
+            // base64("ann:pw:SECRET4")
+            Box::new(|seen: &Seen| {
+                seen.headers.get("authorization").map(|v| v.as_bytes())
+                    == Some(b"Basic YW5uOnB3OlNFQ1JFVDQ=".as_slice())
+            }),
+            vec!["pw:SECRET4", "YW5uOnB3OlNFQ1JFVDQ="],
+        ),
+    ];
+    for (auth, carries_credential, forms) in cases {
+        let before = servers.record.seen().len();
+        let api = connector(&servers.config(auth.clone()));
+        let outcome = run(ECHO_EVERYTHING, &api).await;
+        let seen = result(&outcome);
+        let labels: Vec<&str> = seen
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry[0].as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "typed",
+                "request",
+                "error",
+                "error-request",
+                "binary",
+                "redirected"
+            ],
+            "{auth:?}"
+        );
+        // The script saw the API work: the echo, the statuses, the redirect.
+        assert_eq!(seen[0][1]["status"], 200, "{seen}");
+        let target = seen[0][1]["body"]["target"].as_str().unwrap_or_default();
+        assert!(
+            target.starts_with("/v1/echo?q=hello&tags=a&tags=b"),
+            "{target}"
+        );
+        assert_eq!(seen[0][1]["body"]["headers"]["x-trace"], "t-1");
+        assert_eq!(
+            seen[2][2].as_str().map(|m| m.contains("answered 500")),
+            Some(true),
+            "{seen}"
+        );
+        assert_eq!(seen[3][1]["status"], 403, "{seen}");
+        assert_eq!(seen[4][1]["encoding"], "base64", "{seen}");
+        let redirected = seen[5][1]["body"]["target"].as_str().unwrap_or_default();
+        assert!(redirected.starts_with("/v1/echo?from=redirect"), "{seen}");
 
-            // Every request reached the server with the credential...
-            let requests = &servers.record.seen()[before..];
-            assert_eq!(requests.len(), 7, "{requests:?}");
-            for request in requests {
-                assert!(carries_credential(request), "{auth:?}: {request:?}");
-            }
-            // ...and no form of it is anywhere in what the sandbox produced: the
-            // result, the logs, and the base64 body decoded.
-            let everything = serde_json::to_string(&outcome)?;
-            let binary = seen[4][1]["body"].as_str().unwrap_or_default();
-            let decoded = String::from_utf8_lossy(&base64_decode(binary)).into_owned();
-            assert!(decoded.contains("[redacted]"), "{decoded}");
-            for form in forms {
-                assert!(!everything.contains(form), "{form} leaked: {everything}");
-                assert!(!decoded.contains(form), "{form} leaked in the binary body");
-            }
-            assert!(everything.contains("[redacted]"), "{everything}");
+        // Every request reached the server with the credential...
+        let requests = &servers.record.seen()[before..];
+        assert_eq!(requests.len(), 7, "{requests:?}");
+        for request in requests {
+            assert!(carries_credential(request), "{auth:?}: {request:?}");
         }
-        assert!(servers.elsewhere.seen().is_empty());
-        anyhow::Ok(())
-    })
-    .await
+        // ...and no form of it is anywhere in what the sandbox produced: the
+        // result, the logs, and the base64 body decoded.
+        let everything = serde_json::to_string(&outcome)?;
+        let binary = seen[4][1]["body"].as_str().unwrap_or_default();
+        let decoded = String::from_utf8_lossy(&base64_decode(binary)).into_owned();
+        assert!(decoded.contains("[redacted]"), "{decoded}");
+        for form in forms {
+            assert!(!everything.contains(form), "{form} leaked: {everything}");
+            assert!(!decoded.contains(form), "{form} leaked in the binary body");
+        }
+        assert!(everything.contains("[redacted]"), "{everything}");
+    }
+    assert!(servers.elsewhere.seen().is_empty());
+    Ok(())
 }
 
 /// A query string with `+` and `%XX` decoded.
@@ -462,14 +405,13 @@ pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn requests_stay_on_allowed_origins_and_under_the_base_path() -> Result<()> {
-    bounded(async {
-        let servers = Servers::start().await;
-        let api = connector(&servers.config(Auth::Bearer {
-            token: Secret::new("tok-SECRET-5"),
-        }));
-        let code = r#"
+    let servers = Servers::start().await;
+    let api = connector(&servers.config(Auth::Bearer {
+        token: Secret::new("tok-SECRET-5"),
+    }));
+    let code = r#"
 const attempt = async (p) => { try { const r = await p; return r.body; } catch (e) { return e.message; } };
 ({
   encoded: await attempt(api.items_get({ id: "a/b c?d#e" })),
@@ -484,171 +426,162 @@ const attempt = async (p) => { try { const r = await p; return r.body; } catch (
   relative: await attempt(api.request({ method: "GET", path: "echo" })),
 })
 "#;
-        let outcome = run(code, &api).await;
-        let got = result(&outcome);
-        assert_eq!(got["encoded"]["name"], "a%2Fb%20c%3Fd%23e", "{got}");
-        for (key, expected) in [
-            ("dotdot", "would step outside its path segment"),
-            ("hidden", "would step outside its path segment"),
-            ("rawDotdot", "holds a `.` or `..` segment"),
-            ("encodedDotdot", "holds a `.` or `..` segment"),
-            ("away", "redirected elsewhere, refused"),
-            (
-                "absolute",
-                "https://elsewhere.example is not an origin this API may reach",
-            ),
-            ("crlf", "the header `X-Trace` holds a CR or LF"),
-            ("ownAuth", "the header `Authorization` is set by the host"),
-            ("relative", "must start with `/`"),
-        ] {
-            let message = got[key].as_str().unwrap_or_default();
-            assert!(message.contains(expected), "{key}: {message}");
-            assert!(message.starts_with("`api."), "{key}: {message}");
-        }
-        // Only the encoded item and the redirect reached the API; nothing
-        // reached the other origin.
-        let targets: Vec<String> = servers
-            .record
-            .seen()
-            .iter()
-            .map(|s| s.target.clone())
-            .collect();
-        assert_eq!(
-            targets,
-            ["/v1/items/a%2Fb%20c%3Fd%23e", "/v1/redirect-away"]
-        );
-        assert!(servers.elsewhere.seen().is_empty());
+    let outcome = run(code, &api).await;
+    let got = result(&outcome);
+    assert_eq!(got["encoded"]["name"], "a%2Fb%20c%3Fd%23e", "{got}");
+    for (key, expected) in [
+        ("dotdot", "would step outside its path segment"),
+        ("hidden", "would step outside its path segment"),
+        ("rawDotdot", "holds a `.` or `..` segment"),
+        ("encodedDotdot", "holds a `.` or `..` segment"),
+        ("away", "redirected elsewhere, refused"),
+        (
+            "absolute",
+            "https://elsewhere.example is not an origin this API may reach",
+        ),
+        ("crlf", "the header `X-Trace` holds a CR or LF"),
+        ("ownAuth", "the header `Authorization` is set by the host"),
+        ("relative", "must start with `/`"),
+    ] {
+        let message = got[key].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{key}: {message}");
+        assert!(message.starts_with("`api."), "{key}: {message}");
+    }
+    // Only the encoded item and the redirect reached the API; nothing
+    // reached the other origin.
+    let targets: Vec<String> = servers
+        .record
+        .seen()
+        .iter()
+        .map(|s| s.target.clone())
+        .collect();
+    assert_eq!(
+        targets,
+        ["/v1/items/a%2Fb%20c%3Fd%23e", "/v1/redirect-away"]
+    );
+    assert!(servers.elsewhere.seen().is_empty());
 
-        // An origin the configuration allows is reached, without the
-        // credentials; so is a redirect to it.
-        let other = servers
-            .record
-            .elsewhere
-            .lock()
-            .expect("not poisoned")
-            .clone();
-        let origin = other.trim_end_matches("/stolen").to_owned();
-        let api = connector(
-            &servers
-                .config(Auth::Bearer {
-                    token: Secret::new("tok-SECRET-5"),
-                })
-                .origin(&origin),
-        );
-        let code = format!(
-            r#"[(await api.request({{ method: "GET", path: "/redirect-away" }})).status,
+    // An origin the configuration allows is reached, without the
+    // credentials; so is a redirect to it.
+    let other = servers
+        .record
+        .elsewhere
+        .lock()
+        .expect("not poisoned")
+        .clone();
+    let origin = other.trim_end_matches("/stolen").to_owned();
+    let api = connector(
+        &servers
+            .config(Auth::Bearer {
+                token: Secret::new("tok-SECRET-5"),
+            })
+            .origin(&origin),
+    );
+    let code = format!(
+        r#"[(await api.request({{ method: "GET", path: "/redirect-away" }})).status,
             (await api.request({{ method: "GET", path: "{origin}/direct" }})).status]"#
-        );
-        let outcome = run(&code, &api).await;
-        assert_eq!(result(&outcome), &json!([404, 404]));
-        let reached = servers.elsewhere.seen();
-        let targets: Vec<&str> = reached.iter().map(|s| s.target.as_str()).collect();
-        assert_eq!(targets, ["/stolen", "/direct"]);
-        assert!(
-            reached
-                .iter()
-                .all(|s| s.headers.get("authorization").is_none())
-        );
-        anyhow::Ok(())
-    })
-    .await
+    );
+    let outcome = run(&code, &api).await;
+    assert_eq!(result(&outcome), json!([404, 404]));
+    let reached = servers.elsewhere.seen();
+    let targets: Vec<&str> = reached.iter().map(|s| s.target.as_str()).collect();
+    assert_eq!(targets, ["/stolen", "/direct"]);
+    assert!(
+        reached
+            .iter()
+            .all(|s| s.headers.get("authorization").is_none())
+    );
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn responses_are_capped_before_they_reach_the_sandbox() -> Result<()> {
-    bounded(async {
-        let servers = Servers::start().await;
-        let mut limits = ApiLimits::default();
-        limits.response_bytes = 1 << 20;
-        limits.json_depth = 64;
-        let api = connector(
-            &servers
-                .config(Auth::Bearer {
-                    token: Secret::new("tok-SECRET-6"),
-                })
-                .limits(limits),
-        );
-        let code = r#"
+    let servers = Servers::start().await;
+    let mut limits = ApiLimits::default();
+    limits.response_bytes = 1 << 20;
+    limits.json_depth = 64;
+    let api = connector(
+        &servers
+            .config(Auth::Bearer {
+                token: Secret::new("tok-SECRET-6"),
+            })
+            .limits(limits),
+    );
+    let code = r#"
 const attempt = async (p) => { try { return (await p).status; } catch (e) { return e.message; } };
 ({ big: await attempt(api.request({ method: "GET", path: "/big" })),
    deep: await attempt(api.request({ method: "GET", path: "/deep" })) })
 "#;
-        let outcome = run(code, &api).await;
-        let got = result(&outcome);
-        let big = got["big"].as_str().unwrap_or_default();
-        assert!(big.contains("larger than 1048576 bytes"), "{big}");
-        assert!(big.contains("limits.responseBytes"), "{big}");
-        let deep = got["deep"].as_str().unwrap_or_default();
-        assert!(deep.contains("nests deeper than 64 levels"), "{deep}");
-        anyhow::Ok(())
-    })
-    .await
+    let outcome = run(code, &api).await;
+    let got = result(&outcome);
+    let big = got["big"].as_str().unwrap_or_default();
+    assert!(big.contains("larger than 1048576 bytes"), "{big}");
+    assert!(big.contains("limits.responseBytes"), "{big}");
+    let deep = got["deep"].as_str().unwrap_or_default();
+    assert!(deep.contains("nests deeper than 64 levels"), "{deep}");
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn requests_per_run_concurrency_and_time_are_capped() -> Result<()> {
-    bounded(async {
-        let servers = Servers::start().await;
-        let mut limits = ApiLimits::default();
-        limits.requests_per_run = 6;
-        limits.concurrent_requests = 2;
-        let api = connector(
-            &servers
-                .config(Auth::Bearer {
-                    token: Secret::new("tok-SECRET-7"),
-                })
-                .limits(limits),
-        );
-        let code = r#"
+    let servers = Servers::start().await;
+    let mut limits = ApiLimits::default();
+    limits.requests_per_run = 6;
+    limits.concurrent_requests = 2;
+    let api = connector(
+        &servers
+            .config(Auth::Bearer {
+                token: Secret::new("tok-SECRET-7"),
+            })
+            .limits(limits),
+    );
+    let code = r#"
 const six = await Promise.all([1, 2, 3, 4, 5, 6].map(() => api.wait()));
 let seventh; try { await api.wait(); } catch (e) { seventh = e.message; }
 ({ six: six.map(r => r.status), seventh })
 "#;
-        for _ in 0..2 {
-            let outcome = run(code, &api).await;
-            let got = result(&outcome);
-            // Each run has its own budget.
-            assert_eq!(got["six"], json!([200, 200, 200, 200, 200, 200]));
-            let seventh = got["seventh"].as_str().unwrap_or_default();
-            assert!(seventh.contains("made its 6 requests"), "{seventh}");
-        }
-        assert_eq!(servers.record.most_in_flight.load(Ordering::SeqCst), 2);
+    for _ in 0..2 {
+        let outcome = run(code, &api).await;
+        let got = result(&outcome);
+        // Each run has its own budget.
+        assert_eq!(got["six"], json!([200, 200, 200, 200, 200, 200]));
+        let seventh = got["seventh"].as_str().unwrap_or_default();
+        assert!(seventh.contains("made its 6 requests"), "{seventh}");
+    }
+    assert_eq!(servers.record.most_in_flight.load(Ordering::SeqCst), 2);
 
-        *servers.record.wait.lock().expect("not poisoned") = Duration::from_secs(5);
-        let mut timeouts = ApiTimeouts::default();
-        timeouts.request = Duration::from_millis(200);
-        let api = connector(
-            &servers
-                .config(Auth::Bearer {
-                    token: Secret::new("tok-SECRET-7"),
-                })
-                .timeouts(timeouts),
-        );
-        let started = Instant::now();
-        let outcome = run("try { await api.wait(); } catch (e) { e.message }", &api).await;
-        assert!(started.elapsed() < Duration::from_secs(2));
-        let message = result(&outcome).as_str().unwrap_or_default().to_owned();
-        assert!(
-            message.contains("no complete response within 200 ms"),
-            "{message}"
-        );
-        anyhow::Ok(())
-    })
-    .await
+    *servers.record.wait.lock().expect("not poisoned") = Duration::from_secs(5);
+    let mut timeouts = ApiTimeouts::default();
+    timeouts.request = Duration::from_millis(200);
+    let api = connector(
+        &servers
+            .config(Auth::Bearer {
+                token: Secret::new("tok-SECRET-7"),
+            })
+            .timeouts(timeouts),
+    );
+    let started = Instant::now();
+    let outcome = run("try { await api.wait(); } catch (e) { e.message }", &api).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let message = result(&outcome).as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("no complete response within 200 ms"),
+        "{message}"
+    );
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn bad_arguments_and_forbidden_methods_are_clear_errors() -> Result<()> {
-    bounded(async {
-        let servers = Servers::start().await;
-        let api = connector(
-            &servers
-                .config(Auth::Bearer {
-                    token: Secret::new("tok-SECRET-8"),
-                })
-                .methods(["GET"]),
-        );
-        let code = r#"
+    let servers = Servers::start().await;
+    let api = connector(
+        &servers
+            .config(Auth::Bearer {
+                token: Secret::new("tok-SECRET-8"),
+            })
+            .methods(["GET"]),
+    );
+    let code = r#"
 const attempt = async (f) => { try { const r = await f(); return r.status; } catch (e) { return e.message; } };
 ({
   count: await attempt(() => api.count({ n: 3 })),
@@ -663,101 +596,99 @@ const attempt = async (f) => { try { const r = await f(); return r.status; } cat
   noOperation: await attempt(() => api.items_create({ body: { name: "x" } })),
 })
 "#;
-        let outcome = run(code, &api).await;
-        let got = result(&outcome);
-        assert_eq!(got["count"], 200, "{got}");
-        for (key, expected) in [
-            (
-                "wrongType",
-                "`api.count`: `n` must be an integer, got the string \"three\"",
-            ),
-            (
-                "fraction",
-                "`api.count`: `n` must be an integer, got the number 1.5",
-            ),
-            ("missing", "`api.count`: needs `n` (path parameter)"),
-            ("unknown", "`api.count`: has no argument `m`; it takes `n`"),
-            (
-                "query",
-                "`api.echo`: `tags` must be an array, got the string \"not-a-list\"",
-            ),
-            (
-                "notAnObject",
-                "`api.count`: expects an object, got a number",
-            ),
-            ("post", "`api.request`: this API allows only GET, not POST"),
-            ("typo", "`api.request`: unknown field `pth`"),
-            // POST operations are not in a read-only namespace at all.
-            ("noOperation", "not a function"),
-        ] {
-            let message = got[key].as_str().unwrap_or_default();
-            assert!(message.contains(expected), "{key}: {message}");
-        }
-        // Only the one good call reached the server.
-        assert_eq!(servers.record.seen().len(), 1);
-        // Uncaught, calling an operation the namespace does not have names it,
-        // with the operations a typo may have meant.
-        let outcome = run("const made = await api.items_create({});", &api).await;
-        let error = outcome.error.as_ref().context("the run should fail")?;
-        assert_eq!((error.line, error.column), (Some(1), Some(23)));
-        assert!(
-            error.message.starts_with(
-                "`api.items_create` is not a function: no method is named `api.items_create`"
-            ),
-            "{error:?}"
-        );
-        let outcome = run("await api.cuont({ n: 1 })", &api).await;
-        let error = outcome.error.as_ref().context("the run should fail")?;
-        assert!(
-            error.message.contains("close matches: `api.count`"),
-            "{error:?}"
-        );
+    let outcome = run(code, &api).await;
+    let got = result(&outcome);
+    assert_eq!(got["count"], 200, "{got}");
+    for (key, expected) in [
+        (
+            "wrongType",
+            "`api.count`: `n` must be an integer, got the string \"three\"",
+        ),
+        (
+            "fraction",
+            "`api.count`: `n` must be an integer, got the number 1.5",
+        ),
+        ("missing", "`api.count`: needs `n` (path parameter)"),
+        ("unknown", "`api.count`: has no argument `m`; it takes `n`"),
+        (
+            "query",
+            "`api.echo`: `tags` must be an array, got the string \"not-a-list\"",
+        ),
+        (
+            "notAnObject",
+            "`api.count`: expects an object, got a number",
+        ),
+        ("post", "`api.request`: this API allows only GET, not POST"),
+        ("typo", "`api.request`: unknown field `pth`"),
+        // POST operations are not in a read-only namespace at all.
+        ("noOperation", "not a function"),
+    ] {
+        let message = got[key].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{key}: {message}");
+    }
+    // Only the one good call reached the server.
+    assert_eq!(servers.record.seen().len(), 1);
+    // Uncaught, calling an operation the namespace does not have names it,
+    // with the operations a typo may have meant.
+    let outcome = run("const made = await api.items_create({});", &api).await;
+    let error = outcome.error.as_ref().context("the run should fail")?;
+    assert_eq!((error.line, error.column), (Some(1), Some(23)));
+    assert!(
+        error.message.starts_with(
+            "`api.items_create` is not a function: no method is named `api.items_create`"
+        ),
+        "{error:?}"
+    );
+    let outcome = run("await api.cuont({ n: 1 })", &api).await;
+    let error = outcome.error.as_ref().context("the run should fail")?;
+    assert!(
+        error.message.contains("close matches: `api.count`"),
+        "{error:?}"
+    );
 
-        // With POST allowed, the body is checked against the description (and
-        // its cyclic schema) and sent as JSON.
-        let api = connector(&servers.config(Auth::Bearer {
-            token: Secret::new("tok-SECRET-8"),
-        }));
-        let code = r#"
+    // With POST allowed, the body is checked against the description (and
+    // its cyclic schema) and sent as JSON.
+    let api = connector(&servers.config(Auth::Bearer {
+        token: Secret::new("tok-SECRET-8"),
+    }));
+    let code = r#"
 const made = await api.items_create({ body: { name: "child", parent: { name: "root" } } });
 let noBody; try { await api.items_create({}); } catch (e) { noBody = e.message; }
 let wrongBody; try { await api.items_create({ body: ["x"] }); } catch (e) { wrongBody = e.message; }
 ({ status: made.status, made: made.body, noBody, wrongBody })
 "#;
-        let outcome = run(code, &api).await;
-        let got = result(&outcome);
-        assert_eq!(got["status"], 201);
-        assert_eq!(
-            got["made"],
-            json!({ "name": "child", "parent": { "name": "root" } })
-        );
-        assert_eq!(
-            got["noBody"],
-            "`api.items_create`: needs `body` (the request body)"
-        );
-        assert_eq!(
-            got["wrongBody"],
-            "`api.items_create`: `body` must be an object, got an array"
-        );
-        let posted = servers
-            .record
-            .seen()
-            .into_iter()
-            .last()
-            .context("a request")?;
-        assert_eq!(posted.method, "POST");
-        assert_eq!(
-            posted.headers.get("content-type").map(|v| v.as_bytes()),
-            Some(b"application/json".as_slice())
-        );
-        anyhow::Ok(())
-    })
-    .await
+    let outcome = run(code, &api).await;
+    let got = result(&outcome);
+    assert_eq!(got["status"], 201);
+    assert_eq!(
+        got["made"],
+        json!({ "name": "child", "parent": { "name": "root" } })
+    );
+    assert_eq!(
+        got["noBody"],
+        "`api.items_create`: needs `body` (the request body)"
+    );
+    assert_eq!(
+        got["wrongBody"],
+        "`api.items_create`: `body` must be an object, got an array"
+    );
+    let posted = servers
+        .record
+        .seen()
+        .into_iter()
+        .last()
+        .context("a request")?;
+    assert_eq!(posted.method, "POST");
+    assert_eq!(
+        posted.headers.get("content-type").map(|v| v.as_bytes()),
+        Some(b"application/json".as_slice())
+    );
+    Ok(())
 }
 
 #[test]
 fn configurations_that_cannot_work_are_refused_with_the_field_named() {
-    let spec = Arc::new(Spec::parse(SPEC).expect("parses"));
+    let spec = Arc::new(Spec::parse(RECORDER).expect("parses"));
     let token = || Auth::Bearer {
         token: Secret::new("t"),
     };
@@ -857,12 +788,11 @@ struct Prism {
 const PRISM_STARTUP: Duration = Duration::from_secs(120);
 
 async fn start_prism() -> Result<Prism> {
-    let npm = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
     let port = free_port();
     let child = deadline::spawn(
-        Command::new(npm.join("node_modules/.bin/prism"))
+        Command::new(npm("node_modules/.bin/prism"))
             .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg(github_path())
+            .arg(description_path())
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     )
@@ -890,7 +820,7 @@ async fn start_prism() -> Result<Prism> {
 async fn github_through_prism() -> Result<()> {
     bounded_by(PRISM_STARTUP + deadline::TEST_DEADLINE, async {
         let prism = start_prism().await?;
-        let config = ApiConfig::new(github_path())
+        let config = ApiConfig::new(description_path())
             .base_url(format!("http://127.0.0.1:{}", prism.port))
             .auth(Auth::Bearer {
                 token: Secret::new("ghp_SECRET_9"),
@@ -937,7 +867,7 @@ const missing = await github.request({ method: "GET", path: "/repos/octocat/Hell
            [r.body.full_name, typeof github.issues_create]"#,
         )?;
         let output = deadline::output(
-            Command::new(env!("CARGO_BIN_EXE_codemode"))
+            Command::new(BINARY)
                 .args(["run", "--json", "--config"])
                 .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github.json"))
                 .arg(&script)
@@ -1013,13 +943,12 @@ const schema = spec.github.paths["/repos/{owner}/{repo}"].get.responses["200"].c
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
-    bounded(async {
-        let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
-        let (http, url) = http_server(vec![("api", api)], ServerOptions::default()).await;
-        let client = client(&url, Progress::default()).await;
-        let (failed, found) = call(
+    let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
+    let (http, url) = http_server(vec![("api", api)], ServerOptions::default()).await;
+    let client = client(&url, Progress::default()).await;
+    let (failed, found) = call(
             &client,
             "search",
             r#"const created = spec.api.paths["/items"].post.requestBody.content["application/json"].schema;
@@ -1027,86 +956,74 @@ async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
    frozen: Object.isFrozen(spec.api.paths) })"#,
         )
         .await;
-        assert!(!failed, "{found}");
-        let result = &found["result"];
-        // `item.parent` is an `item`: the walk ends where the cycle starts.
-        assert_eq!(
-            result["text"],
-            r##"{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"parent":{"$ref":"#/components/schemas/item","$circular":true}}}"##,
-            "{found}"
-        );
-        assert_eq!(
-            result["keys"],
-            json!([
-                "/echo",
-                "/items/{id}",
-                "/items",
-                "/count/{n}",
-                "/status/{code}",
-                "/wait"
-            ])
-        );
-        assert_eq!(result["frozen"], true);
-        let _ = client.cancel().await;
-        http.stop().await?;
+    assert!(!failed, "{found}");
+    let result = &found["result"];
+    // `item.parent` is an `item`: the walk ends where the cycle starts.
+    assert_eq!(
+        result["text"],
+        r##"{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"parent":{"$ref":"#/components/schemas/item","$circular":true}}}"##,
+        "{found}"
+    );
+    assert_eq!(
+        result["keys"],
+        json!([
+            "/echo",
+            "/items/{id}",
+            "/items",
+            "/count/{n}",
+            "/status/{code}",
+            "/wait"
+        ])
+    );
+    assert_eq!(result["frozen"], true);
+    let _ = client.cancel().await;
+    http.stop().await?;
 
-        // `spec` and `tools` are taken by search code: a server refuses them as
-        // namespaces when it starts, not at every search.
-        let runtime = Arc::new(codemode_runtime::Runtime::new()?);
-        for (names, refused) in [
-            (
-                ["spec", "other"],
-                Some("`spec` cannot name a server or API here"),
-            ),
-            (
-                ["api", "tools"],
-                Some("`tools` cannot name a server or API here"),
-            ),
-            (["api", "other"], None),
-        ] {
-            let connectors = names
-                .into_iter()
-                .map(|name| {
-                    let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
-                    (name.to_owned(), api as Arc<dyn Connector>)
-                })
-                .collect();
-            let started =
-                CodeModeServer::new(Arc::clone(&runtime), connectors, ServerOptions::default());
-            match (started, refused) {
-                (Ok(_), None) => {}
-                (Err(error), Some(expected)) => {
-                    assert!(error.to_string().starts_with(expected), "{error}");
-                }
-                (Ok(_), Some(expected)) => anyhow::bail!("started, though {expected}"),
-                (Err(error), None) => return Err(error.into()),
+    // `spec` and `tools` are taken by search code: a server refuses them as
+    // namespaces when it starts, not at every search.
+    let runtime = Arc::new(codemode_runtime::Runtime::new()?);
+    for (names, refused) in [
+        (
+            ["spec", "other"],
+            Some("`spec` cannot name a server or API here"),
+        ),
+        (
+            ["api", "tools"],
+            Some("`tools` cannot name a server or API here"),
+        ),
+        (["api", "other"], None),
+    ] {
+        let connectors = names
+            .into_iter()
+            .map(|name| {
+                let api = connector(&ApiConfig::new("unused").base_url("http://127.0.0.1:9/v1"));
+                (name.to_owned(), api as Arc<dyn Connector>)
+            })
+            .collect();
+        let started =
+            CodeModeServer::new(Arc::clone(&runtime), connectors, ServerOptions::default());
+        match (started, refused) {
+            (Ok(_), None) => {}
+            (Err(error), Some(expected)) => {
+                assert!(error.to_string().starts_with(expected), "{error}");
             }
+            (Ok(_), Some(expected)) => anyhow::bail!("started, though {expected}"),
+            (Err(error), None) => return Err(error.into()),
         }
-        anyhow::Ok(())
-    })
-    .await
+    }
+    Ok(())
 }
 
-#[tokio::test]
+#[bounded_test]
 async fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Result<()> {
-    bounded(async {
-        let dir = std::env::temp_dir().join(format!("codemode-tokens-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let config = dir.join("github.json");
-        std::fs::write(
-            &config,
-            json!({ "openapi": { "github": {
-                "spec": github_path(),
-                "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } })
-            .to_string(),
-        )?;
-        let rows = tokens_table(&config).await?;
-        let (operations, native) = tokens_row(&rows, "github")?;
-        let (tools, tokens) = tokens_row(&rows, "codemode")?;
-        assert_eq!((operations, tools), (1223, 2), "{rows:?}");
-        assert!(tokens <= 1_000, "{rows:?}");
-        assert!(native > 1_000 * tokens, "{rows:?}");
-        anyhow::Ok(())
-    })
-    .await
+    let config = json!({ "openapi": { "github": {
+        "spec": description_path(),
+        "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } });
+    let rows = tokens_table("openapi-tokens", &config).await?;
+    let (operations, native) = tokens_row(&rows, "github")?;
+    let (tools, tokens) = tokens_row(&rows, "codemode")?;
+    assert_eq!((operations, tools), (1223, 2), "{rows:?}");
+    assert!(tokens <= 1_000, "{rows:?}");
+    assert!(native > 1_000 * tokens, "{rows:?}");
+    Ok(())
 }

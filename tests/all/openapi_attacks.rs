@@ -21,8 +21,8 @@ use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
 use serde_json::{Map, Value, json};
 
-use crate::deadline::bounded;
-use crate::openapi::{base64_decode, percent_decode, result, run};
+use crate::openapi::{base64_decode, percent_decode, run};
+use crate::support::{bounded_test, result};
 
 /// The credential: a separator, a plus and letters, so that every escape
 /// and encoding of it differs from it.
@@ -531,102 +531,99 @@ console.log(JSON.stringify(got));
 got
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn no_encoding_of_an_echo_hands_the_script_the_credential() -> Result<()> {
-    bounded(async {
-        let server = EchoServer::start().await;
-        for (auth, forms, carries_credential) in credentials() {
-            let before = server.record.seen().len();
-            let api = connector(&server.config(auth.clone()));
-            let outcome = run(ASK_FOR_EVERY_ENCODING, &api).await;
-            let got = result(&outcome);
+    let server = EchoServer::start().await;
+    for (auth, forms, carries_credential) in credentials() {
+        let before = server.record.seen().len();
+        let api = connector(&server.config(auth.clone()));
+        let outcome = run(ASK_FOR_EVERY_ENCODING, &api).await;
+        let got = result(&outcome);
 
-            // Asking for a reshaped reply is refused, naming the header.
-            for (label, expected) in [
-                ("askGzip", "the header `Accept-Encoding` is set by the host"),
-                (
-                    "askGzipLower",
-                    "the header `accept-encoding` is set by the host",
-                ),
-                ("te", "the header `TE` is set by the host"),
-                ("range", "the header `Range` is refused"),
-                ("ifRange", "the header `If-Range` is refused"),
-                ("charset", "the header `Accept-Charset` is refused"),
-                ("override", "the header `X-HTTP-Method-Override` is refused"),
-                ("method", "the header `X-HTTP-Method` is refused"),
-                (
-                    "methodOverride",
-                    "the header `X-Method-Override` is refused",
-                ),
-            ] {
-                let message = got[label]["error"].as_str().unwrap_or_default();
-                assert!(
-                    message.starts_with("`api.request`: ") && message.contains(expected),
-                    "{label}: {got}"
-                );
-            }
-            // The host asks for the body as it is.
-            assert_eq!(
-                got["echo"]["body"]["headers"]["accept-encoding"], "identity",
-                "{got}"
-            );
-            // Bodies compressed anyway, or in another charset, reach the
-            // script decoded and redacted.
-            for label in ["echo", "gzip", "deflate", "utf16", "escaped-json"] {
-                let reply = &got[label];
-                assert_eq!(reply["status"], 200, "{label}: {got}");
-                assert_eq!(reply["body"]["method"], "GET", "{label}: {got}");
-                assert!(
-                    reply["headers"].get("content-encoding").is_none(),
-                    "{label}"
-                );
-                assert!(
-                    reply["body"].to_string().contains("[redacted]"),
-                    "{label}: {got}"
-                );
-            }
-            for label in ["gzip-text", "escaped", "percent", "html"] {
-                let body = got[label]["body"].as_str().unwrap_or_default();
-                assert!(body.contains("[redacted]"), "{label}: {body}");
-            }
-            // Undeclared UTF-16 (with a byte-order mark that is not UTF-8)
-            // comes as base64, UTF-32 of ASCII as text with NULs: redacted
-            // either way.
-            assert_eq!(got["utf16-undeclared"]["encoding"], "base64", "{got}");
-            for label in ["utf16-undeclared", "utf32"] {
-                let body = got[label]["body"].as_str().unwrap_or_default();
-                let redacted = readings(body).iter().any(|r| r.contains("[redacted]"));
-                assert!(redacted, "{label}: {got}");
-            }
-            let bomb = got["bomb"]["error"].as_str().unwrap_or_default();
+        // Asking for a reshaped reply is refused, naming the header.
+        for (label, expected) in [
+            ("askGzip", "the header `Accept-Encoding` is set by the host"),
+            (
+                "askGzipLower",
+                "the header `accept-encoding` is set by the host",
+            ),
+            ("te", "the header `TE` is set by the host"),
+            ("range", "the header `Range` is refused"),
+            ("ifRange", "the header `If-Range` is refused"),
+            ("charset", "the header `Accept-Charset` is refused"),
+            ("override", "the header `X-HTTP-Method-Override` is refused"),
+            ("method", "the header `X-HTTP-Method` is refused"),
+            (
+                "methodOverride",
+                "the header `X-Method-Override` is refused",
+            ),
+        ] {
+            let message = got[label]["error"].as_str().unwrap_or_default();
             assert!(
-                bomb.contains("larger than 1048576 bytes once decompressed"),
-                "{bomb}"
+                message.starts_with("`api.request`: ") && message.contains(expected),
+                "{label}: {got}"
             );
-            let brotli = got["brotli"]["error"].as_str().unwrap_or_default();
-            assert!(
-                brotli.contains("encoded with `br`, which the host does not decode"),
-                "{brotli}"
-            );
-
-            // What was sent reached the server with the credential, and with
-            // none of the refused headers...
-            let seen = &server.record.seen()[before..];
-            assert_eq!(seen.len(), 13, "{auth:?}: {seen:?}");
-            for request in seen {
-                assert!(carries_credential(request), "{auth:?}: {request:?}");
-                assert_eq!(
-                    request.headers.get("accept-encoding").map(|v| v.as_bytes()),
-                    Some(b"identity".as_slice())
-                );
-                assert!(request.headers.get("range").is_none());
-            }
-            // ...and no reading of anything the script got holds it.
-            assert_no_leak(&outcome, &forms)?;
         }
-        anyhow::Ok(())
-    })
-    .await
+        // The host asks for the body as it is.
+        assert_eq!(
+            got["echo"]["body"]["headers"]["accept-encoding"], "identity",
+            "{got}"
+        );
+        // Bodies compressed anyway, or in another charset, reach the
+        // script decoded and redacted.
+        for label in ["echo", "gzip", "deflate", "utf16", "escaped-json"] {
+            let reply = &got[label];
+            assert_eq!(reply["status"], 200, "{label}: {got}");
+            assert_eq!(reply["body"]["method"], "GET", "{label}: {got}");
+            assert!(
+                reply["headers"].get("content-encoding").is_none(),
+                "{label}"
+            );
+            assert!(
+                reply["body"].to_string().contains("[redacted]"),
+                "{label}: {got}"
+            );
+        }
+        for label in ["gzip-text", "escaped", "percent", "html"] {
+            let body = got[label]["body"].as_str().unwrap_or_default();
+            assert!(body.contains("[redacted]"), "{label}: {body}");
+        }
+        // Undeclared UTF-16 (with a byte-order mark that is not UTF-8)
+        // comes as base64, UTF-32 of ASCII as text with NULs: redacted
+        // either way.
+        assert_eq!(got["utf16-undeclared"]["encoding"], "base64", "{got}");
+        for label in ["utf16-undeclared", "utf32"] {
+            let body = got[label]["body"].as_str().unwrap_or_default();
+            let redacted = readings(body).iter().any(|r| r.contains("[redacted]"));
+            assert!(redacted, "{label}: {got}");
+        }
+        let bomb = got["bomb"]["error"].as_str().unwrap_or_default();
+        assert!(
+            bomb.contains("larger than 1048576 bytes once decompressed"),
+            "{bomb}"
+        );
+        let brotli = got["brotli"]["error"].as_str().unwrap_or_default();
+        assert!(
+            brotli.contains("encoded with `br`, which the host does not decode"),
+            "{brotli}"
+        );
+
+        // What was sent reached the server with the credential, and with
+        // none of the refused headers...
+        let seen = &server.record.seen()[before..];
+        assert_eq!(seen.len(), 13, "{auth:?}: {seen:?}");
+        for request in seen {
+            assert!(carries_credential(request), "{auth:?}: {request:?}");
+            assert_eq!(
+                request.headers.get("accept-encoding").map(|v| v.as_bytes()),
+                Some(b"identity".as_slice())
+            );
+            assert!(request.headers.get("range").is_none());
+        }
+        // ...and no reading of anything the script got holds it.
+        assert_no_leak(&outcome, &forms)?;
+    }
+    Ok(())
 }
 
 #[test]
@@ -650,16 +647,15 @@ fn the_leak_check_finds_every_encoding_it_looks_through() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn no_path_leaves_the_base_path_with_the_credential() -> Result<()> {
-    bounded(async {
-        let server = EchoServer::start().await;
-        let api = connector(&server.config(Auth::Bearer {
-            token: Secret::new(CANARY),
-        }));
-        let origin = format!("http://{}", server.address);
-        let code = format!(
-            r#"
+    let server = EchoServer::start().await;
+    let api = connector(&server.config(Auth::Bearer {
+        token: Secret::new(CANARY),
+    }));
+    let origin = format!("http://{}", server.address);
+    let code = format!(
+        r#"
 const got = {{}};
 const attempt = async (label, path) => {{
   try {{ got[label] = (await api.request({{ method: "GET", path }})).body; }}
@@ -678,66 +674,63 @@ await attempt("matrixDeeper", "/x/..;jsessionid=1/..;/admin/secret");
 await attempt("inside", "{origin}/api/echo");
 got
 "#
+    );
+    let outcome = run(&code, &api).await;
+    let got = result(&outcome);
+    for (label, expected) in [
+        (
+            "fullUrl",
+            "the path `/admin/secret` leaves the API's base URL",
+        ),
+        (
+            "fullUrlDotdot",
+            "the path `/admin/secret` leaves the API's base URL",
+        ),
+        ("fullUrlMatrix", "holds a `.` or `..` segment"),
+        (
+            "fullUrlEncoded",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        ("encoded", "holds an encoded separator (`%2F` or `%5C`)"),
+        (
+            "encodedLower",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        (
+            "encodedTwice",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        (
+            "backslashEncoded",
+            "holds an encoded separator (`%2F` or `%5C`)",
+        ),
+        ("matrix", "holds a `.` or `..` segment"),
+        ("matrixDeeper", "holds a `.` or `..` segment"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("`api.request`: ") && message.contains(expected),
+            "{label}: {message}"
         );
-        let outcome = run(&code, &api).await;
-        let got = result(&outcome);
-        for (label, expected) in [
-            (
-                "fullUrl",
-                "the path `/admin/secret` leaves the API's base URL",
-            ),
-            (
-                "fullUrlDotdot",
-                "the path `/admin/secret` leaves the API's base URL",
-            ),
-            ("fullUrlMatrix", "holds a `.` or `..` segment"),
-            (
-                "fullUrlEncoded",
-                "holds an encoded separator (`%2F` or `%5C`)",
-            ),
-            ("encoded", "holds an encoded separator (`%2F` or `%5C`)"),
-            (
-                "encodedLower",
-                "holds an encoded separator (`%2F` or `%5C`)",
-            ),
-            (
-                "encodedTwice",
-                "holds an encoded separator (`%2F` or `%5C`)",
-            ),
-            (
-                "backslashEncoded",
-                "holds an encoded separator (`%2F` or `%5C`)",
-            ),
-            ("matrix", "holds a `.` or `..` segment"),
-            ("matrixDeeper", "holds a `.` or `..` segment"),
-        ] {
-            let message = got[label].as_str().unwrap_or_default();
-            assert!(
-                message.starts_with("`api.request`: ") && message.contains(expected),
-                "{label}: {message}"
-            );
-        }
-        // A full URL under the base path is fine; only it reached the server.
-        assert_eq!(got["inside"]["target"], "/api/echo", "{got}");
-        let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
-        assert_eq!(targets, ["/api/echo"]);
-        assert_no_leak(&outcome, &[CANARY.to_owned()])?;
-        anyhow::Ok(())
-    })
-    .await
+    }
+    // A full URL under the base path is fine; only it reached the server.
+    assert_eq!(got["inside"]["target"], "/api/echo", "{got}");
+    let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
+    assert_eq!(targets, ["/api/echo"]);
+    assert_no_leak(&outcome, &[CANARY.to_owned()])?;
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn the_script_cannot_supply_the_query_credential() -> Result<()> {
-    bounded(async {
-        let server = EchoServer::start().await;
-        let api = connector(&server.config(Auth::Query {
-            name: "api_key".into(),
-            value: Secret::new(CANARY),
-        }));
-        let origin = format!("http://{}", server.address);
-        let code = format!(
-            r#"
+    let server = EchoServer::start().await;
+    let api = connector(&server.config(Auth::Query {
+        name: "api_key".into(),
+        value: Secret::new(CANARY),
+    }));
+    let origin = format!("http://{}", server.address);
+    let code = format!(
+        r#"
 const got = {{}};
 const attempt = async (label, call) => {{
   try {{ got[label] = (await call()).body; }} catch (e) {{ got[label] = e.message; }}
@@ -754,45 +747,42 @@ await attempt("typed", () => api.echo({{ api_key: "mine" }}));
 await attempt("fine", () => api.echo({{ q: "x" }}));
 got
 "#
+    );
+    let outcome = run(&code, &api).await;
+    let got = result(&outcome);
+    for (label, name) in [
+        ("query", "api_key"),
+        ("queryEncoded", "api%5Fkey"),
+        ("queryCase", "API_KEY"),
+        ("inPath", "api_key"),
+        ("inPathEncoded", "api%5fkey"),
+        ("inPathSemicolon", "api_key"),
+        ("fullUrl", "api_key"),
+        ("typed", "api_key"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        let expected = format!("the query parameter `{name}` is set by the host");
+        assert!(
+            message.starts_with("`api.") && message.contains(&expected),
+            "{label}: {message}"
         );
-        let outcome = run(&code, &api).await;
-        let got = result(&outcome);
-        for (label, name) in [
-            ("query", "api_key"),
-            ("queryEncoded", "api%5Fkey"),
-            ("queryCase", "API_KEY"),
-            ("inPath", "api_key"),
-            ("inPathEncoded", "api%5fkey"),
-            ("inPathSemicolon", "api_key"),
-            ("fullUrl", "api_key"),
-            ("typed", "api_key"),
-        ] {
-            let message = got[label].as_str().unwrap_or_default();
-            let expected = format!("the query parameter `{name}` is set by the host");
-            assert!(
-                message.starts_with("`api.") && message.contains(&expected),
-                "{label}: {message}"
-            );
-        }
-        // Only the call without one reached the server, with the host's
-        // credential alone.
-        let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
-        assert_eq!(targets, ["/api/echo?q=x&api_key=canary%2FSecret%2BTok3n"]);
-        assert_eq!(got["fine"]["target"], "/api/echo?q=x&api_key=[redacted]");
-        assert_no_leak(&outcome, &[CANARY.to_owned()])?;
-        anyhow::Ok(())
-    })
-    .await
+    }
+    // Only the call without one reached the server, with the host's
+    // credential alone.
+    let targets: Vec<String> = server.record.seen().into_iter().map(|s| s.target).collect();
+    assert_eq!(targets, ["/api/echo?q=x&api_key=canary%2FSecret%2BTok3n"]);
+    assert_eq!(got["fine"]["target"], "/api/echo?q=x&api_key=[redacted]");
+    assert_no_leak(&outcome, &[CANARY.to_owned()])?;
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[bounded_test(multi_thread)]
 async fn a_read_only_api_refuses_method_overrides() -> Result<()> {
-    bounded(async {
-        let server = EchoServer::start().await;
-        let token = || Auth::Bearer {
-            token: Secret::new(CANARY),
-        };
-        let code = r#"
+    let server = EchoServer::start().await;
+    let token = || Auth::Bearer {
+        token: Secret::new(CANARY),
+    };
+    let code = r#"
 const got = {};
 const attempt = async (label, call) => {
   try { got[label] = (await call()).body; } catch (e) { got[label] = e.message; }
@@ -804,38 +794,36 @@ await attempt("inPath", get("/echo?_method=DELETE"));
 await attempt("typed", () => api.echo({ _method: "DELETE" }));
 got
 "#;
-        let read_only = connector(&server.config(token()).methods(["GET", "HEAD"]));
-        let outcome = run(code, &read_only).await;
-        let got = result(&outcome);
-        for (label, expected) in [
-            ("header", "the header `X-HTTP-Method-Override` is refused"),
-            ("query", "the query parameter `_method` is refused"),
-            ("inPath", "the query parameter `_method` is refused"),
-            ("typed", "the query parameter `_method` is refused"),
-        ] {
-            let message = got[label].as_str().unwrap_or_default();
-            assert!(message.contains(expected), "{label}: {message}");
-            assert!(
-                message.contains("it would change the request's method behind the API's `methods`"),
-                "{label}: {message}"
-            );
-        }
-        assert!(server.record.seen().is_empty());
-
-        // Where every method is allowed, `_method` is the API's business (the
-        // header stays refused).
-        let outcome = run(code, &connector(&server.config(token()))).await;
-        let got = result(&outcome);
+    let read_only = connector(&server.config(token()).methods(["GET", "HEAD"]));
+    let outcome = run(code, &read_only).await;
+    let got = result(&outcome);
+    for (label, expected) in [
+        ("header", "the header `X-HTTP-Method-Override` is refused"),
+        ("query", "the query parameter `_method` is refused"),
+        ("inPath", "the query parameter `_method` is refused"),
+        ("typed", "the query parameter `_method` is refused"),
+    ] {
+        let message = got[label].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{label}: {message}");
         assert!(
-            got["header"]
-                .as_str()
-                .is_some_and(|m| m.contains("is refused"))
+            message.contains("it would change the request's method behind the API's `methods`"),
+            "{label}: {message}"
         );
-        for label in ["query", "inPath", "typed"] {
-            let target = got[label]["target"].as_str().unwrap_or_default();
-            assert!(target.contains("_method=DELETE"), "{label}: {got}");
-        }
-        anyhow::Ok(())
-    })
-    .await
+    }
+    assert!(server.record.seen().is_empty());
+
+    // Where every method is allowed, `_method` is the API's business (the
+    // header stays refused).
+    let outcome = run(code, &connector(&server.config(token()))).await;
+    let got = result(&outcome);
+    assert!(
+        got["header"]
+            .as_str()
+            .is_some_and(|m| m.contains("is refused"))
+    );
+    for label in ["query", "inPath", "typed"] {
+        let target = got[label]["target"].as_str().unwrap_or_default();
+        assert!(target.contains("_method=DELETE"), "{label}: {got}");
+    }
+    Ok(())
 }

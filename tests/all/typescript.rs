@@ -5,12 +5,7 @@
 use codemode_runtime::{ErrorKind, Execution, Language, Outcome};
 use serde_json::json;
 
-use crate::support::{run, run_with};
-
-fn result(outcome: &Outcome) -> serde_json::Value {
-    assert!(outcome.ok(), "the run failed: {outcome:#?}");
-    outcome.result.clone().unwrap_or_default()
-}
+use crate::support::{result, run, run_with};
 
 /// The error's name, message, line and column.
 fn error(outcome: &Outcome) -> (String, String, Option<u32>, Option<u32>) {

@@ -1,6 +1,7 @@
 // The Cloudflare-style scan of an OpenAPI description under `spec.github`:
 // every operation of every path, kept when its summary or one of its tags
-// mentions the word. Shared by the documents tests and benchmark.
+// mentions the word. Shared, as `github::SCAN`, by the documents tests and
+// the documents and openapi benchmarks.
 const word = "issue";
 const found = [];
 for (const [path, item] of Object.entries(spec.github.paths)) {

@@ -1,42 +1,15 @@
-//! What the tests share: one runtime per test binary, and connectors whose
-//! behaviour a test can count on (echo, slow, huge replies, failures).
+//! The test connector: methods whose behaviour a test can count on (echo,
+//! slow, huge and deep replies, failures, calls that never end), counting
+//! what it was asked.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_runtime::{
-    CallContext, Connector, ConnectorError, Execution, Grants, Limits, MethodDescription, Outcome,
-    Runtime,
-};
+use codemode_runtime::{CallContext, Connector, ConnectorError, Grants, MethodDescription};
+use codemode_test_support::connector::grant;
 use serde_json::{Value, json};
-
-/// The runtime every test shares; building one per test would only cost time.
-pub static RUNTIME: LazyLock<Runtime> =
-    LazyLock::new(|| Runtime::new().expect("the runtime starts"));
-
-/// Run `code` with no connectors and default limits.
-pub async fn run(code: &str) -> Outcome {
-    run_with(Execution::new(code)).await
-}
-
-/// Run an execution on the shared runtime.
-pub async fn run_with(execution: Execution) -> Outcome {
-    RUNTIME.execute(execution).await.expect("the run starts")
-}
-
-/// Fail the test, showing the outcome, unless the run succeeded.
-pub fn assert_ok(outcome: &Outcome) {
-    assert!(outcome.ok(), "the run failed: {outcome:#?}");
-}
-
-/// Limits with one change applied.
-pub fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
-    let mut limits = Limits::default();
-    change(&mut limits);
-    limits
-}
 
 /// The test connector `test`: a handful of methods with fixed behaviour.
 ///
@@ -136,10 +109,5 @@ impl Drop for Running<'_> {
 
 /// Grants with the test connector as `test`.
 pub fn test_grants(connector: &Arc<TestConnector>) -> Arc<Grants> {
-    let connector: Arc<dyn Connector> = connector.clone();
-    Arc::new(
-        Grants::new()
-            .grant("test", connector)
-            .expect("`test` is a valid name"),
-    )
+    grant("test", connector.clone())
 }

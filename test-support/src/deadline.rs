@@ -1,7 +1,8 @@
 //! Deadlines for the tests that start processes or servers, so that a hang
 //! fails its test with a message naming what hung instead of stalling CI.
 //!
-//! Such a test runs its body under [`bounded`]; the processes it starts go
+//! Such a test runs its body under [`bounded`] (as `#[bounded_test]`, from
+//! `codemode-test-macros`, makes it do); the processes it starts go
 //! through [`spawn`] or [`output`], which kill them when they are dropped, so
 //! a test that fails at its deadline (or panics) leaves no process behind
 //! holding CI's pipes. Steps that wait on something outside the test (a

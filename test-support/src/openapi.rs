@@ -1,0 +1,6 @@
+//! The description of the recording API that the HTTP connector's end-to-end
+//! tests serve (`tests/all/openapi.rs`).
+
+/// The recording API's OpenAPI description (YAML): echo, items with a
+/// recursive schema, counts, status codes and a slow endpoint.
+pub const RECORDER: &str = include_str!("recorder.yaml");
