@@ -2,7 +2,6 @@
 //! the `codemode` binary. One binary, a module per topic; what the modules
 //! share is in `support`.
 
-mod behaviour;
 mod cli;
 mod connectors;
 mod discovery;
@@ -12,6 +11,7 @@ mod mcp;
 mod mutation;
 mod openapi;
 mod openapi_attacks;
+mod scripts;
 mod secrets;
 mod support;
 mod typescript;
