@@ -1,20 +1,22 @@
-//! The connector call path as the host sees it: interceptors watching each
-//! call start and finish and refusing some, what a connector is told about
-//! each call, and state that lasts one run.
+//! Connectors: the call path as the host sees it (interceptors watching
+//! each call start and finish and refusing some, what a connector is told
+//! about each call, state that lasts one run), and as a script sees it
+//! (global namespaces under names that cannot shadow the sandbox's, calls
+//! run concurrently, failures rejected as `ConnectorError`s).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use async_trait::async_trait;
 use codemode_runtime::{
-    CallContext, CallFinished, Connector, ConnectorError, Execution, Grants, Interceptor,
-    MethodDescription, Outcome,
+    CallContext, CallFinished, Connector, ConnectorError, Error, ErrorKind, Execution, Grants,
+    Interceptor, MethodDescription, Outcome,
 };
 use serde_json::{Value, json};
 
-use crate::support::{TestConnector, assert_ok, run_with, test_grants};
+use crate::support::{TestConnector, assert_ok, run, run_with, test_grants};
 
 /// Records every start and finish it sees, as text, and refuses the calls
 /// whose arguments have `"refuse": true`.
@@ -288,4 +290,123 @@ async fn a_connector_can_keep_state_for_one_run() -> Result<()> {
         assert_eq!(replies[3], json!({ "run": 2 * run, "call": 1 }));
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_global_lists_the_granted_connectors() {
+    let connector = TestConnector::new();
+    let outcome =
+        run_with(Execution::new("await gihub.get()").grants(test_grants(&connector))).await;
+    let error = outcome.error.expect("a ReferenceError");
+    assert_eq!(error.name, "ReferenceError");
+    assert!(error.message.contains("gihub"), "{error:#?}");
+    assert!(
+        error.message.contains("the granted connectors are: test"),
+        "{error:#?}"
+    );
+}
+
+#[tokio::test]
+async fn connectors_are_global_namespaces() {
+    let connector = TestConnector::new();
+    let code =
+        "const r = await test.echo({ owner: 'o', n: 1 });\n({ r, keys: Object.keys(test).sort() })";
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(
+            json!({ "r": { "owner": "o", "n": 1 }, "keys": ["big", "deep", "echo", "fail", "never", "sleep"] })
+        )
+    );
+    assert_eq!(outcome.stats.connector_calls, 1);
+    assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promise_all_runs_connector_calls_concurrently() {
+    let connector = TestConnector::new();
+    let code = r#"
+        const t = Date.now();
+        const values = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => test.sleep({ ms: 100, value: i })),
+        );
+        ({ values, elapsed: Date.now() - t })
+    "#;
+    let started = Instant::now();
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    let elapsed = started.elapsed();
+    assert_ok(&outcome);
+    let result = outcome.result.expect("a result");
+    assert_eq!(result["values"], json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    assert!(
+        elapsed < Duration::from_millis(300),
+        "ten 100 ms calls took {elapsed:?}"
+    );
+    assert_eq!(connector.max_running.load(Ordering::SeqCst), 10);
+}
+
+#[tokio::test]
+async fn a_connector_failure_rejects_with_a_connector_error() {
+    let connector = TestConnector::new();
+    let code = r#"
+        try {
+            await test.fail({ message: "upstream said no" });
+        } catch (e) {
+            ({ name: e.name, code: e.code, message: e.message, connector: e.connector, method: e.method, isError: e instanceof Error })
+        }
+    "#;
+    let outcome = run_with(Execution::new(code).grants(test_grants(&connector))).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.result,
+        Some(json!({
+            "name": "ConnectorError", "code": "connector", "message": "upstream said no",
+            "connector": "test", "method": "fail", "isError": true
+        }))
+    );
+
+    let outcome = run_with(
+        Execution::new("await test.fail({ message: 'nope' })").grants(test_grants(&connector)),
+    )
+    .await;
+    let error = outcome.error.expect("uncaught");
+    assert_eq!(
+        (error.kind, error.name.as_str(), error.message.as_str()),
+        (ErrorKind::Script, "ConnectorError", "nope")
+    );
+}
+
+#[test]
+fn grants_refuse_names_a_script_cannot_use() {
+    let connector = TestConnector::new();
+    for name in ["1abc", "my-api", "class", "console", "Math", ""] {
+        let result = Grants::new().grant(name, connector.clone());
+        assert!(
+            matches!(result, Err(Error::ConnectorName { .. })),
+            "`{name}` was accepted"
+        );
+    }
+    let twice = Grants::new()
+        .grant("a", connector.clone())
+        .and_then(|g| g.grant("a", connector.clone()));
+    assert!(
+        matches!(twice, Err(Error::ConnectorName { reason, .. }) if reason.contains("already"))
+    );
+}
+
+#[tokio::test]
+async fn no_connector_may_shadow_a_global_of_the_sandbox() {
+    let outcome = run("Object.getOwnPropertyNames(globalThis)").await;
+    let globals: Vec<String> =
+        serde_json::from_value(outcome.result.expect("a list")).expect("strings");
+    assert!(globals.len() > 50, "{globals:?}");
+    let connector = TestConnector::new();
+    for global in globals.iter().filter(|g| g.as_str() != "test") {
+        let result = Grants::new().grant(global, connector.clone());
+        assert!(
+            matches!(result, Err(Error::ConnectorName { .. })),
+            "a connector may shadow `{global}`"
+        );
+    }
 }

@@ -1,16 +1,24 @@
 //! End-to-end tests of the sandbox: through the embedding API and through
 //! the `codemode` binary. One binary, a module per topic; what the modules
 //! share is in `support`.
+//!
+//! The sandbox's mechanisms each have a module (`scripts`, `connectors`,
+//! `limits`, `pool`, `documents`, `discovery`, `typescript`), beside the
+//! threat-oriented `escape` (hostile scripts, one attack a test) and
+//! `mutation`; the connectors and front ends theirs (`openapi`,
+//! `openapi_attacks`, `mcp`, `secrets`, `cli`).
 
 mod cli;
 mod connectors;
 mod discovery;
 mod documents;
 mod escape;
+mod limits;
 mod mcp;
 mod mutation;
 mod openapi;
 mod openapi_attacks;
+mod pool;
 mod scripts;
 mod secrets;
 mod support;
