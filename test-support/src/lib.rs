@@ -16,6 +16,8 @@
 //!   tool calls.
 //! - [`runs`]: the async runtimes a benchmark drives its runs on, and
 //!   limits with one change.
+//! - [`tsc`]: the TypeScript compiler from `tests/npm` over generated
+//!   declarations.
 //!
 //! Helpers panic with what went wrong (and, for a missing package, what to
 //! run): a fixture that cannot be set up fails its test or benchmark.
@@ -27,3 +29,4 @@ pub mod github;
 pub mod mcp;
 pub mod openapi;
 pub mod runs;
+pub mod tsc;

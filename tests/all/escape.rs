@@ -11,154 +11,28 @@
 //! Tests assert behaviour, not speed, with one exception the runtime
 //! promises: an infinite loop is stopped within its deadline plus 50 ms.
 
-use std::sync::Arc;
-use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use codemode_runtime::{
-    ConnectorError, ErrorKind, Execution, ExecutionError, Grants, Limits, LogLevel,
-    MethodDescription, Outcome, Runtime, RuntimeConfig,
+    ConnectorError, ErrorKind, Execution, ExecutionError, Limits, LogLevel, MethodDescription,
+    Outcome,
 };
 use codemode_test_support::connector::{FnConnector, grant};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::support::outcome::*;
 use crate::support::*;
-
-/// Fuel that cannot run out before a deadline of a few hundred
-/// milliseconds, so that the deadline, not fuel, is what a test exercises.
-const ENDLESS_FUEL: u64 = u64::MAX / 2;
-
-/// How far past its deadline a spinning script may still be running.
-const DEADLINE_SLACK: Duration = Duration::from_millis(50);
-
-/// Limits with a deadline of `ms` and fuel that outlasts it.
-fn deadline(ms: u64) -> Limits {
-    limits(|l| {
-        l.timeout = Duration::from_millis(ms);
-        l.fuel = ENDLESS_FUEL;
-    })
-}
-
-/// The outcome for a failure message, cut so that a runaway log or a huge
-/// error does not drown the report.
-fn show(outcome: &Outcome) -> String {
-    const MAX: usize = 4000;
-    let text = format!("{outcome:#?}");
-    if text.len() <= MAX {
-        return text;
-    }
-    let cut: String = text.chars().take(MAX).collect();
-    format!("{cut}\n... ({} more bytes)", text.len() - cut.len())
-}
-
-/// The error of a run that must have been stopped with `kind`.
-#[track_caller]
-fn assert_kind(outcome: &Outcome, kind: ErrorKind) -> &ExecutionError {
-    match &outcome.error {
-        Some(error) if error.kind == kind => error,
-        _ => panic!(
-            "expected the run to fail with {kind:?}; the outcome was {}",
-            show(outcome)
-        ),
-    }
-}
-
-/// The error of a run that must have failed with a script error named
-/// `name` whose message contains `message`.
-#[track_caller]
-fn assert_script_error<'a>(outcome: &'a Outcome, name: &str, message: &str) -> &'a ExecutionError {
-    let error = assert_kind(outcome, ErrorKind::Script);
-    assert!(
-        error.name == name && error.message.contains(message),
-        "expected a {name} whose message contains {message:?}; the outcome was {}",
-        show(outcome)
-    );
-    error
-}
-
-/// A run that must have succeeded with `expected` as its result.
-#[track_caller]
-fn assert_result(outcome: &Outcome, expected: Value) {
-    assert!(
-        outcome.error.is_none() && outcome.result.as_ref() == Some(&expected),
-        "expected the run to succeed with {expected}; the outcome was {}",
-        show(outcome)
-    );
-}
-
-/// Build the shared runtime now, so that a test timing a run does not time
-/// the engine's start.
-fn warm_up() {
-    LazyLock::force(&RUNTIME);
-}
-
-/// Run `code` with `limits` and no connectors.
-async fn run_limited(code: &str, limits: Limits) -> Outcome {
-    run_with(Execution::new(code).limits(limits)).await
-}
-
-/// Run `code` with `grants` and `limits`.
-async fn run_granted(code: &str, grants: &Arc<Grants>, limits: Limits) -> Outcome {
-    run_with(
-        Execution::new(code)
-            .grants(Arc::clone(grants))
-            .limits(limits),
-    )
-    .await
-}
-
-/// After an attack, the runtime still runs an ordinary script.
-async fn assert_host_survives() {
-    assert_result(&run("6 * 7").await, json!(42));
-}
 
 // ---------------------------------------------------------------------------
 // Computation that never ends: the deadline and fuel.
 // ---------------------------------------------------------------------------
 
-/// Run `code`, which never ends by itself, under a deadline of `ms`, and
-/// check that it is stopped with `Timeout` no sooner than the deadline and
-/// no later than the deadline plus [`DEADLINE_SLACK`].
-async fn assert_stopped_at_the_deadline(code: &str, ms: u64) -> Outcome {
-    assert_granted_stopped_at_the_deadline(code, &Arc::new(Grants::new()), ms).await
-}
-
-/// [`assert_stopped_at_the_deadline`] with `grants`.
-async fn assert_granted_stopped_at_the_deadline(
-    code: &str,
-    grants: &Arc<Grants>,
-    ms: u64,
-) -> Outcome {
-    warm_up();
-    let timeout = Duration::from_millis(ms);
-    let started = Instant::now();
-    let outcome = run_granted(code, grants, deadline(ms)).await;
-    let elapsed = started.elapsed();
-    assert_kind(&outcome, ErrorKind::Timeout);
-    assert!(
-        elapsed >= timeout,
-        "the run was stopped after {elapsed:?}, before its deadline of {timeout:?}"
-    );
-    assert!(
-        elapsed < timeout + DEADLINE_SLACK,
-        "the run went on for {elapsed:?}, past its deadline of {timeout:?} plus {DEADLINE_SLACK:?}"
-    );
-    outcome
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn infinite_loop_is_stopped_within_the_deadline() {
     assert_stopped_at_the_deadline("while (true) {}", 200).await;
     assert_host_survives().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_longer_deadline_does_not_drift() {
-    // The bound is the deadline plus 50 ms whatever the deadline: the
-    // runtime's clock must not fall behind the wall clock as it runs.
-    assert_stopped_at_the_deadline("while (true) {}", 2000).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,12 +72,6 @@ async fn infinite_loop_while_serializing_the_result_is_stopped_by_the_deadline()
 }
 
 #[tokio::test]
-async fn fuel_too_small_to_start_is_the_fuel_limit() {
-    let outcome = run_limited("1", limits(|l| l.fuel = 0)).await;
-    assert_kind(&outcome, ErrorKind::Fuel);
-}
-
-#[tokio::test]
 async fn code_past_its_limit_does_not_start() {
     let code = "x".repeat(1025);
     let started = RUNTIME
@@ -219,15 +87,6 @@ async fn code_past_its_limit_does_not_start() {
         ),
         "{started:?}"
     );
-}
-
-#[tokio::test]
-async fn fuel_runs_out_before_a_long_deadline() {
-    let fuel = 5_000_000;
-    let outcome = run_limited("while (true) {}", limits(|l| l.fuel = fuel)).await;
-    assert_kind(&outcome, ErrorKind::Fuel);
-    assert_eq!(outcome.stats.fuel_used, fuel, "{}", show(&outcome));
-    assert_host_survives().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -249,33 +108,9 @@ async fn microtask_flood_is_stopped_by_fuel() {
     assert_kind(&outcome, ErrorKind::Fuel);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_interval_keeps_the_run_alive_only_until_the_deadline() {
-    let code = "setInterval(() => {}, 1);\nawait new Promise(() => {});";
-    assert_stopped_at_the_deadline(code, 200).await;
-}
-
 // ---------------------------------------------------------------------------
 // Waiting forever.
 // ---------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_promise_that_never_settles_fails_at_once() {
-    warm_up();
-    let timeout = Duration::from_secs(10);
-    let started = Instant::now();
-    let outcome = run_limited(
-        "await new Promise(() => {});",
-        limits(|l| l.timeout = timeout),
-    )
-    .await;
-    let elapsed = started.elapsed();
-    assert_script_error(&outcome, "UnsettledPromiseError", "can never settle");
-    assert!(
-        elapsed < timeout / 5,
-        "an unsettled promise took {elapsed:?} to be reported"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connector_call_that_never_replies_is_stopped_by_the_deadline() {
@@ -283,21 +118,6 @@ async fn a_connector_call_that_never_replies_is_stopped_by_the_deadline() {
     let grants = test_grants(&connector);
     let outcome = assert_granted_stopped_at_the_deadline("await test.never();", &grants, 200).await;
     assert_eq!(outcome.stats.connector_calls, 1, "{}", show(&outcome));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn calls_left_running_do_not_hold_the_run_open() {
-    let connector = TestConnector::new();
-    let grants = test_grants(&connector);
-    let code = "test.never();\ntest.sleep({ ms: 60000 });\n'done'";
-    let outcome = run_granted(
-        code,
-        &grants,
-        limits(|l| l.timeout = Duration::from_secs(10)),
-    )
-    .await;
-    assert_result(&outcome, json!("done"));
-    assert_eq!(outcome.stats.connector_calls, 2, "{}", show(&outcome));
 }
 
 // ---------------------------------------------------------------------------
@@ -401,7 +221,7 @@ async fn a_deeply_nested_connector_reply_is_refused_on_the_host() {
                 }\n\
                 const shallow = await test.deep({ depth: 50 });\n\
                 [caught, JSON.stringify(shallow).length]";
-    let outcome = run_granted(code, &grants, Limits::default()).await;
+    let outcome = run_limited_granted(code, &grants, Limits::default()).await;
     assert_result(
         &outcome,
         json!([["reply-too-large", "reply-too-large"], 101]),
@@ -749,9 +569,11 @@ async fn eval_and_function_constructor_reach_nothing_new() {
 async fn an_ungranted_connector_is_not_a_global() {
     let connector = TestConnector::new();
     let grants = test_grants(&connector);
-    let outcome = run_granted("[typeof github, typeof test]", &grants, Limits::default()).await;
+    let outcome =
+        run_limited_granted("[typeof github, typeof test]", &grants, Limits::default()).await;
     assert_result(&outcome, json!(["undefined", "object"]));
-    let outcome = run_granted("await github.listIssues({})", &grants, Limits::default()).await;
+    let outcome =
+        run_limited_granted("await github.listIssues({})", &grants, Limits::default()).await;
     assert_script_error(
         &outcome,
         "ReferenceError",
@@ -787,7 +609,7 @@ async fn no_global_leads_to_the_natives() {
         found
     ";
     assert_result(
-        &run_granted(code, &grants, Limits::default()).await,
+        &run_limited_granted(code, &grants, Limits::default()).await,
         json!([]),
     );
 }
@@ -836,7 +658,7 @@ async fn stack_frames_expose_no_sandbox_functions() {
         ({ leaked, stacks, prepare: typeof Error.prepareStackTrace })
     ";
     assert_result(
-        &run_granted(code, &grants, Limits::default()).await,
+        &run_limited_granted(code, &grants, Limits::default()).await,
         json!({ "leaked": [], "stacks": [false, true, true], "prepare": "undefined" }),
     );
 }
@@ -862,7 +684,7 @@ async fn the_connector_plumbing_is_out_of_reach() {
         } });
         found
     ";
-    let outcome = run_granted(code, &grants, Limits::default()).await;
+    let outcome = run_limited_granted(code, &grants, Limits::default()).await;
     assert_result(&outcome, json!("unreachable"));
     // The connector only ever saw the one granted call.
     assert_eq!(connector.calls.load(Ordering::SeqCst), 1);
@@ -876,24 +698,24 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
                 const attempts = [];\n\
                 try { test.nope = () => 1; attempts.push('assigned') } catch (error) { attempts.push(error.name) }\n\
                 [typeof test.nope, Object.isFrozen(test), Object.getPrototypeOf(test), typeof test.constructor, attempts]";
-    let outcome = run_granted(code, &grants, Limits::default()).await;
+    let outcome = run_limited_granted(code, &grants, Limits::default()).await;
     assert_result(
         &outcome,
         json!(["undefined", true, null, "undefined", ["TypeError"]]),
     );
     // Uncaught, the error names the method the connector does not have.
-    let outcome = run_granted("await test.nope({})", &grants, Limits::default()).await;
+    let outcome = run_limited_granted("await test.nope({})", &grants, Limits::default()).await;
     let error = assert_script_error(
         &outcome,
         "TypeError",
         "`test.nope` is not a function: no method is named `test.nope`",
     );
     assert_eq!((error.line, error.column), (Some(1), Some(11)));
-    let outcome = run_granted("await test?.nope({})", &grants, Limits::default()).await;
+    let outcome = run_limited_granted("await test?.nope({})", &grants, Limits::default()).await;
     assert_script_error(&outcome, "TypeError", "`test.nope` is not a function");
     // A property of something else that happens to share the name is not
     // the connector: QuickJS's own message stays.
-    let outcome = run_granted(
+    let outcome = run_limited_granted(
         "const o = { test: {} };\no.test.nope({})",
         &grants,
         Limits::default(),
@@ -932,7 +754,7 @@ async fn a_huge_method_name_costs_the_host_no_more_than_its_length() {
     ];
     for code in cases {
         let started = Instant::now();
-        let outcome = run_granted(&code, &grants, limits.clone()).await;
+        let outcome = run_limited_granted(&code, &grants, limits.clone()).await;
         let elapsed = started.elapsed();
         assert!(
             elapsed < limits.timeout + DEADLINE_SLACK,
@@ -960,7 +782,7 @@ async fn oversized_arguments_never_reach_the_connector() -> Result<()> {
     let grants = test_grants(&connector);
     let code = "try { await test.echo({ s: 'x'.repeat(5000) }); 'sent' }\n\
                 catch (error) { ({ name: error.name, code: error.code, message: error.message, typed: error instanceof ConnectorError }) }";
-    let outcome = run_granted(code, &grants, limits(|l| l.argument_bytes = 1024)).await;
+    let outcome = run_limited_granted(code, &grants, limits(|l| l.argument_bytes = 1024)).await;
     assert!(outcome.error.is_none(), "{}", show(&outcome));
     let result = outcome
         .result
@@ -990,7 +812,7 @@ async fn oversized_replies_are_refused() -> Result<()> {
     let grants = test_grants(&connector);
     let code = "try { await test.big({ bytes: 5000 }); 'received' }\n\
                 catch (error) { ({ name: error.name, code: error.code, message: error.message }) }";
-    let outcome = run_granted(code, &grants, limits(|l| l.reply_bytes = 1024)).await;
+    let outcome = run_limited_granted(code, &grants, limits(|l| l.reply_bytes = 1024)).await;
     assert!(outcome.error.is_none(), "{}", show(&outcome));
     let result = outcome
         .result
@@ -1013,7 +835,7 @@ async fn too_many_connector_calls_stop_the_run() {
     let connector = TestConnector::new();
     let grants = test_grants(&connector);
     let code = "for (let i = 0; i < 6; i++) await test.echo({ i });\n'finished'";
-    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
+    let outcome = run_limited_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
     assert_kind(&outcome, ErrorKind::Calls);
     assert_eq!(
         connector.calls.load(Ordering::SeqCst),
@@ -1031,7 +853,7 @@ async fn the_call_limit_cannot_be_caught() {
     let code = "const seen = [];\n\
                 for (let i = 0; i < 6; i++) { try { await test.echo({ i }); seen.push(i) } catch (error) { seen.push(error.name) } }\n\
                 seen";
-    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
+    let outcome = run_limited_granted(code, &grants, limits(|l| l.connector_calls = 5)).await;
     assert_kind(&outcome, ErrorKind::Calls);
 }
 
@@ -1041,7 +863,8 @@ async fn calls_in_flight_are_capped() {
     let grants = test_grants(&connector);
     let code =
         "await Promise.all(Array.from({ length: 10 }, (_, i) => test.sleep({ ms: 20, value: i })))";
-    let outcome = run_granted(code, &grants, limits(|l| l.connector_calls_in_flight = 2)).await;
+    let outcome =
+        run_limited_granted(code, &grants, limits(|l| l.connector_calls_in_flight = 2)).await;
     assert_result(&outcome, json!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
     assert_eq!(connector.calls.load(Ordering::SeqCst), 10);
     let most = connector.max_running.load(Ordering::SeqCst);
@@ -1057,7 +880,7 @@ async fn a_reply_cannot_pollute_prototypes() {
         [({}).polluted === undefined, reply.polluted === undefined,
          Object.getPrototypeOf(reply) === Object.prototype, Object.keys(reply)]
     "#;
-    let outcome = run_granted(code, &grants, Limits::default()).await;
+    let outcome = run_limited_granted(code, &grants, Limits::default()).await;
     assert_result(&outcome, json!([true, true, true, ["__proto__"]]));
 }
 
@@ -1079,109 +902,4 @@ async fn a_sabotaged_promise_then_is_a_script_error() {
     let outcome = run("Promise.prototype.then = function () {};\n1").await;
     assert_kind(&outcome, ErrorKind::Script);
     assert_host_survives().await;
-}
-
-// ---------------------------------------------------------------------------
-// Runs are isolated from one another.
-// ---------------------------------------------------------------------------
-
-#[tokio::test]
-async fn global_and_prototype_changes_do_not_outlive_the_run() {
-    // One sandbox slot: every run reuses the memory the previous one wrote,
-    // so a slot that were not reset to the snapshot would show here.
-    let mut config = RuntimeConfig::default();
-    config.max_sandboxes = 1;
-    let runtime = Runtime::with_config(&config).expect("a one-slot runtime");
-    let run = |code: &'static str| {
-        let runtime = &runtime;
-        async move {
-            runtime
-                .execute(Execution::new(code))
-                .await
-                .expect("the run starts")
-        }
-    };
-    let vandal = "globalThis.leak = 1;\n\
-                  Array.prototype.evil = 1;\n\
-                  Object.prototype.polluted = 1;\n\
-                  JSON.parse = () => 42;\n\
-                  Math.random = () => 4;\n\
-                  console.log = null;\n\
-                  'vandalized'";
-    assert_result(&run(vandal).await, json!("vandalized"));
-    let check = "console.log('still here');\n\
-                 [typeof leak, [].evil === undefined, ({}).polluted === undefined, JSON.parse('[1]'), Math.random() !== 4]";
-    for _ in 0..3 {
-        let outcome = run(check).await;
-        assert_result(&outcome, json!(["undefined", true, true, [1], true]));
-        let texts: Vec<&str> = outcome
-            .logs
-            .iter()
-            .map(|entry| entry.text.as_str())
-            .collect();
-        assert_eq!(texts, ["still here"]);
-    }
-}
-
-#[tokio::test]
-async fn math_random_differs_between_runs() {
-    let code = "Array.from({ length: 5 }, () => Math.random())";
-    let first = run(code).await;
-    let second = run(code).await;
-    for outcome in [&first, &second] {
-        let values = outcome.result.as_ref().and_then(Value::as_array);
-        assert!(
-            values.is_some_and(|v| v.len() == 5
-                && v.iter()
-                    .all(|x| x.as_f64().is_some_and(|x| (0.0..1.0).contains(&x)))),
-            "{}",
-            show(outcome)
-        );
-    }
-    assert_ne!(
-        first.result, second.result,
-        "two runs drew the same Math.random sequence"
-    );
-}
-
-#[tokio::test]
-async fn random_uuids_differ_between_runs() {
-    let code = "crypto.randomUUID()";
-    let first = run(code).await;
-    let second = run(code).await;
-    for outcome in [&first, &second] {
-        let uuid = outcome.result.as_ref().and_then(Value::as_str);
-        assert!(
-            uuid.is_some_and(|u| u.len() == 36 && u.as_bytes()[14] == b'4'),
-            "{}",
-            show(outcome)
-        );
-    }
-    assert_ne!(first.result, second.result, "two runs drew the same UUID");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn concurrent_runs_keep_their_own_values() -> Result<()> {
-    let connector = TestConnector::new();
-    let grants = test_grants(&connector);
-    let runs: Vec<_> = (0..50)
-        .map(|i| {
-            let grants = Arc::clone(&grants);
-            // Each run waits on a timer and a connector reply in between, so
-            // that runs interleave while holding their values.
-            let code = format!(
-                "globalThis.mine = {i};\n\
-                 await new Promise((resolve) => setTimeout(resolve, {delay}));\n\
-                 const reply = await test.sleep({{ ms: {delay}, value: {i} }});\n\
-                 [mine, reply, (await test.echo({{ i: {i} }})).i]",
-                delay = i % 7
-            );
-            tokio::spawn(async move { (i, run_with(Execution::new(code).grants(grants)).await) })
-        })
-        .collect();
-    for task in runs {
-        let (i, outcome) = task.await.context("a run's task panicked")?;
-        assert_result(&outcome, json!([i, i, i]));
-    }
-    Ok(())
 }

@@ -10,9 +10,12 @@
 
 mod cli;
 mod connectors;
+mod deadline;
 mod discovery;
 mod documents;
 mod escape;
+mod fuel;
+mod isolation;
 mod limits;
 mod mcp;
 mod mutation;

@@ -2,6 +2,8 @@
 //!
 //! - [`sandbox`]: the runtime every test shares, runs on it, and what a
 //!   test asks of their outcomes (`assert_ok`, `result`).
+//! - [`outcome`]: what the escape, fuel, deadline and isolation tests ask
+//!   of an outcome (stopped with a kind, at the deadline, a result).
 //! - [`connector`]: the test connector, whose methods behave as a test can
 //!   count on.
 //! - [`mcp`]: upstream MCP servers as connectors, our server over HTTP and
@@ -14,6 +16,7 @@
 
 pub mod connector;
 pub mod mcp;
+pub mod outcome;
 pub mod sandbox;
 
 pub use codemode_test_macros::bounded_test;

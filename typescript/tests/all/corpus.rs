@@ -15,7 +15,7 @@ use codemode_typescript::declare::namespace_declaration;
 use codemode_typescript::names::{Names, sanitize};
 use serde_json::Value;
 
-use crate::tsc;
+use codemode_test_support::tsc;
 
 fn corpus() -> Result<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas");

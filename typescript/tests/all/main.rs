@@ -3,4 +3,3 @@
 //! by `scripts/setup`).
 
 mod corpus;
-mod tsc;

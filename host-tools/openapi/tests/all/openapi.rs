@@ -4,7 +4,7 @@ use anyhow::Result;
 use codemode_openapi::Spec;
 use codemode_openapi::SpecError as Error;
 
-use crate::tsc;
+use codemode_test_support::tsc;
 
 #[test]
 fn refuses_swagger_2() {

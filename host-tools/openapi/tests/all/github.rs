@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 use codemode_openapi::Spec;
 
-use crate::tsc;
+use codemode_test_support::tsc;
 
 fn github() -> Result<Spec> {
     let path = tsc::installed("@octokit/openapi/generated/api.github.com.json")?;
