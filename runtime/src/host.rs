@@ -332,7 +332,6 @@ impl Calls {
         let interceptors = Arc::clone(&self.interceptors);
         let reply_bytes = self.reply_bytes;
         let secrets = self.grants.secrets().clone();
-        let permit = Arc::clone(&self.slots).try_acquire_owned();
         let slots = Arc::clone(&self.slots);
         let call = async move {
             let mut finish = FinishGuard::new(&interceptors, &call);
@@ -343,7 +342,10 @@ impl Calls {
                         .await
                         .map_err(|error| connector_error(&error, &secrets))?;
                 }
-                let _permit = match permit {
+                // A slot is taken once the interceptors let the call
+                // through: a call an interceptor holds (for a person's
+                // approval, say) keeps no other call waiting.
+                let _permit = match Arc::clone(&slots).try_acquire_owned() {
                     Ok(permit) => permit,
                     // The semaphore is never closed.
                     Err(_) => slots

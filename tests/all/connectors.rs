@@ -16,7 +16,7 @@ use codemode_runtime::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TestConnector, assert_ok, run, run_with, test_grants};
+use crate::support::{TestConnector, assert_ok, limits, run, run_with, test_grants};
 
 /// Records every start and finish it sees, as text, and refuses the calls
 /// whose arguments have `"refuse": true`.
@@ -231,6 +231,47 @@ async fn interceptors_see_calls_in_order_and_the_first_refusal_stops_it() {
     assert_eq!((starts(&first), starts(&second)), (2, 1));
     // Both hear how each call ended.
     assert_eq!(first.events().len() - 2, second.events().len() - 1);
+}
+
+/// Holds every `sleep` call until an `echo` call has finished, as a
+/// person's approval would hold a call.
+#[derive(Default)]
+struct HoldSleepUntilEcho(tokio::sync::Notify);
+
+#[async_trait]
+impl Interceptor for HoldSleepUntilEcho {
+    async fn start(&self, call: &CallContext, _arguments: &Value) -> Result<(), ConnectorError> {
+        if &*call.method == "sleep" {
+            self.0.notified().await;
+        }
+        Ok(())
+    }
+
+    fn finish(&self, call: &CallContext, _finished: &CallFinished<'_>) {
+        if &*call.method == "echo" {
+            self.0.notify_one();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_call_an_interceptor_holds_keeps_no_other_call_waiting() {
+    // One call in flight at a time: were the held `sleep` to take the one
+    // slot while it waits, `echo` could never run and release it.
+    let connector = TestConnector::new();
+    let execution = Execution::new(
+        "const [slept, echoed] = await Promise.all([test.sleep({ ms: 0, value: 1 }), test.echo({ n: 2 })]);\n\
+         [slept, echoed.n]",
+    )
+    .grants(test_grants(&connector))
+    .limits(limits(|l| {
+        l.connector_calls_in_flight = 1;
+        l.timeout = Duration::from_secs(5);
+    }))
+    .intercept(Arc::new(HoldSleepUntilEcho::default()));
+    let outcome = run_with(execution).await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.result, Some(json!([1, 2])));
 }
 
 /// Counts, in each run, the calls made to it: state kept with
