@@ -3,7 +3,7 @@
 //! stalling CI.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -15,21 +15,10 @@ use anyhow::{Context, Result, bail, ensure};
 /// machine.
 const TSC_DEADLINE: Duration = Duration::from_secs(120);
 
-/// `tests/npm` at the root of the repository, found from the crate whose
-/// tests run (the first ancestor holding it).
-pub fn npm_dir() -> PathBuf {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    crate_dir
-        .ancestors()
-        .map(|dir| dir.join("tests/npm"))
-        .find(|npm| npm.join("package.json").exists())
-        .unwrap_or_else(|| crate_dir.join("tests/npm"))
-}
-
 /// A file installed under `tests/npm/node_modules`, or an error saying how to
 /// install it.
 pub fn installed(relative: &str) -> Result<PathBuf> {
-    let path = npm_dir().join("node_modules").join(relative);
+    let path = crate::files::npm("node_modules").join(relative);
     ensure!(
         path.exists(),
         "`{}` is missing: run `scripts/setup` (it runs `npm ci --prefix tests/npm`)",
