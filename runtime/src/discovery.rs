@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use codemode_typescript::declare::{method_declaration, namespace_declaration};
+use codemode_typescript::declare::namespace_declaration;
 use serde_json::{Value, json};
 
 use crate::catalog::first_sentence;
@@ -372,15 +372,12 @@ pub(crate) fn declaration(methods: &[(&Entry, &MethodDescription)]) -> String {
     first
         .connector
         .declaration(&first.namespace, &names)
-        .unwrap_or_else(|| match methods {
-            [(entry, method)] => method_declaration(&entry.namespace, &entry.identifier, method),
-            _ => {
-                let typed: Vec<(&str, &MethodDescription)> = methods
-                    .iter()
-                    .map(|(entry, method)| (entry.identifier.as_str(), *method))
-                    .collect();
-                namespace_declaration(&first.namespace, &typed)
-            }
+        .unwrap_or_else(|| {
+            let typed: Vec<(&str, &MethodDescription)> = methods
+                .iter()
+                .map(|(entry, method)| (entry.identifier.as_str(), *method))
+                .collect();
+            namespace_declaration(&first.namespace, &typed)
         })
 }
 
