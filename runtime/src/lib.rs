@@ -67,6 +67,7 @@
 //! `{}`), except that functions, symbols, `BigInt`s and circular references
 //! are errors naming where in the result they sit.
 
+mod approval;
 mod bindings;
 mod call;
 mod catalog;
@@ -79,12 +80,15 @@ mod execution;
 mod finish;
 mod grants;
 mod host;
+mod journal;
 mod limits;
 mod nesting;
 mod outcome;
+mod policy;
 mod redact;
 mod runtime;
 
+pub use approval::{Approver, Decision, PendingCall, Waiting};
 pub use call::{CallContext, CallFinished, Interceptor, RunId};
 pub use catalog::CatalogFormat;
 pub use connector::{Connector, ConnectorError, MethodDescription};
@@ -93,8 +97,10 @@ pub use error::{Error, Result};
 pub use execution::{Execution, Language};
 pub use grants::Grants;
 pub use host::LogSink;
+pub use journal::{CallFailure, ClockKind, Entry, Journal, JournalError, Replay, canonical_json};
 pub use limits::{Limits, deserialize_millis};
 pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
+pub use policy::{Action, Because, DEFAULT_APPROVAL_TIMEOUT, PatternError, Policy, Rule, Ruling};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use runtime::{Runtime, RuntimeConfig};
 
