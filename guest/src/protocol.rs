@@ -44,10 +44,12 @@ const LOG_LEVELS: [(&str, LogLevel); 5] = [
 
 /// The failures the `report` hook names; `native.failure` numbers them in
 /// this order. (A result too large is found in Rust.)
-const FAILURES: [(&str, Failure); 3] = [
+const FAILURES: [(&str, Failure); 5] = [
     ("exception", Failure::Exception),
     ("unsettled", Failure::Unsettled),
     ("unserializable", Failure::Unserializable),
+    ("rejected", Failure::Rejected),
+    ("denied", Failure::Denied),
 ];
 
 thread_local! {

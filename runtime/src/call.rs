@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::connector::ConnectorError;
+use crate::deadline::Deadline;
 
 /// One run, among all the runs of this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,7 +50,7 @@ type RunLocal = HashMap<(Arc<str>, TypeId), Arc<dyn Any + Send + Sync>>;
 /// cancelled when it ends, and its connectors' run-local state.
 pub(crate) struct RunScope {
     id: RunId,
-    deadline: Instant,
+    pub(crate) deadline: Arc<Deadline>,
     cancelled: CancellationToken,
     local: Mutex<RunLocal>,
 }
@@ -58,7 +59,7 @@ impl RunScope {
     pub(crate) fn new(deadline: Instant) -> Self {
         Self {
             id: RunId::next(),
-            deadline,
+            deadline: Arc::new(Deadline::new(deadline)),
             cancelled: CancellationToken::new(),
             local: Mutex::new(HashMap::new()),
         }
@@ -80,7 +81,9 @@ impl RunScope {
 pub struct CallContext {
     /// The run making the call.
     pub run: RunId,
-    /// When the run's deadline passes; the call is dropped then.
+    /// When the run's deadline passes; the call is dropped then. A call
+    /// that waited for approval gets the deadline as it stands after the
+    /// wait, which did not count.
     pub deadline: Instant,
     /// Cancelled when the run ends, however it ends: a connector with work
     /// outside the call's future (a request upstream) can stop it.
@@ -104,7 +107,7 @@ impl CallContext {
     ) -> Self {
         Self {
             run: scope.id,
-            deadline: scope.deadline,
+            deadline: scope.deadline.at(),
             cancelled: scope.cancelled.clone(),
             namespace: Arc::from(namespace),
             method: Arc::from(method),

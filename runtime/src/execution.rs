@@ -8,14 +8,19 @@ use std::time::Instant;
 
 use serde_json::value::RawValue;
 
+use crate::approval::Approver;
 use crate::bindings;
 use crate::call::{Interceptor, RunScope};
 use crate::document::Document;
+use crate::durable::Durable;
 use crate::error::{Error, Result};
+use crate::gate::Gate;
 use crate::grants::Grants;
 use crate::host::{LogSink, RunState};
+use crate::journal::{Journal, Replay};
 use crate::limits::Limits;
 use crate::outcome::LogEntry;
+use crate::policy::Policy;
 
 /// The language of a script.
 ///
@@ -52,6 +57,9 @@ pub struct Execution {
     documents: Vec<DocumentGlobal>,
     on_log: Option<LogSink>,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    policy: Option<Arc<Policy>>,
+    approver: Option<Arc<dyn Approver>>,
+    durable: Option<(Arc<dyn Journal>, Replay)>,
 }
 
 impl Execution {
@@ -67,6 +75,9 @@ impl Execution {
             documents: Vec::new(),
             on_log: None,
             interceptors: Vec::new(),
+            policy: None,
+            approver: None,
+            durable: None,
         }
     }
 
@@ -101,6 +112,30 @@ impl Execution {
     /// the first to refuse it stops it.
     pub fn intercept(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
         self.interceptors.push(interceptor);
+        self
+    }
+
+    /// Rule on every connector call with `policy`: allowed calls go
+    /// through, denied ones fail with a `CallDeniedError`, and the rest wait
+    /// for the [`approver`](Self::approver)'s decision. Without a policy
+    /// every call goes through.
+    pub fn policy(mut self, policy: Arc<Policy>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Ask `approver` about every call that waits for a decision. A run
+    /// with calls to approve and no approver rejects them.
+    pub fn approver(mut self, approver: Arc<dyn Approver>) -> Self {
+        self.approver = Some(approver);
+        self
+    }
+
+    /// Make the run durable: journal it through `journal`, starting from
+    /// `replay` (the seed of its random sources, and what earlier attempts
+    /// of the same run journaled, which it replays). See [`Journal`].
+    pub fn durable(mut self, journal: Arc<dyn Journal>, replay: Replay) -> Self {
+        self.durable = Some((journal, replay));
         self
     }
 
@@ -204,6 +239,9 @@ impl Execution {
             documents,
             on_log,
             interceptors,
+            policy,
+            approver,
+            durable,
         } = self;
         let (places, documents) = place_documents(documents);
         let request = bindings::Request {
@@ -230,13 +268,15 @@ impl Execution {
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
         let run = Arc::new(RunScope::new(started + limits.timeout));
-        let state = RunState::new(
+        let state = RunState::gated(
             Arc::clone(&run),
             grants,
             documents,
             &limits,
             on_log,
             interceptors.into(),
+            Gate::new(policy, approver),
+            durable.map(|(journal, replay)| Durable::new(journal, replay)),
         );
         Ok(Prepared {
             run,

@@ -181,6 +181,8 @@ fn script_error(error: bindings::ScriptError, cap: usize) -> ExecutionError {
     let kind = match error.failure {
         Failure::ResultTooLarge => ErrorKind::Output,
         Failure::Exception | Failure::Unsettled | Failure::Unserializable => ErrorKind::Script,
+        Failure::Rejected => ErrorKind::Rejected,
+        Failure::Denied => ErrorKind::Denied,
     };
     let mut budget = cap;
     ExecutionError {

@@ -19,10 +19,12 @@ use crate::redact::Secrets;
 /// test checks this list against the sandbox's own `globalThis`).
 const RESERVED_GLOBALS: &[&str] = &[
     "AggregateError",
+    "ApprovalRejectedError",
     "Array",
     "ArrayBuffer",
     "AsyncDisposableStack",
     "BigInt",
+    "CallDeniedError",
     "BigInt64Array",
     "BigUint64Array",
     "Boolean",
@@ -109,6 +111,8 @@ pub(crate) struct Grant {
     names: Names,
     /// The identifiers, in the connector's order.
     identifiers: Vec<String>,
+    /// The identifiers of the read-only methods.
+    read_only: std::collections::HashSet<String>,
 }
 
 impl Grant {
@@ -119,6 +123,11 @@ impl Grant {
     /// The connector's name for the method the script calls `identifier`.
     pub(crate) fn method(&self, identifier: &str) -> Option<&str> {
         self.names.original(identifier)
+    }
+
+    /// Whether the method the script calls `identifier` changes nothing.
+    pub(crate) fn read_only(&self, identifier: &str) -> bool {
+        self.read_only.contains(identifier)
     }
 }
 
@@ -175,12 +184,19 @@ impl Grants {
             .iter()
             .filter_map(|m| names.identifier(&m.name).map(str::to_owned))
             .collect();
+        let read_only = connector
+            .methods()
+            .iter()
+            .filter(|m| m.read_only)
+            .filter_map(|m| names.identifier(&m.name).map(str::to_owned))
+            .collect();
         self.by_name.insert(
             name.to_owned(),
             Grant {
                 connector,
                 names,
                 identifiers,
+                read_only,
             },
         );
         self.discovery = OnceLock::new();

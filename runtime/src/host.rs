@@ -15,6 +15,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -25,15 +26,20 @@ use tracing::Instrument;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
+use crate::approval::{Decision, PendingCall, Waiting};
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 use crate::bindings::codemode::sandbox::{catalog, documents};
 use crate::call::{CallContext, CallFinished, Interceptor, RunScope};
 use crate::connector::ConnectorError;
 use crate::document::Document;
-use crate::grants::Grants;
+use crate::durable::{Durable, Known, MonotonicClock, ReplayedWait, WallClock};
+use crate::gate::Gate;
+use crate::grants::{Grant, Grants};
+use crate::journal::{CallFailure, Entry, JournalError, canonical_json, now_millis};
 use crate::limits::Limits;
 use crate::nesting::{self, MAX_REPLY_DEPTH};
 use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
+use crate::policy::{Action, Ruling};
 use crate::redact::Secrets;
 
 /// Receives each console line as the script writes it.
@@ -59,6 +65,7 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
+    #[cfg(test)]
     pub(crate) fn new(
         scope: Arc<RunScope>,
         grants: Arc<Grants>,
@@ -67,11 +74,46 @@ impl RunState {
         sink: Option<LogSink>,
         interceptors: Arc<[Arc<dyn Interceptor>]>,
     ) -> Self {
+        Self::gated(
+            scope,
+            grants,
+            documents,
+            limits,
+            sink,
+            interceptors,
+            Gate::default(),
+            None,
+        )
+    }
+
+    /// A run whose calls pass `gate`, journaled by `durable` when given.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gated(
+        scope: Arc<RunScope>,
+        grants: Arc<Grants>,
+        documents: Vec<Arc<Document>>,
+        limits: &Limits,
+        sink: Option<LogSink>,
+        interceptors: Arc<[Arc<dyn Interceptor>]>,
+        gate: Gate,
+        durable: Option<Arc<Durable>>,
+    ) -> Self {
         let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
+        // Nothing granted: no arguments, environment, preopens or sockets;
+        // stdout goes nowhere, stderr to a small buffer.
+        let mut wasi = WasiCtx::builder();
+        wasi.stderr(stderr.clone());
+        if let Some(durable) = &durable {
+            // A durable run's clocks and random sources are its journal's:
+            // replayed, they read as they did.
+            wasi.wall_clock(WallClock(Arc::clone(durable)))
+                .monotonic_clock(MonotonicClock(Arc::clone(durable)))
+                .secure_random(durable.random())
+                .insecure_random(durable.random())
+                .insecure_random_seed(durable.insecure_seed());
+        }
         Self {
-            // Nothing granted: no arguments, environment, preopens or sockets;
-            // stdout goes nowhere, stderr to a small buffer.
-            wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
+            wasi: wasi.build(),
             stderr,
             table: ResourceTable::new(),
             memory: MemoryLimiter {
@@ -94,6 +136,10 @@ impl RunState {
                 scope,
                 interceptors,
                 occurrences: HashMap::new(),
+                gate,
+                durable,
+                replayed: HashMap::new(),
+                call_numbers: HashMap::new(),
             },
             console: Console {
                 entries: Vec::new(),
@@ -181,6 +227,15 @@ pub(crate) struct Calls {
     interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// How many calls each method has had, by namespace and method.
     occurrences: HashMap<String, HashMap<String, u32>>,
+    /// The policy and approver every call passes.
+    gate: Gate,
+    /// The run's journal, for a durable run.
+    durable: Option<Arc<Durable>>,
+    /// Replies replayed from the journal and not yet delivered, by call
+    /// number: the handle the guest was given, and the reply.
+    replayed: HashMap<u32, (u32, Reply)>,
+    /// The call number of each pending handle, for the journal's waits.
+    call_numbers: HashMap<u32, u32>,
 }
 
 impl Drop for Calls {
@@ -283,7 +338,8 @@ fn occurrence(
 
 impl Calls {
     fn start(&mut self, connector: &str, method: &str, args: &str) -> CallStart {
-        let Some(grant) = self.grants.get(connector) else {
+        let grants = Arc::clone(&self.grants);
+        let Some(grant) = grants.get(connector) else {
             return CallStart::Ready(Err(call_error(
                 "not-granted",
                 format!("connector `{connector}` is not granted to this run"),
@@ -314,7 +370,131 @@ impl Calls {
                 )));
             }
         };
+        let ruling = self
+            .gate
+            .rule(connector, method, original, grant.read_only(method));
+        let plan = match self.plan(connector, method, &args, ruling) {
+            Ok(plan) => plan,
+            Err(answered) => return answered,
+        };
+        if plan.ruling.action == Action::Deny && plan.wait.is_none() {
+            let reply = Err(call_error(
+                "denied",
+                format!(
+                    "`{connector}.{method}` is denied by {}",
+                    plan.ruling.because
+                ),
+            ));
+            return CallStart::Ready(self.journal_finished(plan.call, true, reply));
+        }
+        let original = original.to_owned();
+        self.spawn(grant, connector, method, &original, args, plan)
+    }
 
+    /// What to do with a call the policy ruled on: for a durable run, what
+    /// the journal knows of it decides, and a new call is journaled. A call
+    /// the journal answers is answered here (`Err`).
+    fn plan(
+        &mut self,
+        namespace: &str,
+        method: &str,
+        args: &Value,
+        ruling: Ruling,
+    ) -> Result<Plan, CallStart> {
+        let approve = ruling.action == Action::Approve;
+        let Some(durable) = self.durable.clone() else {
+            return Ok(Plan {
+                call: self.started,
+                wait: approve.then_some(Waiting::Approval),
+                start_in_task: false,
+                ruling,
+            });
+        };
+        let canonical = canonical_json(args);
+        let planned = match durable.known(namespace, method, &canonical) {
+            Known::Finished { call, ready, reply } => {
+                return Err(self.replay(call, ready, reply.map_err(failure_error)));
+            }
+            Known::InDoubt { call } => Ok(Plan {
+                call,
+                wait: Some(Waiting::InDoubt),
+                start_in_task: true,
+                ruling,
+            }),
+            Known::Unstarted { call } => {
+                let started = if ruling.action == Action::Allow {
+                    durable.started(call)
+                } else {
+                    Ok(())
+                };
+                started.map(|()| Plan {
+                    call,
+                    wait: approve.then_some(Waiting::Approval),
+                    start_in_task: approve,
+                    ruling,
+                })
+            }
+            Known::New { call, occurrence } => {
+                let journaled = Entry::Call {
+                    call,
+                    namespace: namespace.to_owned(),
+                    method: method.to_owned(),
+                    args: canonical,
+                    occurrence,
+                    ruling: ruling.clone(),
+                    at: now_millis(),
+                };
+                let started = (ruling.action == Action::Allow).then(|| Entry::Started {
+                    call,
+                    at: now_millis(),
+                });
+                durable
+                    .commit(std::iter::once(journaled).chain(started))
+                    .map(|()| Plan {
+                        call,
+                        wait: approve.then_some(Waiting::Approval),
+                        start_in_task: approve,
+                        ruling,
+                    })
+            }
+        };
+        planned.map_err(|error| CallStart::Ready(Err(journal_error(&error))))
+    }
+
+    /// Answer a call from the journal: at once if it was answered at once,
+    /// else at the wait the journal says it ended at.
+    fn replay(&mut self, call: u32, ready: bool, reply: Reply) -> CallStart {
+        if ready {
+            return CallStart::Ready(reply);
+        }
+        let handle = self.handle();
+        self.replayed.insert(call, (handle, reply));
+        CallStart::Pending(handle)
+    }
+
+    /// Journal how call `call` ended (for a durable run), and pass its
+    /// reply on; a reply that cannot be journaled is not given.
+    fn journal_finished(&self, call: u32, ready: bool, reply: Reply) -> Reply {
+        finished(self.durable.as_deref(), call, ready, reply)
+    }
+
+    fn handle(&mut self) -> u32 {
+        let handle = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1);
+        handle
+    }
+
+    /// Make the call: through the gate when it waits for a decision, then
+    /// the interceptors, then the connector; at once when it needs no task.
+    fn spawn(
+        &mut self,
+        grant: &Grant,
+        connector: &str,
+        method: &str,
+        original: &str,
+        args: Value,
+        plan: Plan,
+    ) -> CallStart {
         let call = CallContext::new(
             &self.scope,
             connector,
@@ -328,14 +508,50 @@ impl Calls {
             method = %call.method,
             occurrence = call.occurrence,
         );
+        let pending = plan.wait.map(|waiting| PendingCall {
+            run: self.durable.as_ref().map(|d| d.run().to_owned()),
+            call: plan.call,
+            namespace: connector.to_owned(),
+            method: method.to_owned(),
+            args: args.clone(),
+            waiting,
+            because: plan.ruling.because.clone(),
+            expires: self.gate.expires(),
+        });
         let connector = Arc::clone(grant.connector());
         let interceptors = Arc::clone(&self.interceptors);
         let reply_bytes = self.reply_bytes;
         let secrets = self.grants.secrets().clone();
         let slots = Arc::clone(&self.slots);
+        let gate = self.gate.clone();
+        let durable = self.durable.clone();
+        let scope = Arc::clone(&self.scope);
+        let number = plan.call;
+        let start_in_task = plan.start_in_task;
+        // Whether the call is still in its first poll: a reply then is
+        // ready at once, and is journaled so.
+        let first_poll = Arc::new(AtomicBool::new(true));
+        let in_first_poll = Arc::clone(&first_poll);
         let call = async move {
             let mut finish = FinishGuard::new(&interceptors, &call);
             let reply: Reply = async {
+                let mut call = call.clone();
+                if let Some(pending) = &pending {
+                    match gate.decide(pending, &scope.deadline).await {
+                        Decision::Approve { .. } => {}
+                        Decision::Reject { reason, .. } => {
+                            return Err(call_error("rejected", secrets.redact(&reason).into_owned()));
+                        }
+                        Decision::Resolve { result, .. } => {
+                            return encode_reply(&result, &secrets, reply_bytes, &call.method);
+                        }
+                    }
+                    // The time waited was not the run's.
+                    call.deadline = scope.deadline.at();
+                }
+                if start_in_task && let Some(durable) = &durable {
+                    durable.started(number).map_err(|error| journal_error(&error))?;
+                }
                 for interceptor in interceptors.iter() {
                     interceptor
                         .start(&call, &args)
@@ -370,6 +586,8 @@ impl Calls {
                 }
             }
             .await;
+            let ready = in_first_poll.load(Ordering::Relaxed);
+            let reply = finished(durable.as_deref(), number, ready, reply);
             finish.finished(&reply);
             reply
         }
@@ -380,14 +598,42 @@ impl Calls {
         if let Poll::Ready(reply) = call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             return CallStart::Ready(reply);
         }
-        let handle = self.next_handle;
-        self.next_handle = self.next_handle.wrapping_add(1);
+        first_poll.store(false, Ordering::Relaxed);
+        let handle = self.handle();
         let task = self.in_flight.spawn(call);
         self.handles.insert(task.id(), handle);
+        self.call_numbers.insert(handle, number);
         CallStart::Pending(handle)
     }
 
     async fn next(&mut self, timeout: Option<Duration>) -> Option<Completion> {
+        if let Some(durable) = self.durable.clone() {
+            match durable.replayed_wait(timeout.is_some()) {
+                ReplayedWait::Timer => return None,
+                ReplayedWait::Call(call) => match self.replayed.remove(&call) {
+                    Some((handle, reply)) => return Some(Completion { handle, reply }),
+                    None => durable.wait_diverged(call),
+                },
+                ReplayedWait::Live => {}
+            }
+            // Live: replies the replay holds go first, as if they had just
+            // come.
+            if let Some(&call) = self.replayed.keys().min() {
+                let (handle, reply) = self.replayed.remove(&call)?;
+                durable.waited(Some(call));
+                return Some(Completion { handle, reply });
+            }
+            let completion = self.next_live(timeout).await;
+            let call = completion
+                .as_ref()
+                .and_then(|c| self.call_numbers.remove(&c.handle));
+            durable.waited(call);
+            return completion;
+        }
+        self.next_live(timeout).await
+    }
+
+    async fn next_live(&mut self, timeout: Option<Duration>) -> Option<Completion> {
         if self.in_flight.is_empty() {
             if let Some(timeout) = timeout {
                 tokio::time::sleep(timeout).await;
@@ -413,6 +659,57 @@ impl Calls {
         let handle = self.handles.remove(&id)?;
         Some(Completion { handle, reply })
     }
+
+    /// The run ended: journal what is left (for a durable run).
+    pub(crate) fn end(&self) -> Result<(), JournalError> {
+        self.durable
+            .as_ref()
+            .map_or(Ok(()), |durable| durable.end())
+    }
+}
+
+/// What to do with one call.
+struct Plan {
+    /// Its number in the run.
+    call: u32,
+    /// What the policy ruled.
+    ruling: Ruling,
+    /// Why it waits for a decision, if it does.
+    wait: Option<Waiting>,
+    /// Whether its task journals it as started (once it is decided).
+    start_in_task: bool,
+}
+
+/// Journal how call `call` ended, when the run is durable; a reply that
+/// could not be journaled is replaced by the journal's error.
+fn finished(durable: Option<&Durable>, call: u32, ready: bool, reply: Reply) -> Reply {
+    let Some(durable) = durable else {
+        return reply;
+    };
+    let journaled = reply
+        .as_ref()
+        .map(Clone::clone)
+        .map_err(|error| CallFailure {
+            code: error.code.clone(),
+            message: error.message.clone(),
+        });
+    match durable.finished(call, ready, &journaled) {
+        Ok(()) => reply,
+        Err(error) => Err(journal_error(&error)),
+    }
+}
+
+/// A journaled failure, as the script gets it.
+fn failure_error(failure: CallFailure) -> CallError {
+    CallError {
+        code: failure.code,
+        message: failure.message,
+    }
+}
+
+/// A journal that failed: the call is not made (or its reply not given).
+fn journal_error(error: &JournalError) -> CallError {
+    call_error("journal", error.to_string())
 }
 
 /// Serialize a reply with `secrets` redacted from its strings and keys,
@@ -603,6 +900,11 @@ impl host::Host for RunState {
             host::LogLevel::Warn => LogLevel::Warn,
             host::LogLevel::Error => LogLevel::Error,
         };
+        if let Some(durable) = &self.calls.durable
+            && !self.console.truncated
+        {
+            durable.log(level, &text);
+        }
         Ok(self.console.write(level, text))
     }
 }

@@ -179,7 +179,6 @@ pub fn canonical_json(value: &Value) -> String {
 }
 
 /// Now, in milliseconds since the Unix epoch.
-#[allow(dead_code)] // used by the host once calls are journaled
 pub(crate) fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -117,6 +117,8 @@ impl ExecutionError {
             ErrorKind::Output => "OutputLimitError",
             ErrorKind::Calls => "CallLimitError",
             ErrorKind::Stack => "StackOverflowError",
+            ErrorKind::Rejected => "ApprovalRejectedError",
+            ErrorKind::Denied => "CallDeniedError",
             ErrorKind::Script | ErrorKind::Internal => "InternalError",
         };
         Self {
@@ -152,6 +154,12 @@ pub enum ErrorKind {
     Stack,
     /// The sandbox itself failed; a bug, not the script's fault.
     Internal,
+    /// A call was rejected (by a person, or as expired) and the script did
+    /// not catch its `ApprovalRejectedError`.
+    Rejected,
+    /// The approval policy denied a call and the script did not catch its
+    /// `CallDeniedError`.
+    Denied,
 }
 
 impl ErrorKind {

@@ -23,6 +23,7 @@ use wasmtime::{
 };
 
 use crate::bindings::{self, SandboxPre};
+use crate::deadline::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::execution::{Execution, Prepared};
 use crate::finish::{self, Ending};
@@ -209,8 +210,11 @@ impl Runtime {
         } = execution.prepare(self.max_memory_bytes, started)?;
         let span = tracing::info_span!("codemode.run", run = %run.id());
         async move {
-            let mut store = self.store(state, &limits, started)?;
-            let ending = self.run(&mut store, &request, &limits).await?;
+            let mut store = self.store(state, &limits, Arc::clone(&run.deadline))?;
+            let ending = self.run(&mut store, &request, &run.deadline).await?;
+            if let Err(error) = store.data().calls.end() {
+                tracing::error!(%error, "the end of a durable run was not journaled");
+            }
             let fuel_left = store.get_fuel().unwrap_or(0);
             Ok(finish::outcome(
                 ending,
@@ -225,17 +229,21 @@ impl Runtime {
     }
 
     /// A fresh store for one run: its fuel, its memory limiter, and its
-    /// deadline, `limits.timeout` after `started`.
-    fn store(&self, state: RunState, limits: &Limits, started: Instant) -> Result<Store<RunState>> {
+    /// deadline.
+    fn store(
+        &self,
+        state: RunState,
+        limits: &Limits,
+        deadline: Arc<Deadline>,
+    ) -> Result<Store<RunState>> {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(Error::Instantiate)?;
         // At every epoch tick: stop past the deadline (measured on the clock,
         // so late ticks cannot stretch it), else yield to the executor so that
         // a busy script never holds a worker thread from other tasks.
-        let deadline = started + limits.timeout;
         store.epoch_deadline_callback(move |_| {
-            Ok(if Instant::now() >= deadline {
+            Ok(if deadline.passed() {
                 UpdateDeadline::Interrupt
             } else {
                 UpdateDeadline::Yield(1)
@@ -246,12 +254,12 @@ impl Runtime {
     }
 
     /// Instantiate the guest in `store` and run `request` in it until it
-    /// ends or `limits.timeout` passes.
+    /// ends or `deadline` passes.
     async fn run(
         &self,
         store: &mut Store<RunState>,
         request: &bindings::Request,
-        limits: &Limits,
+        deadline: &Deadline,
     ) -> Result<Ending> {
         let sandbox = match self.pre.instantiate_async(&mut *store).await {
             Ok(sandbox) => sandbox,
@@ -266,13 +274,24 @@ impl Runtime {
             }
             Err(error) => return Err(Error::Instantiate(error)),
         };
-        let ran =
-            tokio::time::timeout(limits.timeout, sandbox.call_run(&mut *store, request)).await;
+        let run = sandbox.call_run(&mut *store, request);
+        tokio::pin!(run);
+        // The deadline moves while a call waits for approval: sleep until
+        // it, and look again when woken.
+        let ran = loop {
+            tokio::select! {
+                ran = &mut run => break ran,
+                () = tokio::time::sleep(deadline::remaining(deadline)) => {
+                    if deadline.passed() {
+                        return Ok(Ending::TimedOut);
+                    }
+                }
+            }
+        };
         Ok(match ran {
-            Err(_elapsed) => Ending::TimedOut,
-            Ok(Err(trap)) => Ending::Trapped(trap),
-            Ok(Ok(Err(script))) => Ending::Threw(script),
-            Ok(Ok(Ok(result))) => Ending::Returned(result),
+            Err(trap) => Ending::Trapped(trap),
+            Ok(Err(script)) => Ending::Threw(script),
+            Ok(Ok(result)) => Ending::Returned(result),
         })
     }
 }

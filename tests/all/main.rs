@@ -8,6 +8,7 @@
 //! `mutation`; the connectors and front ends theirs (`openapi`,
 //! `openapi_attacks`, `mcp`, `secrets`, `cli`).
 
+mod approvals;
 mod cli;
 mod connectors;
 mod deadline;

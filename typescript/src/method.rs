@@ -28,6 +28,11 @@ pub struct MethodDescription {
     pub tags: Vec<String>,
     /// Whether the method is deprecated.
     pub deprecated: bool,
+    /// Whether the method changes nothing (an HTTP `GET`, `HEAD` or
+    /// `OPTIONS`; an MCP tool with `readOnlyHint`): an approval policy
+    /// allows it when no rule names it.
+    #[serde(skip)]
+    pub read_only: bool,
 }
 
 impl MethodDescription {
@@ -63,6 +68,12 @@ impl MethodDescription {
     /// Set the tags that group the method.
     pub fn tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Mark the method read-only (or not).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
         self
     }
 

@@ -18,7 +18,7 @@
     documentRoot,
     random: nextRandom,
     now: elapsed,
-    failure: { exception: EXCEPTION, unsettled: UNSETTLED, unserializable: UNSERIALIZABLE },
+    failure: { exception: EXCEPTION, unsettled: UNSETTLED, unserializable: UNSERIALIZABLE, rejected: REJECTED, denied: DENIED },
   } = native;
   const { inspect, format } = internal;
   // What the hooks use after the script has run, taken now: a script that
@@ -102,6 +102,35 @@
   }
   define(ConnectorError.prototype, 'name', 'ConnectorError');
   define(g, 'ConnectorError', ConnectorError);
+  // A call a person (or the approver acting for one) rejected, or that
+  // waited past the approval timeout (reason "expired").
+  class ApprovalRejectedError extends ConnectorError {
+    constructor(reason, connector, method) {
+      super('rejected', `${connector}.${method} was rejected: ${reason}`, connector, method);
+      this.reason = reason;
+      this.call = `${connector}.${method}`;
+    }
+  }
+  define(ApprovalRejectedError.prototype, 'name', 'ApprovalRejectedError');
+  define(g, 'ApprovalRejectedError', ApprovalRejectedError);
+  // A call the approval policy denies outright.
+  class CallDeniedError extends ConnectorError {
+    constructor(message, connector, method) {
+      super('denied', message, connector, method);
+      this.call = `${connector}.${method}`;
+    }
+  }
+  define(CallDeniedError.prototype, 'name', 'CallDeniedError');
+  define(g, 'CallDeniedError', CallDeniedError);
+  // An uncaught rejection or denial ends the run with its own kind.
+  const failureOf = (failure, error) =>
+    failure !== EXCEPTION
+      ? failure
+      : error instanceof ApprovalRejectedError
+        ? REJECTED
+        : error instanceof CallDeniedError
+          ? DENIED
+          : EXCEPTION;
 
   const bind = Function.prototype.bind;
   const ProxyConstructor = Proxy;
@@ -362,7 +391,7 @@
     },
     fireTimers,
     report() {
-      if (outcome.failure !== undefined) return { failure: outcome.failure, ...describe(outcome.error) };
+      if (outcome.failure !== undefined) return { failure: failureOf(outcome.failure, outcome.error), ...describe(outcome.error) };
       const value = outcome.value;
       if (value === undefined) return {};
       let json;
@@ -390,7 +419,12 @@
     // What the natives need from JavaScript to make calls.
     stringify,
     parse,
-    connectorError: (code, message, connector, method) => new ConnectorError(code, message, connector, method),
+    connectorError: (code, message, connector, method) =>
+      code === 'rejected'
+        ? new ApprovalRejectedError(message, connector, method)
+        : code === 'denied'
+          ? new CallDeniedError(message, connector, method)
+          : new ConnectorError(code, message, connector, method),
     argumentsError: (connector, method, reason) =>
       new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
   };

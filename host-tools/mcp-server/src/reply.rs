@@ -91,6 +91,12 @@ fn hint(error: &ExecutionError) -> Option<&'static str> {
         ErrorKind::Calls => {
             "The code made too many calls. Do the work in fewer runs or fewer calls."
         }
+        ErrorKind::Rejected => {
+            "A person rejected a call (the message gives their reason). Do not retry it as it was; catch ApprovalRejectedError to carry on without it."
+        }
+        ErrorKind::Denied => {
+            "The approval policy forbids that operation. Do not retry it; catch CallDeniedError to carry on without it."
+        }
         _ => return None,
     })
 }
