@@ -29,7 +29,7 @@ pub enum Waiting {
 }
 
 /// A call waiting for a decision.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PendingCall {
     /// The durable run's id; `None` for a run with no journal.

@@ -321,19 +321,17 @@ impl Durable {
         self.commit([Entry::Started { call, at: millis() }])
     }
 
-    /// The call ended.
-    pub(crate) fn finished(
-        &self,
-        call: u32,
-        ready: bool,
-        reply: &Result<String, CallFailure>,
-    ) -> Result<(), JournalError> {
-        self.commit([Entry::Finished {
+    /// The call ended. Buffered like a clock read: what the script does
+    /// with the reply reaches the world only through a later call, whose
+    /// commit carries it (one commit per call, not two). A process that
+    /// dies before then leaves the call in doubt, never repeated silently.
+    pub(crate) fn finished(&self, call: u32, ready: bool, reply: Result<String, CallFailure>) {
+        self.inner().buffer.push(Entry::Finished {
             call,
             ready,
-            reply: reply.clone(),
+            reply,
             at: millis(),
-        }])
+        });
     }
 
     /// The run ended: journal the calls it never made again, and commit.

@@ -473,9 +473,12 @@ impl Calls {
     }
 
     /// Journal how call `call` ended (for a durable run), and pass its
-    /// reply on; a reply that cannot be journaled is not given.
+    /// reply on.
     fn journal_finished(&self, call: u32, ready: bool, reply: Reply) -> Reply {
-        finished(self.durable.as_deref(), call, ready, reply)
+        if let Some(durable) = &self.durable {
+            durable.finished(call, ready, journaled(&reply));
+        }
+        reply
     }
 
     fn handle(&mut self) -> u32 {
@@ -537,6 +540,11 @@ impl Calls {
             let reply: Reply = async {
                 let mut call = call.clone();
                 if let Some(pending) = &pending {
+                    // What the run has done so far is journaled before it
+                    // waits, maybe for hours.
+                    if let Some(durable) = &durable {
+                        durable.commit([]).map_err(|error| journal_error(&error))?;
+                    }
                     match gate.decide(pending, &scope.deadline).await {
                         Decision::Approve { .. } => {}
                         Decision::Reject { reason, .. } => {
@@ -586,8 +594,10 @@ impl Calls {
                 }
             }
             .await;
-            let ready = in_first_poll.load(Ordering::Relaxed);
-            let reply = finished(durable.as_deref(), number, ready, reply);
+            if let Some(durable) = &durable {
+                let ready = in_first_poll.load(Ordering::Relaxed);
+                durable.finished(number, ready, journaled(&reply));
+            }
             finish.finished(&reply);
             reply
         }
@@ -680,23 +690,12 @@ struct Plan {
     start_in_task: bool,
 }
 
-/// Journal how call `call` ended, when the run is durable; a reply that
-/// could not be journaled is replaced by the journal's error.
-fn finished(durable: Option<&Durable>, call: u32, ready: bool, reply: Reply) -> Reply {
-    let Some(durable) = durable else {
-        return reply;
-    };
-    let journaled = reply
-        .as_ref()
-        .map(Clone::clone)
-        .map_err(|error| CallFailure {
-            code: error.code.clone(),
-            message: error.message.clone(),
-        });
-    match durable.finished(call, ready, &journaled) {
-        Ok(()) => reply,
-        Err(error) => Err(journal_error(&error)),
-    }
+/// A reply as the journal keeps it.
+fn journaled(reply: &Reply) -> Result<String, CallFailure> {
+    reply.clone().map_err(|error| CallFailure {
+        code: error.code,
+        message: error.message,
+    })
 }
 
 /// A journaled failure, as the script gets it.

@@ -18,8 +18,11 @@
 //! Storage is the embedder's: a [`Journal`] commits entries, the runtime
 //! says when. An entry that records an effect is committed before the
 //! effect: a call is journaled as started before its connector sees it.
-//! Clock reads, waits and console lines are buffered and committed with the
-//! next call, or at the end of the run.
+//! Replies, clock reads, waits and console lines are buffered and committed
+//! with the next call (whatever the script does with them reaches the world
+//! only through one), before a call waits for a person, and at the end of
+//! the run: one commit per call. A reply lost with its process leaves its
+//! call in doubt, for a person to settle.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
