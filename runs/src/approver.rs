@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use codemode_runtime::{Approver, Decision, PendingCall};
 
+use crate::decisions::CallWait;
 use crate::error::Result;
 use crate::store::RunStore;
 
@@ -47,31 +48,38 @@ impl StoreApprover {
         self
     }
 
-    async fn decision(&self, call: &PendingCall) -> Result<Decision> {
-        self.store.wait(call)?;
+    /// Record that `call` waits, then give the decision recorded on it, or
+    /// `asked`'s answer if it comes first and no decision was recorded
+    /// meanwhile.
+    pub(crate) async fn decision(
+        &self,
+        call: &CallWait<'_>,
+        asked: Option<impl Future<Output = Decision>>,
+    ) -> Result<Decision> {
+        self.store.record_wait(call)?;
         let recorded = self.recorded(call);
-        match &self.asking {
+        match asked {
             None => recorded.await,
-            Some(approver) => tokio::select! {
+            Some(asked) => tokio::select! {
                 decision = recorded => decision,
-                decision = approver.decide(call) => self.store.settle(call, &decision),
+                decision = asked => self.store.settle(call, &decision),
             },
         }
     }
 
     /// The decision recorded on `call`'s wait, once there is one.
-    async fn recorded(&self, call: &PendingCall) -> Result<Decision> {
-        let run = call.run.as_deref().unwrap_or_default();
+    async fn recorded(&self, call: &CallWait<'_>) -> Result<Decision> {
         loop {
-            if let Some(decision) = self.store.decision(run, call.call, call.waiting)? {
+            if let Some(decision) = self.store.decision(call.run, call.call, call.waiting)? {
                 return Ok(decision);
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
 
-    async fn expiry(&self, call: &PendingCall) -> Result<Decision> {
-        self.store.wait(call)?;
+    /// Reject `call` as expired unless a decision was recorded first.
+    pub(crate) fn expiry(&self, call: &CallWait<'_>) -> Result<Decision> {
+        self.store.record_wait(call)?;
         let expired = Decision::Reject {
             by: "codemode".into(),
             reason: Decision::EXPIRED.into(),
@@ -86,12 +94,22 @@ impl Approver for StoreApprover {
     ///
     /// Dropping the future leaves the wait recorded, and any decision made
     /// meanwhile stands.
-    async fn decide(&self, call: &PendingCall) -> Decision {
-        self.decision(call).await.unwrap_or_else(store_failed)
+    async fn decide(&self, pending: &PendingCall) -> Decision {
+        let asked = self
+            .asking
+            .as_ref()
+            .map(|approver| approver.decide(pending));
+        match CallWait::of(pending) {
+            Ok(call) => self.decision(&call, asked).await,
+            Err(error) => Err(error),
+        }
+        .unwrap_or_else(store_failed)
     }
 
-    async fn expire(&self, call: &PendingCall) -> Decision {
-        self.expiry(call).await.unwrap_or_else(store_failed)
+    async fn expire(&self, pending: &PendingCall) -> Decision {
+        CallWait::of(pending)
+            .and_then(|call| self.expiry(&call))
+            .unwrap_or_else(store_failed)
     }
 }
 

@@ -16,6 +16,8 @@
 //! finds the decision at once. A call in doubt can only be decided once
 //! the resumed run has recorded its wait.
 
+use std::time::SystemTime;
+
 use codemode_runtime::{Action, Because, Decision, Entry, PendingCall, Waiting};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
@@ -97,25 +99,25 @@ impl RunStore {
     /// [`StoreError::NotDurable`] for a call of a run without a journal;
     /// [`StoreError::UnknownRun`].
     pub fn wait(&self, call: &PendingCall) -> Result<()> {
-        let run = call
-            .run
-            .as_deref()
-            .ok_or(StoreError::NotDurable { call: call.call })?;
+        self.record_wait(&CallWait::of(call)?)
+    }
+
+    pub(crate) fn record_wait(&self, call: &CallWait<'_>) -> Result<()> {
         self.write(|tx| {
-            self.stored_status(tx, run)?;
+            self.stored_status(tx, call.run)?;
             tx.execute(
                 "INSERT INTO waits
                      (run, call, waiting, namespace, method, args, because, since, expires)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT DO NOTHING",
                 params![
-                    run,
+                    call.run,
                     call.call,
                     to_text(&call.waiting)?,
                     call.namespace,
                     call.method,
                     call.args.to_string(),
-                    serde_json::to_string(&call.because)?,
+                    serde_json::to_string(call.because)?,
                     now_millis(),
                     millis(call.expires),
                 ],
@@ -213,13 +215,40 @@ impl RunStore {
 
     /// Record `decision` on `call`'s wait unless one was made, and give the
     /// decision that stands.
-    pub(crate) fn settle(&self, call: &PendingCall, decision: &Decision) -> Result<Decision> {
-        let run = call
-            .run
-            .as_deref()
-            .ok_or(StoreError::NotDurable { call: call.call })?;
-        self.write(|tx| record(tx, run, call.call, call.waiting, decision))
+    pub(crate) fn settle(&self, call: &CallWait<'_>, decision: &Decision) -> Result<Decision> {
+        self.write(|tx| record(tx, call.run, call.call, call.waiting, decision))
             .map(|decided| decided.standing(decision))
+    }
+}
+
+/// What the store keeps of a [`PendingCall`] of a durable run.
+pub(crate) struct CallWait<'a> {
+    pub(crate) run: &'a str,
+    pub(crate) call: u32,
+    pub(crate) namespace: &'a str,
+    pub(crate) method: &'a str,
+    pub(crate) args: &'a Value,
+    pub(crate) waiting: Waiting,
+    pub(crate) because: &'a Because,
+    pub(crate) expires: SystemTime,
+}
+
+impl<'a> CallWait<'a> {
+    /// `call`'s wait, when it belongs to a durable run.
+    pub(crate) fn of(call: &'a PendingCall) -> Result<Self> {
+        Ok(Self {
+            run: call
+                .run
+                .as_deref()
+                .ok_or(StoreError::NotDurable { call: call.call })?,
+            call: call.call,
+            namespace: &call.namespace,
+            method: &call.method,
+            args: &call.args,
+            waiting: call.waiting,
+            because: &call.because,
+            expires: call.expires,
+        })
     }
 }
 

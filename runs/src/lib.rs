@@ -50,3 +50,6 @@ pub use error::{Result, StoreError};
 pub use journal::RunJournal;
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
 pub use undo::UndoStep;
+
+#[cfg(test)]
+mod tests;
