@@ -6,11 +6,11 @@
 //! decides on can be found without reading the whole journal.
 
 use codemode_runtime::{Entry, Journal, JournalError};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use crate::error::Failure;
-use crate::store::{RunStore, now_millis};
+use crate::store::RunStore;
 
 /// The journal of one run in a [`RunStore`].
 #[derive(Clone, Debug)]
@@ -34,18 +34,15 @@ impl Journal for RunJournal {
     fn append(&self, entries: &[Entry]) -> Result<(), JournalError> {
         self.store
             .write(|tx| {
-                let changed = tx.execute(
-                    "UPDATE runs SET updated = ?2 WHERE id = ?1",
-                    params![self.run, now_millis()],
-                )?;
-                if changed == 0 {
-                    return Err(self.store.unknown(&self.run));
-                }
-                let last: u64 = tx.query_row(
-                    "SELECT coalesce(max(seq), 0) FROM entries WHERE run = ?1",
-                    [&self.run],
-                    |row| row.get(0),
-                )?;
+                let last: Option<u64> = tx
+                    .prepare_cached(
+                        "SELECT (SELECT max(seq) FROM entries WHERE run = ?1)
+                         FROM runs WHERE id = ?1",
+                    )?
+                    .query_row([&self.run], |row| row.get(0))
+                    .optional()?
+                    .ok_or_else(|| self.store.unknown(&self.run))?;
+                let last = last.unwrap_or(0);
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO entries (run, seq, kind, call, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
