@@ -1,0 +1,606 @@
+//! The runs themselves: [`RunStore`], the handle on the database that every
+//! other module works through, and a run's life in it: created, journaled,
+//! finished, read back, listed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use codemode_runtime::{Entry, Language, Replay};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::decisions::{CallDecision, Wait};
+use crate::error::{Failure, Result, StoreError};
+use crate::journal::RunJournal;
+use crate::schema;
+use crate::undo::UndoStep;
+
+/// The file's name in the state directory.
+pub const FILE_NAME: &str = "runs.sqlite3";
+
+/// The durable runs of one state directory, kept in `runs.sqlite3` there.
+///
+/// Cheap to clone: clones share one connection, and each operation holds
+/// it for one short transaction. Several processes may open the same file:
+/// SQLite serializes their writes, and a decision is recorded once
+/// whoever makes it (see [`RunStore::decide`]).
+///
+/// A commit survives the process being killed at any point (`kill -9`):
+/// the file is in WAL mode with `synchronous = NORMAL`. A power cut may
+/// lose the last commits.
+#[derive(Clone)]
+pub struct RunStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    file: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl fmt::Debug for RunStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunStore")
+            .field("file", &self.shared.file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a new durable run is made of.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    /// The script.
+    pub code: String,
+    /// Its language.
+    pub language: Language,
+    /// The connectors granted: each namespace with its methods.
+    pub grants: Vec<(String, Vec<String>)>,
+    /// The run's limits, as JSON.
+    pub limits: Value,
+    /// The seed of `Math.random` and `crypto`.
+    pub seed: [u8; 32],
+    /// What started it: `serve`, `run`, an embedder's name.
+    pub origin: String,
+}
+
+/// Where a run is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Started, not finished, no call waiting. A run whose process died
+    /// stays `running` until it is resumed.
+    Running,
+    /// Running, with a call waiting for a decision.
+    Waiting,
+    /// Finished with a result.
+    Succeeded,
+    /// Finished with an error.
+    Failed,
+    /// Its calls' undos were applied.
+    RolledBack,
+}
+
+impl Status {
+    /// Every status, in the order of a run's life.
+    pub const ALL: [Self; 5] = [
+        Self::Running,
+        Self::Waiting,
+        Self::Succeeded,
+        Self::Failed,
+        Self::RolledBack,
+    ];
+
+    /// Its name: `running`, `waiting`, `succeeded`, `failed`, `rolled-back`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled-back",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is none of [`Status::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown status `{0}`; one of running, waiting, succeeded, failed, rolled-back")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+
+    fn from_str(name: &str) -> Result<Self, UnknownStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
+            .ok_or_else(|| UnknownStatus(name.to_owned()))
+    }
+}
+
+/// One run, as [`RunStore::list`] shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    /// Its id.
+    pub id: String,
+    /// What started it.
+    pub origin: String,
+    /// Where it is.
+    pub status: Status,
+    /// How many of its calls wait for a decision.
+    pub waiting: u32,
+    /// When it was created, in milliseconds since the Unix epoch.
+    pub created: u64,
+    /// When it last changed, in milliseconds since the Unix epoch.
+    pub updated: u64,
+}
+
+/// Everything the store holds about one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    /// Its id.
+    pub id: String,
+    /// The script.
+    pub code: String,
+    /// Its language.
+    #[serde(serialize_with = "serialize_language")]
+    pub language: Language,
+    /// The connectors granted: each namespace with its methods.
+    pub grants: Vec<(String, Vec<String>)>,
+    /// Its limits.
+    pub limits: Value,
+    /// The seed of `Math.random` and `crypto`.
+    pub seed: [u8; 32],
+    /// What started it.
+    pub origin: String,
+    /// Where it is.
+    pub status: Status,
+    /// What [`RunStore::finish`] was given, once it was.
+    pub outcome: Option<Value>,
+    /// When it was created, in milliseconds since the Unix epoch.
+    pub created: u64,
+    /// When it last changed, in milliseconds since the Unix epoch.
+    pub updated: u64,
+    /// Its journal, in order.
+    pub entries: Vec<Entry>,
+    /// Every wait of its calls, decided or not.
+    pub waits: Vec<Wait>,
+    /// The decisions on its calls.
+    pub decisions: Vec<CallDecision>,
+    /// The undo steps of its rollback.
+    pub undos: Vec<UndoStep>,
+}
+
+impl RunStore {
+    /// Open the runs database of the state directory `dir`, creating the
+    /// directory (readable by its owner only) and the file when they do not
+    /// exist.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::CreateDir`]; [`StoreError::NotOurs`] for a file that is
+    /// not SQLite, is damaged or is another program's, which is left as it
+    /// was; [`StoreError::ReadOnly`]; [`StoreError::NewerSchema`].
+    pub fn open(dir: &Path) -> Result<Self> {
+        create_dir(dir).map_err(|source| StoreError::CreateDir {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        let file = dir.join(FILE_NAME);
+        let conn = schema::open(&file)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                file,
+                conn: Mutex::new(conn),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn file(&self) -> &Path {
+        &self.shared.file
+    }
+
+    /// Run `operation` on the connection, and name the file in its errors.
+    pub(crate) fn with<T>(
+        &self,
+        operation: impl FnOnce(&mut Connection) -> Result<T, Failure>,
+    ) -> Result<T> {
+        let mut conn = self
+            .shared
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        operation(&mut conn).map_err(|failure| failure.in_file(self.shared.file.clone()))
+    }
+
+    /// Run `operation` in one write transaction, taken at once so that two
+    /// processes never both read and then both write.
+    pub(crate) fn write<T>(
+        &self,
+        operation: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Failure>,
+    ) -> Result<T> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = operation(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
+
+    /// The error for a run this file does not have.
+    pub(crate) fn unknown(&self, run: &str) -> Failure {
+        Failure::Store(StoreError::UnknownRun {
+            run: run.to_owned(),
+            file: self.shared.file.clone(),
+        })
+    }
+
+    /// The stored status of `run`, or [`StoreError::UnknownRun`].
+    pub(crate) fn stored_status(&self, conn: &Connection, run: &str) -> Result<Status, Failure> {
+        let status: Option<String> = conn
+            .query_row("SELECT status FROM runs WHERE id = ?1", [run], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let status = status.ok_or_else(|| self.unknown(run))?;
+        from_text(&status)
+    }
+
+    /// Record a new run, `running`, with an empty journal, and give its id:
+    /// `r_` and 12 characters of lowercase base32 (digits and letters but
+    /// `i`, `l`, `o`, `u`), from the time and SQLite's random source.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when it cannot be written.
+    pub fn create(&self, run: &NewRun) -> Result<String> {
+        let grants = serde_json::to_string(&run.grants).map_err(Failure::from);
+        let now = now_millis();
+        self.write(|tx| {
+            let grants = grants?;
+            loop {
+                let random: i64 = tx.query_row("SELECT random()", [], |row| row.get(0))?;
+                let id = run_id(now, random.cast_unsigned());
+                let inserted = tx.execute(
+                    "INSERT INTO runs
+                         (id, code, language, grants, limits, seed, origin, status, created, updated)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![
+                        id,
+                        run.code,
+                        language_name(run.language),
+                        grants,
+                        run.limits.to_string(),
+                        run.seed,
+                        run.origin,
+                        now,
+                    ],
+                )?;
+                if inserted == 1 {
+                    return Ok(id);
+                }
+            }
+        })
+    }
+
+    /// The journal of `run`, to give the runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownRun`].
+    pub fn journal(&self, run: &str) -> Result<RunJournal> {
+        self.with(|conn| self.stored_status(conn, run).map(drop))?;
+        Ok(RunJournal::new(self.clone(), run.to_owned()))
+    }
+
+    /// What a resumed run starts from: its seed and its journal.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownRun`], [`StoreError::Unreadable`].
+    pub fn replay(&self, run: &str) -> Result<Replay> {
+        self.with(|conn| {
+            let seed: Option<Vec<u8>> = conn
+                .query_row("SELECT seed FROM runs WHERE id = ?1", [run], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            let seed = seed.ok_or_else(|| self.unknown(run))?;
+            Ok(Replay {
+                seed: seed_of(seed)?,
+                entries: entries(conn, run)?,
+            })
+        })
+    }
+
+    /// Everything about `run`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownRun`], [`StoreError::Unreadable`].
+    pub fn load(&self, run: &str) -> Result<RunRecord> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let record = tx
+                .query_row(
+                    "SELECT code, language, grants, limits, seed, origin, status, outcome,
+                            created, updated
+                     FROM runs WHERE id = ?1",
+                    [run],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, Vec<u8>>(4)?,
+                            row.get::<_, String>(5)?,
+                            row.get::<_, String>(6)?,
+                            row.get::<_, Option<String>>(7)?,
+                            row.get::<_, u64>(8)?,
+                            row.get::<_, u64>(9)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let (code, language, grants, limits, seed, origin, status, outcome, created, updated) =
+                record.ok_or_else(|| self.unknown(run))?;
+            let waits = crate::decisions::waits(&tx, Some(run), false)?;
+            let stored: Status = from_text(&status)?;
+            Ok(RunRecord {
+                id: run.to_owned(),
+                code,
+                language: language_of(&language),
+                grants: serde_json::from_str(&grants)?,
+                limits: serde_json::from_str(&limits)?,
+                seed: seed_of(seed)?,
+                origin,
+                status: shown_status(stored, waits.iter().any(|wait| wait.decided.is_none())),
+                outcome: outcome.as_deref().map(serde_json::from_str).transpose()?,
+                created,
+                updated,
+                entries: entries(&tx, run)?,
+                waits,
+                decisions: crate::decisions::decisions(&tx, run)?,
+                undos: crate::undo::undos(&tx, run)?,
+            })
+        })
+    }
+
+    /// The runs, newest first; only those with `status` when one is given.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be read.
+    pub fn list(&self, status: Option<Status>) -> Result<Vec<RunSummary>> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT r.id, r.origin, r.status, r.created, r.updated,
+                        (SELECT count(*) FROM waits w
+                         WHERE w.run = r.id AND NOT EXISTS (
+                             SELECT 1 FROM decisions d
+                             WHERE d.run = w.run AND d.call = w.call AND d.waiting = w.waiting))
+                 FROM runs r ORDER BY r.created DESC, r.rowid DESC",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, u64>(3)?,
+                    row.get::<_, u64>(4)?,
+                    row.get::<_, u32>(5)?,
+                ))
+            })?;
+            let mut runs = Vec::new();
+            for row in rows {
+                let (id, origin, stored, created, updated, waiting) = row?;
+                let shown = shown_status(from_text(&stored)?, waiting > 0);
+                if status.is_none_or(|wanted| wanted == shown) {
+                    runs.push(RunSummary {
+                        id,
+                        origin,
+                        status: shown,
+                        waiting,
+                        created,
+                        updated,
+                    });
+                }
+            }
+            Ok(runs)
+        })
+    }
+
+    /// Record that `run` ended: `succeeded` when `ok`, `failed` otherwise,
+    /// with its `outcome`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownRun`].
+    pub fn finish(&self, run: &str, ok: bool, outcome: &Value) -> Result<()> {
+        let status = if ok {
+            Status::Succeeded
+        } else {
+            Status::Failed
+        };
+        self.update(run, status, Some(outcome))
+    }
+
+    /// Set the status of `run`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::DerivedStatus`] for [`Status::Waiting`], which follows
+    /// from the run's waits; [`StoreError::UnknownRun`].
+    pub fn set_status(&self, run: &str, status: Status) -> Result<()> {
+        if status == Status::Waiting {
+            return Err(StoreError::DerivedStatus);
+        }
+        self.update(run, status, None)
+    }
+
+    fn update(&self, run: &str, status: Status, outcome: Option<&Value>) -> Result<()> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE runs SET status = ?2, outcome = coalesce(?3, outcome), updated = ?4
+                 WHERE id = ?1",
+                params![
+                    run,
+                    status.as_str(),
+                    outcome.map(Value::to_string),
+                    now_millis()
+                ],
+            )?;
+            if changed == 0 {
+                return Err(self.unknown(run));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A run that is `running` shows as `waiting` while a call of it waits.
+fn shown_status(stored: Status, waits: bool) -> Status {
+    if stored == Status::Running && waits {
+        Status::Waiting
+    } else {
+        stored
+    }
+}
+
+/// The journal of `run`, in order.
+fn entries(conn: &Connection, run: &str) -> Result<Vec<Entry>, Failure> {
+    let mut statement = conn.prepare("SELECT entry FROM entries WHERE run = ?1 ORDER BY seq")?;
+    let rows = statement.query_map([run], |row| row.get::<_, String>(0))?;
+    let mut entries = Vec::new();
+    for row in rows {
+        entries.push(serde_json::from_str(&row?)?);
+    }
+    Ok(entries)
+}
+
+/// `dir` and its missing parents, readable by their owner only.
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// `r_` and 12 base32 characters: 30 bits of the time in seconds, 30 of
+/// `random`.
+fn run_id(now_millis: u64, random: u64) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    const BITS: u64 = (1 << 30) - 1;
+    let bits = (((now_millis / 1000) & BITS) << 30) | (random & BITS);
+    let mut id = String::from("r_");
+    id.extend((0..12).rev().map(|i| {
+        let digit = usize::try_from((bits >> (i * 5)) & 31).unwrap_or_default();
+        char::from(ALPHABET[digit])
+    }));
+    id
+}
+
+/// A seed as stored: 32 bytes.
+fn seed_of(bytes: Vec<u8>) -> Result<[u8; 32], Failure> {
+    bytes.try_into().map_err(|bytes: Vec<u8>| {
+        Failure::Json(serde::de::Error::invalid_length(
+            bytes.len(),
+            &"a seed of 32 bytes",
+        ))
+    })
+}
+
+fn language_name(language: Language) -> &'static str {
+    match language {
+        Language::TypeScript => "typescript",
+        Language::JavaScript => "javascript",
+    }
+}
+
+fn language_of(name: &str) -> Language {
+    if name == "javascript" {
+        Language::JavaScript
+    } else {
+        Language::TypeScript
+    }
+}
+
+fn serialize_language<S: Serializer>(
+    language: &Language,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(language_name(*language))
+}
+
+/// An enum's serde name, as a column stores it.
+pub(crate) fn to_text<T: Serialize>(value: &T) -> Result<String, Failure> {
+    match serde_json::to_value(value)? {
+        Value::String(text) => Ok(text),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// An enum from its serde name.
+pub(crate) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Failure> {
+    Ok(serde_json::from_value(Value::String(text.to_owned()))?)
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> u64 {
+    millis(SystemTime::now())
+}
+
+/// `time` in milliseconds since the Unix epoch.
+pub(crate) fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_url_and_shell_safe_and_differ_by_time_and_randomness() {
+        let id = run_id(1_700_000_000_000, 0x1234_5678);
+        assert_eq!(id.len(), 14);
+        assert!(id.starts_with("r_"));
+        assert!(
+            id[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        );
+        assert_ne!(id, run_id(1_700_000_000_000, 0x1234_5679));
+        assert_ne!(id, run_id(1_700_000_001_000, 0x1234_5678));
+    }
+
+    #[test]
+    fn statuses_read_back_from_their_names() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>().ok(), Some(status));
+            assert_eq!(to_text(&status).ok().as_deref(), Some(status.as_str()));
+        }
+        assert_eq!(
+            "done"
+                .parse::<Status>()
+                .map_err(|e| e.to_string())
+                .err()
+                .as_deref(),
+            Some("unknown status `done`; one of running, waiting, succeeded, failed, rolled-back")
+        );
+    }
+}

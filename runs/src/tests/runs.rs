@@ -1,0 +1,179 @@
+//! A run's life: created, journaled, read back, listed, finished, rolled
+//! back.
+
+use anyhow::Result;
+use codemode_runtime::{Action, CallFailure, Entry, Journal, Language, LogLevel, Waiting};
+use serde_json::json;
+
+use super::{call_entry, call_wait, new_run, store};
+use crate::{RunStore, Status, StoreError};
+
+#[test]
+fn a_run_reads_back_as_created_and_journaled() -> Result<()> {
+    let (store, _dir) = store("round-trip");
+    let id = store.create(&new_run("await memory.create_entities({ entities: [] })"))?;
+    assert!(id.starts_with("r_") && id.len() == 14, "{id}");
+    assert_ne!(store.create(&new_run("1"))?, id);
+
+    let journal = store.journal(&id)?;
+    assert_eq!(journal.run(), id);
+    let first = vec![
+        call_entry(1, Action::Allow),
+        Entry::Started { call: 1, at: 2 },
+    ];
+    let second = vec![
+        Entry::Finished {
+            call: 1,
+            ready: false,
+            reply: Err(CallFailure {
+                code: "connector".into(),
+                message: "down".into(),
+            }),
+            at: 3,
+        },
+        Entry::Log {
+            level: LogLevel::Warn,
+            text: "it failed".into(),
+        },
+    ];
+    journal.append(&first)?;
+    journal.append(&second)?;
+    store.finish(&id, false, &json!({ "error": { "kind": "connector" } }))?;
+
+    let record = store.load(&id)?;
+    assert_eq!(
+        record.code,
+        "await memory.create_entities({ entities: [] })"
+    );
+    assert_eq!(record.language, Language::JavaScript);
+    assert_eq!(
+        record.grants,
+        vec![("memory".to_owned(), vec!["create_entities".to_owned()])]
+    );
+    assert_eq!(record.limits, json!({ "timeoutMs": 5000 }));
+    assert_eq!(record.seed, [9; 32]);
+    assert_eq!(record.origin, "run");
+    assert_eq!(record.status, Status::Failed);
+    assert_eq!(
+        record.outcome,
+        Some(json!({ "error": { "kind": "connector" } }))
+    );
+    assert!(record.created <= record.updated);
+    let all: Vec<Entry> = first.into_iter().chain(second).collect();
+    assert_eq!(record.entries, all);
+
+    let replay = store.replay(&id)?;
+    assert_eq!(replay.seed, [9; 32]);
+    assert_eq!(replay.entries, all);
+    Ok(())
+}
+
+#[test]
+fn runs_are_listed_newest_first_and_by_status() -> Result<()> {
+    let (store, _dir) = store("list");
+    let ids: Vec<String> = (0..5)
+        .map(|i| store.create(&new_run(&i.to_string())))
+        .collect::<Result<_, _>>()?;
+    store.finish(&ids[0], true, &json!(1))?;
+    store.finish(&ids[1], false, &json!(2))?;
+    store.set_status(&ids[2], Status::RolledBack)?;
+    let (args, because) = (json!({}), codemode_runtime::Because::Default);
+    store.record_wait(&call_wait(&ids[3], 1, Waiting::Approval, &args, &because))?;
+
+    let listed = |status| -> Result<Vec<String>> {
+        Ok(store.list(status)?.into_iter().map(|run| run.id).collect())
+    };
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(listed(None)?, newest_first);
+    assert_eq!(listed(Some(Status::Succeeded))?, [ids[0].clone()]);
+    assert_eq!(listed(Some(Status::Failed))?, [ids[1].clone()]);
+    assert_eq!(listed(Some(Status::RolledBack))?, [ids[2].clone()]);
+    assert_eq!(listed(Some(Status::Waiting))?, [ids[3].clone()]);
+    assert_eq!(listed(Some(Status::Running))?, [ids[4].clone()]);
+    assert_eq!(store.list(Some(Status::Waiting))?[0].waiting, 1);
+    assert_eq!(store.load(&ids[3])?.status, Status::Waiting);
+
+    assert!(matches!(
+        store.set_status(&ids[4], Status::Waiting),
+        Err(StoreError::DerivedStatus)
+    ));
+    Ok(())
+}
+
+#[test]
+fn an_unknown_run_is_named_with_the_file() -> Result<()> {
+    let (store, _dir) = store("unknown-run");
+    let expected = format!("no run `r_nope` in {}", store.file().display());
+    let message = |error: StoreError| error.to_string();
+    assert_eq!(
+        store.load("r_nope").map(drop).map_err(message),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        store.journal("r_nope").map(drop).map_err(message),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        store.replay("r_nope").map(drop).map_err(message),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        store
+            .decide(
+                "r_nope",
+                1,
+                &codemode_runtime::Decision::Approve { by: "ana".into() }
+            )
+            .map(drop)
+            .map_err(message),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        store.finish("r_nope", true, &json!(null)).map_err(message),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        store.pending(Some("r_nope")).map(drop).map_err(message),
+        Err(expected)
+    );
+    Ok(())
+}
+
+#[test]
+fn a_store_reopened_has_its_runs() -> Result<()> {
+    let (store, dir) = store("reopen");
+    let id = store.create(&new_run("1"))?;
+    store
+        .journal(&id)?
+        .append(&[call_entry(1, Action::Allow)])?;
+    drop(store);
+    let again = RunStore::open(&dir)?;
+    assert_eq!(again.load(&id)?.entries, [call_entry(1, Action::Allow)]);
+    Ok(())
+}
+
+#[test]
+fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried() -> Result<()> {
+    let (store, _dir) = store("undo");
+    let id = store.create(&new_run("1"))?;
+    assert!(!store.undo_done(&id, 2)?);
+    store.record_undo(&id, 2, None, Err("upstream down".into()))?;
+    assert!(!store.undo_done(&id, 2)?);
+    assert_eq!(
+        store.load(&id)?.undos[0].result,
+        Err("upstream down".to_owned())
+    );
+    store.record_undo(&id, 2, Some("r_undo"), Ok(()))?;
+    assert!(store.undo_done(&id, 2)?);
+    store.record_undo(&id, 2, None, Err("again".into()))?;
+    let undo = &store.load(&id)?.undos[0];
+    assert_eq!(
+        (undo.call, &undo.result, undo.undo_run.as_deref()),
+        (2, &Ok(()), Some("r_undo"))
+    );
+    assert!(matches!(
+        store.undo_done("r_nope", 2),
+        Err(StoreError::UnknownRun { .. })
+    ));
+    Ok(())
+}
