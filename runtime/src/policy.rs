@@ -171,6 +171,16 @@ impl Policy {
         self.timeout
     }
 
+    /// The rules, in the order they are tried.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The action for a call no rule matches that is not read-only.
+    pub fn default_action(&self) -> Action {
+        self.default
+    }
+
     /// The ruling for a call of `namespace`'s method, known by any of
     /// `names` (its identifier in scripts and the connector's own name, say):
     /// a rule matches when its pattern matches `namespace.name` for one of
