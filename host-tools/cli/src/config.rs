@@ -605,4 +605,36 @@ mod tests {
         }
         Ok(())
     }
+
+    #[test]
+    fn the_bundled_example_gates_writes_but_lets_the_demo_through() -> anyhow::Result<()> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/servers.json");
+        let config = Config::load(&path)?;
+        crate::tokio_runtime()?.block_on(config.check_undo(&Runtime::new()?))?;
+        assert!(config.undo().contains_key("memory.create_entities"));
+        let policy = config.approvals().expect("the example has approvals");
+        // examples/knowledge-graph.ts, which scripts/demo runs unattended
+        // (`read_graph` is hinted read-only).
+        for (method, read_only) in [
+            ("create_entities", false),
+            ("create_relations", false),
+            ("read_graph", true),
+        ] {
+            assert_eq!(
+                policy.decide("memory", &[method], read_only).action,
+                Action::Allow,
+                "{method}"
+            );
+        }
+        assert_eq!(
+            policy.decide("memory", &["delete_entities"], false).action,
+            Action::Approve
+        );
+        assert_eq!(
+            policy.decide("files", &["write_file"], false).action,
+            Action::Approve
+        );
+        Ok(())
+    }
 }
