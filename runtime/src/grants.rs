@@ -298,24 +298,9 @@ impl Grants {
 mod tests {
     use std::sync::Arc;
 
-    use async_trait::async_trait;
-    use serde_json::Value;
-
     use super::Grants;
-    use crate::call::CallContext;
-    use crate::connector::{Connector, ConnectorError, MethodDescription};
-
-    struct Listed(Vec<MethodDescription>);
-
-    #[async_trait]
-    impl Connector for Listed {
-        fn methods(&self) -> &[MethodDescription] {
-            &self.0
-        }
-        async fn call(&self, _call: &CallContext, args: Value) -> Result<Value, ConnectorError> {
-            Ok(args)
-        }
-    }
+    use crate::connector::MethodDescription;
+    use crate::discovery::tests::Listed;
 
     #[test]
     fn read_only_methods_are_known_by_their_identifiers() {
@@ -324,7 +309,9 @@ mod tests {
             MethodDescription::new("delete", "deletes"),
             MethodDescription::new("list", "lists").read_only(true),
         ]);
-        let grants = Grants::new().grant("api", Arc::new(api)).unwrap();
+        let grants = Grants::new()
+            .grant("api", Arc::new(api))
+            .expect("a valid grant");
         assert!(grants.read_only("api", "get_issue"));
         assert!(grants.read_only("api", "list"));
         assert!(!grants.read_only("api", "delete_"));
