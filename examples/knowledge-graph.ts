@@ -2,7 +2,9 @@
 // reference memory server, one tool call per entity and per relation (29
 // calls an agent would otherwise make one model turn at a time), and read it
 // back. scripts/demo sends this to `codemode serve` through the MCP
-// inspector's CLI.
+// inspector's CLI. It runs unattended behind examples/servers.json's
+// approval gates: that config allows `memory.create_*`, and `read_graph` is
+// read-only.
 type Entity = { name: string; entityType: string; observations: string[] };
 
 const pioneers = [

@@ -449,7 +449,8 @@ pub(crate) mod tests {
     use crate::CallContext;
     use crate::connector::ConnectorError;
 
-    struct Listed(Vec<MethodDescription>);
+    /// A connector with these methods, never called.
+    pub(crate) struct Listed(pub(crate) Vec<MethodDescription>);
 
     #[async_trait]
     impl Connector for Listed {

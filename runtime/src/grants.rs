@@ -4,13 +4,13 @@
 //! Built once per connector set and shared (it is behind an `Arc`), so that
 //! names are validated and method tables built once, not on every call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use codemode_typescript::names::{Names, is_identifier};
 
 use crate::CatalogFormat;
-use crate::connector::Connector;
+use crate::connector::{Connector, MethodDescription};
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
 use crate::redact::Secrets;
@@ -111,8 +111,9 @@ pub(crate) struct Grant {
     names: Names,
     /// The identifiers, in the connector's order.
     identifiers: Vec<String>,
-    /// The identifiers of the read-only methods.
-    read_only: std::collections::HashSet<String>,
+    /// The identifiers of the methods that change nothing (see
+    /// `MethodDescription::read_only`), for an approval policy's default.
+    read_only: HashSet<String>,
 }
 
 impl Grant {
@@ -125,7 +126,8 @@ impl Grant {
         self.names.original(identifier)
     }
 
-    /// Whether the method the script calls `identifier` changes nothing.
+    /// Whether the method the script calls `identifier` changes nothing;
+    /// false for a method the connector does not have.
     pub(crate) fn read_only(&self, identifier: &str) -> bool {
         self.read_only.contains(identifier)
     }
@@ -179,16 +181,17 @@ impl Grants {
             });
         }
         let names = Names::new(connector.methods().iter().map(|m| m.name.as_str()));
+        let identifier = |method: &MethodDescription| names.identifier(&method.name);
         let identifiers = connector
             .methods()
             .iter()
-            .filter_map(|m| names.identifier(&m.name).map(str::to_owned))
+            .filter_map(|m| identifier(m).map(str::to_owned))
             .collect();
         let read_only = connector
             .methods()
             .iter()
             .filter(|m| m.read_only)
-            .filter_map(|m| names.identifier(&m.name).map(str::to_owned))
+            .filter_map(|m| identifier(m).map(str::to_owned))
             .collect();
         self.by_name.insert(
             name.to_owned(),
@@ -241,6 +244,15 @@ impl Grants {
         }
     }
 
+    /// Whether the method a script calls `namespace.identifier` changes
+    /// nothing (an HTTP `GET`, an MCP tool with `readOnlyHint`): what an
+    /// approval policy lets through when no rule names the call. False for
+    /// a namespace or method not granted.
+    pub fn read_only(&self, namespace: &str, identifier: &str) -> bool {
+        self.get(namespace)
+            .is_some_and(|grant| grant.read_only(identifier))
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Grant> {
         self.by_name.get(name)
     }
@@ -281,5 +293,32 @@ impl Grants {
                 )
             }))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Grants;
+    use crate::connector::MethodDescription;
+    use crate::discovery::tests::Listed;
+
+    #[test]
+    fn read_only_methods_are_known_by_their_identifiers() {
+        let api = Listed(vec![
+            MethodDescription::new("get-issue", "reads").read_only(true),
+            MethodDescription::new("delete", "deletes"),
+            MethodDescription::new("list", "lists").read_only(true),
+        ]);
+        let grants = Grants::new()
+            .grant("api", Arc::new(api))
+            .expect("a valid grant");
+        assert!(grants.read_only("api", "get_issue"));
+        assert!(grants.read_only("api", "list"));
+        assert!(!grants.read_only("api", "delete_"));
+        assert!(!grants.read_only("api", "get-issue"));
+        assert!(!grants.read_only("api", "missing"));
+        assert!(!grants.read_only("other", "list"));
     }
 }

@@ -219,8 +219,8 @@ mod tests {
                 at: 9,
             },
         ];
-        let json = serde_json::to_string(&entries).unwrap();
-        let back: Vec<Entry> = serde_json::from_str(&json).unwrap();
+        let json = serde_json::to_string(&entries).expect("entries serialize");
+        let back: Vec<Entry> = serde_json::from_str(&json).expect("entries read back");
         assert_eq!(back, entries);
     }
 }

@@ -171,6 +171,16 @@ impl Policy {
         self.timeout
     }
 
+    /// The rules, in the order they are tried.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The action for a call no rule matches that is not read-only.
+    pub fn default_action(&self) -> Action {
+        self.default
+    }
+
     /// The ruling for a call of `namespace`'s method, known by any of
     /// `names` (its identifier in scripts and the connector's own name, say):
     /// a rule matches when its pattern matches `namespace.name` for one of
@@ -304,7 +314,7 @@ mod tests {
             ],
             Action::Approve,
         )
-        .unwrap();
+        .expect("a valid policy");
         let deny = policy.decide("memory", &["delete_entities"], true);
         assert_eq!(deny.action, Action::Deny);
         assert_eq!(deny.because, Because::Rule("*.delete_*".into()));
@@ -327,7 +337,8 @@ mod tests {
 
     #[test]
     fn a_rule_matches_the_identifier_or_the_connector_s_own_name() {
-        let policy = Policy::new(vec![rule("api.get-issue", Action::Deny)], Action::Allow).unwrap();
+        let policy = Policy::new(vec![rule("api.get-issue", Action::Deny)], Action::Allow)
+            .expect("a valid policy");
         assert_eq!(
             policy
                 .decide("api", &["get_issue", "get-issue"], false)
@@ -342,21 +353,23 @@ mod tests {
 
     #[test]
     fn bad_patterns_and_fields_are_named() {
-        let error = Policy::new(vec![rule("github", Action::Allow)], Action::Allow).unwrap_err();
+        let error = Policy::new(vec![rule("github", Action::Allow)], Action::Allow)
+            .expect_err("an invalid policy");
         assert!(error.to_string().contains("`github` has no `.`"), "{error}");
         let error =
             serde_json::from_str::<Policy>(r#"{ "rules": [{ "match": "", "action": "allow" }] }"#)
-                .unwrap_err();
+                .expect_err("an invalid policy");
         assert!(error.to_string().contains("is empty"), "{error}");
         let error = serde_json::from_str::<Policy>(
             r#"{ "rules": [{ "match": "a.b", "action": "maybe" }] }"#,
         )
-        .unwrap_err();
+        .expect_err("an invalid policy");
         assert!(
             error.to_string().contains("unknown variant `maybe`"),
             "{error}"
         );
-        let error = serde_json::from_str::<Policy>(r#"{ "defualt": "allow" }"#).unwrap_err();
+        let error = serde_json::from_str::<Policy>(r#"{ "defualt": "allow" }"#)
+            .expect_err("an invalid policy");
         assert!(
             error.to_string().contains("unknown field `defualt`"),
             "{error}"
@@ -365,7 +378,7 @@ mod tests {
 
     #[test]
     fn the_defaults_are_approve_and_a_day() {
-        let policy: Policy = serde_json::from_str("{}").unwrap();
+        let policy: Policy = serde_json::from_str("{}").expect("a valid policy");
         assert_eq!(policy.decide("a", &["b"], false).action, Action::Approve);
         assert_eq!(policy.timeout(), DEFAULT_APPROVAL_TIMEOUT);
     }

@@ -397,3 +397,48 @@ async fn console_output_streams_while_the_script_runs() -> Result<()> {
     );
     Ok(())
 }
+
+#[bounded_test]
+async fn serve_says_whether_calls_are_gated_and_refuses_an_undo_that_does_not_parse() -> Result<()>
+{
+    // Standard input closed at once: the server starts, then ends.
+    let output = codemode(&["serve"], "").await?;
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.lines().any(|line| line
+            == "codemode: no approvals configured (codemode.approvals): every call goes through ungated"),
+        "{stderr}"
+    );
+
+    let config = TempFile::new(
+        "approvals.json",
+        r#"{ "codemode": { "approvals": { "rules": [
+            { "match": "*.delete_*", "action": "deny" },
+            { "match": "github.*", "action": "allow" } ] } } }"#,
+    )?;
+    let output = codemode(&["serve", "--config", config.path()], "").await?;
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line == "codemode: approvals: 2 rules, default approve, timeout 24h"),
+        "{stderr}"
+    );
+
+    // The undo is checked before any upstream server starts.
+    let config = TempFile::new(
+        "undo.json",
+        r#"{ "mcpServers": { "memory": { "command": "/no/such/server" } },
+             "codemode": { "undo": { "memory.create_entities": "(call) => {" } } }"#,
+    )?;
+    let output = codemode(&["serve", "--config", config.path()], "").await?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "at `codemode.undo.memory.create_entities`: the undo does not parse: SyntaxError"
+        ),
+        "{stderr}"
+    );
+    Ok(())
+}

@@ -107,6 +107,21 @@ async fn upstream_tools_are_methods_with_json_replies() {
 }
 
 #[bounded_test(multi_thread)]
+async fn tools_hinted_read_only_are_read_only_methods() {
+    let dir = scratch("read-only-hints");
+    let memory = connect("memory", memory(&dir)).await;
+    let read_only: Vec<&str> = memory
+        .methods()
+        .iter()
+        .filter(|m| m.read_only)
+        .map(|m| m.name.as_str())
+        .collect();
+    // server-memory hints its three readers, and none of its writers.
+    assert_eq!(read_only, ["read_graph", "search_nodes", "open_nodes"]);
+    assert!(memory.methods().len() > read_only.len());
+}
+
+#[bounded_test(multi_thread)]
 async fn an_upstream_over_streamable_http() {
     let port = free_port();
     let _server = everything_over_http(port);

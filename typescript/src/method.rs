@@ -28,10 +28,10 @@ pub struct MethodDescription {
     pub tags: Vec<String>,
     /// Whether the method is deprecated.
     pub deprecated: bool,
-    /// Whether the method changes nothing (an HTTP `GET`, `HEAD` or
-    /// `OPTIONS`; an MCP tool with `readOnlyHint`): an approval policy
-    /// allows it when no rule names it.
-    #[serde(skip)]
+    /// The method changes nothing: an HTTP `GET`, `HEAD` or `OPTIONS`, an
+    /// MCP tool with `readOnlyHint`. An approval policy lets such calls
+    /// through when no rule names them. Serialized only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
 }
 
@@ -80,6 +80,12 @@ impl MethodDescription {
     /// Mark the method deprecated (or not).
     pub fn deprecated(mut self, deprecated: bool) -> Self {
         self.deprecated = deprecated;
+        self
+    }
+
+    /// Mark the method read-only (or not): it changes nothing.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
         self
     }
 }

@@ -10,11 +10,32 @@
 //!               "headers": { "Authorization": "Bearer ${DOCS_TOKEN}" } } },
 //!   "codemode": { "limits": { "timeoutMs": 5000, "memoryBytes": 33554432 },
 //!                 "upstream": { "startupMs": 30000, "callMs": 60000 },
-//!                 "maxOutputTokens": 6000 },
+//!                 "maxOutputTokens": 6000,
+//!                 "approvals": { "default": "approve", "timeoutMs": 86400000,
+//!                                "rules": [ { "match": "*.delete_*", "action": "deny" },
+//!                                           { "match": "docs.*", "action": "allow" } ] },
+//!                 "undo": { "memory.create_entities":
+//!                   "({ args }) => memory.delete_entities({ entityNames: args.entities.map((e) => e.name) })" } },
 //!   "openapi": { "github": { "spec": "specs/api.github.com.json",
 //!                            "auth": { "type": "bearer", "token": "${GITHUB_TOKEN}" },
 //!                            "methods": ["GET", "HEAD"] } } }
 //! ```
+//!
+//! `codemode.approvals` gates connector calls (`codemode_runtime::Policy`):
+//! each call, `namespace.method`, takes the action of the first rule whose
+//! pattern matches it (`*` matches any characters): `allow`, `approve` (a
+//! person decides first) or `deny`. A call no rule matches goes through
+//! when its method is read-only (an HTTP `GET`, `HEAD` or `OPTIONS`, an MCP
+//! tool with `readOnlyHint`), else takes `default` (`approve` unless said
+//! otherwise). A call waits for a person at most `timeoutMs` (a day unless
+//! said otherwise). Without the section nothing is gated, and `serve` says
+//! so when it starts.
+//!
+//! `codemode.undo` says how to undo an operation, `namespace.method` of a
+//! configured namespace: the source of an arrow function `(call) => …`,
+//! TypeScript or JavaScript, given the applied call's `{ args, result }`;
+//! it runs in a fresh sandbox with the same grants. `run` and `serve`
+//! check that each one parses before they start anything.
 //!
 //! An `openapi` entry's other fields (base URL, allowed origins, timeouts,
 //! caps) are `codemode_openapi::ApiConfig`'s. A stdio server's `cwd`, like a
@@ -35,10 +56,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
 use codemode_openapi::ApiConfig;
-use codemode_runtime::{Limits, Secrets};
+use codemode_runtime::{Execution, Language, Limits, Policy, Runtime, Secrets};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -67,6 +88,11 @@ struct Section {
     limits: Limits,
     upstream: Timeouts,
     max_output_tokens: usize,
+    /// Which calls go through, wait for a person or are refused; `None`:
+    /// every call goes through.
+    approvals: Option<Policy>,
+    /// The source of each operation's undo, by `namespace.method`.
+    undo: BTreeMap<String, String>,
 }
 
 impl Default for Section {
@@ -75,6 +101,8 @@ impl Default for Section {
             limits: Limits::default(),
             upstream: Timeouts::default(),
             max_output_tokens: codemode_mcp_server::DEFAULT_MAX_OUTPUT_TOKENS,
+            approvals: None,
+            undo: BTreeMap::new(),
         }
     }
 }
@@ -123,8 +151,9 @@ impl Config {
         }
         let mut config: Self = serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
-            anyhow::anyhow!("at `{path}`: {}", error.into_inner())
+            anyhow!("at `{path}`: {}", error.into_inner())
         })?;
+        config.check_undo_keys()?;
         config.secrets = Secrets::new(&expansion.values)
             .context("preparing the `${VAR}` values for redaction")?;
         Ok(config)
@@ -149,6 +178,92 @@ impl Config {
     /// The most tokens one tool result may take.
     pub(crate) fn max_output_tokens(&self) -> usize {
         self.codemode.max_output_tokens
+    }
+
+    /// The approval policy; `None` when nothing is gated.
+    pub(crate) fn approvals(&self) -> Option<&Policy> {
+        self.codemode.approvals.as_ref()
+    }
+
+    /// The source of each operation's undo, by `namespace.method`.
+    pub(crate) fn undo(&self) -> &BTreeMap<String, String> {
+        &self.codemode.undo
+    }
+
+    /// Every undo's key names a method of a configured namespace.
+    fn check_undo_keys(&self) -> Result<()> {
+        for key in self.undo().keys() {
+            let field = format!("codemode.undo.{key}");
+            let namespace = match key.split_once('.') {
+                Some((namespace, method)) if !namespace.is_empty() && !method.is_empty() => {
+                    namespace
+                }
+                _ => bail!(
+                    "at `{field}`: an undo's key is `namespace.method` (`memory.create_entities`), not `{key}`"
+                ),
+            };
+            if !self.mcp_servers.contains_key(namespace) && !self.openapi.contains_key(namespace) {
+                let configured: Vec<&str> = self
+                    .mcp_servers
+                    .keys()
+                    .chain(self.openapi.keys())
+                    .map(String::as_str)
+                    .collect();
+                let configured = if configured.is_empty() {
+                    "none".to_owned()
+                } else {
+                    configured.join(", ")
+                };
+                bail!(
+                    "at `{field}`: no namespace `{namespace}` is configured under `mcpServers` or `openapi` (configured: {configured})"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Check that every undo parses as a function, by evaluating it in a
+    /// sandbox of `runtime` with nothing granted (its body does not run).
+    ///
+    /// # Errors
+    ///
+    /// The first undo that does not parse, or is not a function, named by
+    /// its field, with the line and column in its own source.
+    pub(crate) async fn check_undo(&self, runtime: &Runtime) -> Result<()> {
+        for (key, source) in self.undo() {
+            // The source on lines of its own: its line N is the code's N + 1.
+            let code = format!("const undo = (\n{source}\n);\ntypeof undo");
+            let outcome = runtime
+                .execute(Execution::new(code).language(Language::TypeScript))
+                .await
+                .with_context(|| format!("checking `codemode.undo.{key}`"))?;
+            let field = format!("codemode.undo.{key}");
+            if let Some(error) = &outcome.error {
+                let source_lines = source.lines().count().max(1);
+                let position = match (error.line, error.column) {
+                    (Some(line), Some(column))
+                        if (2..=source_lines + 1).contains(&(line as usize)) =>
+                    {
+                        format!(" (line {}, column {column})", line - 1)
+                    }
+                    (Some(_), _) => " (at its end)".to_owned(),
+                    _ => String::new(),
+                };
+                bail!(
+                    "at `{field}`: the undo does not parse: {}: {}{position}",
+                    error.name,
+                    error.message
+                );
+            }
+            let kind = outcome.result.as_ref().and_then(|kind| kind.as_str());
+            if kind != Some("function") {
+                bail!(
+                    "at `{field}`: the undo is of type `{}`, not a function `(call) => …`",
+                    kind.unwrap_or("unknown")
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -229,6 +344,7 @@ impl Expansion<'_> {
 mod tests {
     use super::Config;
     use codemode_mcp_client::UpstreamConfig;
+    use codemode_runtime::{Action, Runtime};
 
     #[test]
     fn reads_servers_and_fills_in_the_environment() {
@@ -360,5 +476,165 @@ mod tests {
             format!("{error:#}").contains("unknown field `limitz`"),
             "{error:#}"
         );
+    }
+
+    /// A config with the namespaces `memory` (an MCP server) and `github`
+    /// (an API), and `codemode` as given.
+    fn with_codemode(codemode: &str) -> anyhow::Result<Config> {
+        Config::parse(&format!(
+            r#"{{"mcpServers": {{"memory": {{"command": "node"}}}},
+                "openapi": {{"github": {{"spec": "g.json"}}}},
+                "codemode": {codemode}}}"#
+        ))
+    }
+
+    #[test]
+    fn reads_approvals_and_names_bad_rules() {
+        assert!(Config::default().approvals().is_none());
+        let config = with_codemode(
+            r#"{"approvals": {"default": "deny", "timeoutMs": 60000,
+                "rules": [{"match": "github.*", "action": "allow"}]}}"#,
+        )
+        .expect("valid config");
+        let policy = config.approvals().expect("a policy");
+        assert_eq!(policy.rules().len(), 1);
+        assert_eq!(policy.default_action(), Action::Deny);
+        assert_eq!(policy.timeout().as_millis(), 60000);
+        assert_eq!(
+            policy.decide("github", &["repos_get"], false).action,
+            Action::Allow
+        );
+
+        for (codemode, expected) in [
+            (
+                r#"{"approvals": {"rules": [{"match": "github", "action": "allow"}]}}"#,
+                "at `codemode.approvals.rules[0].match`: the pattern `github` has no `.`",
+            ),
+            (
+                r#"{"approvals": {"rules": [{"match": "a.b", "action": "maybe"}]}}"#,
+                "at `codemode.approvals.rules[0].action`: unknown variant `maybe`",
+            ),
+            (
+                r#"{"approvals": {"timeoutMs": "soon"}}"#,
+                "at `codemode.approvals.timeoutMs`",
+            ),
+            (
+                r#"{"approvals": {"defualt": "allow"}}"#,
+                "at `codemode.approvals.defualt`: unknown field `defualt`",
+            ),
+        ] {
+            let error = with_codemode(codemode).expect_err(codemode);
+            assert!(format!("{error:#}").contains(expected), "{error:#}");
+        }
+    }
+
+    #[test]
+    fn undo_keys_name_a_method_of_a_configured_namespace() {
+        let config = with_codemode(
+            r#"{"undo": {"memory.create_entities": "({ args }) => args", "github.issues_create": "() => 1"}}"#,
+        )
+        .expect("valid config");
+        assert_eq!(
+            config.undo().keys().collect::<Vec<_>>(),
+            ["github.issues_create", "memory.create_entities"]
+        );
+        assert!(Config::default().undo().is_empty());
+
+        for (codemode, expected) in [
+            (
+                r#"{"undo": {"create_entities": "() => 1"}}"#,
+                "at `codemode.undo.create_entities`: an undo's key is `namespace.method` (`memory.create_entities`), not `create_entities`",
+            ),
+            (
+                r#"{"undo": {"memory.": "() => 1"}}"#,
+                "at `codemode.undo.memory.`: an undo's key is `namespace.method`",
+            ),
+            (
+                r#"{"undo": {"files.write_file": "() => 1"}}"#,
+                "at `codemode.undo.files.write_file`: no namespace `files` is configured under `mcpServers` or `openapi` (configured: memory, github)",
+            ),
+            (
+                r#"{"undo": {"memory.create_entities": 7}}"#,
+                "at `codemode.undo.memory.create_entities`: invalid type: integer `7`, expected a string",
+            ),
+        ] {
+            let error = with_codemode(codemode).expect_err(codemode);
+            assert!(format!("{error:#}").contains(expected), "{error:#}");
+        }
+    }
+
+    #[test]
+    fn an_undo_that_does_not_parse_is_named_by_its_field() -> anyhow::Result<()> {
+        let runtime = Runtime::new()?;
+        let check = |undo: &str| {
+            let config = with_codemode(
+                &serde_json::json!({ "undo": { "memory.create_entities": undo } }).to_string(),
+            )?;
+            crate::tokio_runtime()?.block_on(config.check_undo(&runtime))
+        };
+        // TypeScript or JavaScript, on any number of lines.
+        check(
+            "({ args }: { args: { entities: { name: string }[] } }) =>\n  memory.delete_entities({ entityNames: args.entities.map((e) => e.name) })",
+        )?;
+        check("async function (call) { return call.result; }")?;
+
+        for (undo, expected) in [
+            (
+                "({ args }) =>\n  memory.delete_entities({ entityNames: args.entities.map(e => e.name) )",
+                "at `codemode.undo.memory.create_entities`: the undo does not parse: SyntaxError: Expected `,` or `}` but found `)` (line 2, column 72)",
+            ),
+            (
+                "(call) => {",
+                "at `codemode.undo.memory.create_entities`: the undo does not parse: SyntaxError: Unexpected token (at its end)",
+            ),
+            (
+                "(call: ) => call",
+                "at `codemode.undo.memory.create_entities`: the undo does not parse: SyntaxError",
+            ),
+            (
+                "42",
+                "at `codemode.undo.memory.create_entities`: the undo is of type `number`, not a function `(call) => …`",
+            ),
+            (
+                "missing",
+                "at `codemode.undo.memory.create_entities`: the undo does not parse: ReferenceError",
+            ),
+        ] {
+            let error = check(undo).expect_err(undo);
+            assert!(format!("{error:#}").contains(expected), "{undo}: {error:#}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_bundled_example_gates_writes_but_lets_the_demo_through() -> anyhow::Result<()> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/servers.json");
+        let config = Config::load(&path)?;
+        crate::tokio_runtime()?.block_on(config.check_undo(&Runtime::new()?))?;
+        assert!(config.undo().contains_key("memory.create_entities"));
+        let policy = config.approvals().expect("the example has approvals");
+        // examples/knowledge-graph.ts, which scripts/demo runs unattended
+        // (`read_graph` is hinted read-only).
+        for (method, read_only) in [
+            ("create_entities", false),
+            ("create_relations", false),
+            ("read_graph", true),
+        ] {
+            assert_eq!(
+                policy.decide("memory", &[method], read_only).action,
+                Action::Allow,
+                "{method}"
+            );
+        }
+        assert_eq!(
+            policy.decide("memory", &["delete_entities"], false).action,
+            Action::Approve
+        );
+        assert_eq!(
+            policy.decide("files", &["write_file"], false).action,
+            Action::Approve
+        );
+        Ok(())
     }
 }

@@ -140,11 +140,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         Lang::Ts => Language::TypeScript,
         Lang::Js => Language::JavaScript,
     };
+    // TODO(gate): Execution::policy, with `config.approvals()`.
     let mut execution = Execution::new(code).language(language).limits(limits);
     if !args.json {
         execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
     }
     let outcome = tokio_runtime()?.block_on(async {
+        config.check_undo(&runtime).await?;
         let grants = serve::Connectors::connect(&config).await?.grants()?;
         anyhow::Ok(runtime.execute(execution.grants(Arc::new(grants))).await?)
     })?;

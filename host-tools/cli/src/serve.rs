@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -15,7 +16,7 @@ use codemode_mcp_server::{
     CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
 };
 use codemode_openapi::OpenApiConnector;
-use codemode_runtime::{Connector, Grants, Runtime, Secrets};
+use codemode_runtime::{Connector, Grants, Policy, Runtime, Secrets};
 
 use crate::config::Config;
 
@@ -128,13 +129,19 @@ impl Connectors {
     }
 }
 
+/// The server over the configured connectors, once every undo in the
+/// config is known to parse.
 async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
-    let connectors = Connectors::connect(config).await?;
     let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
-    let options = ServerOptions::default()
+    config.check_undo(&runtime).await?;
+    let connectors = Connectors::connect(config).await?;
+    let mut options = ServerOptions::default()
         .limits(config.limits())
         .max_output_tokens(config.max_output_tokens())
         .redact(connectors.secrets.clone());
+    if let Some(policy) = config.approvals() {
+        options = options.approvals(policy.clone());
+    }
     let server = CodeModeServer::new(runtime, connectors.all(), options)?;
     Ok((server, connectors))
 }
@@ -144,6 +151,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
     crate::tokio_runtime()?.block_on(async {
         let (server, connectors) = build_server(&config).await?;
         release_freed_memory();
+        eprintln!("codemode: {}", approvals_summary(config.approvals()));
         let names = connectors.summary();
         match args.http {
             None => {
@@ -166,6 +174,36 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The startup line about approvals: the policy in brief, or that there
+/// is none.
+fn approvals_summary(policy: Option<&Policy>) -> String {
+    let Some(policy) = policy else {
+        return "no approvals configured (codemode.approvals): every call goes through ungated"
+            .to_owned();
+    };
+    let rules = match policy.rules().len() {
+        1 => "1 rule".to_owned(),
+        n => format!("{n} rules"),
+    };
+    format!(
+        "approvals: {rules}, default {}, timeout {}",
+        policy.default_action(),
+        brief_duration(policy.timeout())
+    )
+}
+
+/// `24h`, `90min`, `30s` or `1500ms`: the largest unit that divides it.
+fn brief_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    match ms {
+        0 => "0ms".to_owned(),
+        _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => format!("{}min", ms / 60_000),
+        _ if ms.is_multiple_of(1_000) => format!("{}s", ms / 1_000),
+        _ => format!("{ms}ms"),
+    }
 }
 
 /// Hand the allocator's free pages back to the system. Setting up an API
@@ -224,4 +262,36 @@ pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use codemode_runtime::Policy;
+
+    use super::{approvals_summary, brief_duration};
+
+    #[test]
+    fn durations_are_told_in_their_largest_whole_unit() {
+        let brief = |ms| brief_duration(Duration::from_millis(ms));
+        assert_eq!(brief(86_400_000), "24h");
+        assert_eq!(brief(5_400_000), "90min");
+        assert_eq!(brief(30_000), "30s");
+        assert_eq!(brief(1_500), "1500ms");
+        assert_eq!(brief(0), "0ms");
+    }
+
+    #[test]
+    fn the_approvals_line_tells_the_policy_in_brief() {
+        let policy: Policy = serde_json::from_str(
+            r#"{"default": "deny", "timeoutMs": 60000, "rules": [{"match": "a.*", "action": "allow"}]}"#,
+        )
+        .expect("a policy");
+        assert_eq!(
+            approvals_summary(Some(&policy)),
+            "approvals: 1 rule, default deny, timeout 1min"
+        );
+        assert!(approvals_summary(None).contains("every call goes through ungated"));
+    }
 }

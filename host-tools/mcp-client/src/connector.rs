@@ -254,7 +254,8 @@ async fn start(
     }
 }
 
-/// A tool as a method: its name, description and schemas.
+/// A tool as a method: its name, description and schemas, read-only when
+/// its annotations say `readOnlyHint: true`.
 fn method_description(tool: &Tool) -> MethodDescription {
     let mut description = tool.description.as_deref().unwrap_or_default().to_owned();
     if description.is_empty()
@@ -262,10 +263,37 @@ fn method_description(tool: &Tool) -> MethodDescription {
     {
         description = title.clone();
     }
+    let read_only = tool
+        .annotations
+        .as_ref()
+        .and_then(|annotations| annotations.read_only_hint)
+        == Some(true);
     let method = MethodDescription::new(tool.name.as_ref(), description)
-        .input_schema(Value::Object((*tool.input_schema).clone()));
+        .input_schema(Value::Object((*tool.input_schema).clone()))
+        .read_only(read_only);
     match &tool.output_schema {
         Some(schema) => method.output_schema(Value::Object((**schema).clone())),
         None => method,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rmcp::model::{Tool, ToolAnnotations};
+
+    use super::method_description;
+
+    #[test]
+    fn only_a_tool_hinted_read_only_is_a_read_only_method() {
+        let tool = Tool::new("t", "a tool", Arc::new(serde_json::Map::new()));
+        let read_only = |annotations: ToolAnnotations| {
+            method_description(&tool.clone().with_annotations(annotations)).read_only
+        };
+        assert!(read_only(ToolAnnotations::new().read_only(true)));
+        assert!(!read_only(ToolAnnotations::new().read_only(false)));
+        assert!(!read_only(ToolAnnotations::new()));
+        assert!(!method_description(&tool).read_only);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Runtime, Secrets};
+use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Policy, Runtime, Secrets};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -61,6 +61,9 @@ pub struct ServerOptions {
     /// What no reply or connector error may carry into a run (see
     /// `Grants::redact`). Default: none.
     pub secrets: Secrets,
+    /// Which connector calls of `execute` go through, wait for a person or
+    /// are refused. Default: none, every call goes through.
+    pub approvals: Option<Policy>,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             max_output_tokens: crate::DEFAULT_MAX_OUTPUT_TOKENS,
             secrets: Secrets::default(),
+            approvals: None,
         }
     }
 }
@@ -89,6 +93,12 @@ impl ServerOptions {
     /// Redact `secrets` from every connector reply and error a run sees.
     pub fn redact(mut self, secrets: Secrets) -> Self {
         self.secrets = secrets;
+        self
+    }
+
+    /// Gate the connector calls of `execute` with `policy`.
+    pub fn approvals(mut self, policy: Policy) -> Self {
+        self.approvals = Some(policy);
         self
     }
 }
@@ -195,6 +205,7 @@ impl CodeModeServer {
     async fn run(&self, tool: &str, code: String, progress: Option<Progress>) -> CallToolResult {
         let inner = &self.inner;
         let mut execution = Execution::new(code).limits(inner.options.limits.clone());
+        // TODO(gate): Execution::policy, with `inner.options.approvals` for `execute`.
         execution = if tool == SEARCH {
             let execution = execution
                 .grants(Arc::clone(&inner.search))

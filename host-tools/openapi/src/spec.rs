@@ -289,7 +289,8 @@ impl Operation {
     /// The operation as the function its API's namespace offers: the
     /// summary and description, the argument schema, the response contract
     /// around the success response's schema (`$ref`s still into the
-    /// description), `METHOD /path`, tags and deprecation.
+    /// description), `METHOD /path`, tags, deprecation, and whether it is
+    /// read-only (`GET`, `HEAD` and `OPTIONS` are).
     pub fn method(&self) -> MethodDescription {
         let description: Vec<&str> = [&self.summary, &self.description]
             .into_iter()
@@ -303,8 +304,13 @@ impl Operation {
             .path(format!("{} {}", self.method, self.path))
             .tags(self.tags.iter().cloned())
             .deprecated(self.deprecated)
+            .read_only(READ_ONLY_METHODS.contains(&self.method.as_str()))
     }
 }
+
+/// The HTTP methods whose operations change nothing, for an approval
+/// policy's read-only default.
+const READ_ONLY_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS"];
 
 /// A parsed OpenAPI 3.0 or 3.1 description.
 #[derive(Debug, Clone)]
@@ -753,6 +759,32 @@ components:
             post.response.as_ref().map(|r| r.status.as_str()),
             Some("default")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn get_head_and_options_are_read_only() -> Result<()> {
+        let spec = Spec::parse(
+            r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/p": {
+                "get": {}, "head": {}, "options": {}, "post": {}, "put": {},
+                "patch": {}, "delete": {}, "trace": {}}}}"#,
+        )?;
+        let read_only: std::collections::BTreeMap<&str, bool> = spec
+            .operations()
+            .iter()
+            .map(|op| (op.method.as_str(), op.method().read_only))
+            .collect();
+        let expected = [
+            ("DELETE", false),
+            ("GET", true),
+            ("HEAD", true),
+            ("OPTIONS", true),
+            ("PATCH", false),
+            ("POST", false),
+            ("PUT", false),
+            ("TRACE", false),
+        ];
+        assert_eq!(read_only, expected.into_iter().collect());
         Ok(())
     }
 
