@@ -71,12 +71,6 @@ impl MethodDescription {
         self
     }
 
-    /// Mark the method read-only (or not).
-    pub fn read_only(mut self, read_only: bool) -> Self {
-        self.read_only = read_only;
-        self
-    }
-
     /// Mark the method deprecated (or not).
     pub fn deprecated(mut self, deprecated: bool) -> Self {
         self.deprecated = deprecated;
