@@ -38,6 +38,7 @@
 
 pub mod approver;
 pub mod decisions;
+pub mod durable;
 mod error;
 pub mod journal;
 mod schema;
@@ -46,6 +47,7 @@ pub mod undo;
 
 pub use approver::StoreApprover;
 pub use decisions::{CallDecision, Decided, Wait};
+pub use durable::{DurableError, DurableRuns};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};

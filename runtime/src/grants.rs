@@ -259,7 +259,7 @@ impl Grants {
 
     /// `(name, method identifiers)` of each grant, as the guest receives
     /// them.
-    pub(crate) fn namespaces(&self) -> impl Iterator<Item = (&str, &[String])> {
+    pub fn namespaces(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.by_name
             .iter()
             .map(|(name, grant)| (name.as_str(), grant.identifiers.as_slice()))

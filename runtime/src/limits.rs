@@ -12,12 +12,16 @@ use serde::Deserialize;
 
 /// What one execution may spend. `Limits::default()` is safe for untrusted
 /// code; each field's doc gives its default.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Limits {
     /// Wall-clock deadline for the whole run, waiting included. Default 30 s.
-    #[serde(rename = "timeoutMs", deserialize_with = "deserialize_millis")]
+    #[serde(
+        rename = "timeoutMs",
+        deserialize_with = "deserialize_millis",
+        serialize_with = "serialize_millis"
+    )]
     pub timeout: Duration,
     /// WebAssembly fuel (about one unit per instruction). Default 20 billion,
     /// several seconds of pure computation.
@@ -71,4 +75,12 @@ pub fn deserialize_millis<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<std::time::Duration, D::Error> {
     <u64 as serde::Deserialize>::deserialize(deserializer).map(std::time::Duration::from_millis)
+}
+
+/// A duration as whole milliseconds, as [`deserialize_millis`] reads it.
+fn serialize_millis<S: serde::Serializer>(
+    duration: &std::time::Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }

@@ -1,0 +1,226 @@
+//! [`DurableRuns`]: starting, running and resuming durable runs over one
+//! store, the one place that puts a run's record, journal, replay,
+//! approver and lock together, for `codemode run --state`, `codemode serve
+//! --state` and embedders alike.
+//!
+//! A run is executed by one process at a time: the process holds an
+//! exclusive lock on a file of its own in the state directory while it runs
+//! it, which the kernel releases when the process dies however it dies
+//! (`kill -9` included). Resuming a run whose lock is held elsewhere is
+//! refused, so two processes sharing a state directory never both make a
+//! run's calls.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use codemode_runtime::{Approver, Execution, Grants, Language, Limits, Outcome, Policy, Runtime};
+
+use crate::approver::StoreApprover;
+use crate::error::{Result, StoreError};
+use crate::store::{NewRun, RunStore, Status};
+
+/// Why a durable run could not be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DurableError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runtime refused the run before it started.
+    #[error("the run did not start: {0}")]
+    Runtime(#[from] codemode_runtime::Error),
+    /// Another process runs it.
+    #[error("run `{0}` is being run by another process")]
+    Busy(String),
+    /// It needs connectors this process does not grant.
+    #[error("run `{run}` needs `{namespace}`, which this process does not configure")]
+    Ungranted {
+        /// The run.
+        run: String,
+        /// The namespace it was granted and this process lacks.
+        namespace: String,
+    },
+    /// It has finished already.
+    #[error("run `{0}` has finished")]
+    Finished(String),
+    /// Its lock file could not be made.
+    #[error("the lock of run `{run}` could not be taken: {source}")]
+    Lock {
+        /// The run.
+        run: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Runs durable runs over one store with one set of connectors, policy and
+/// limits. Cheap to clone.
+#[derive(Clone)]
+pub struct DurableRuns {
+    store: RunStore,
+    runtime: Arc<Runtime>,
+    grants: Arc<Grants>,
+    policy: Option<Arc<Policy>>,
+    limits: Limits,
+    origin: String,
+}
+
+/// A run's exclusive lock, released when dropped (or when its process dies).
+struct RunLock(#[allow(dead_code)] File);
+
+impl DurableRuns {
+    /// Durable runs in `store`, executed by `runtime` with `grants` and
+    /// `limits`, recorded as started by `origin` (`serve`, `run`, …).
+    pub fn new(
+        store: RunStore,
+        runtime: Arc<Runtime>,
+        grants: Arc<Grants>,
+        limits: Limits,
+        origin: impl Into<String>,
+    ) -> Self {
+        Self {
+            store,
+            runtime,
+            grants,
+            policy: None,
+            limits,
+            origin: origin.into(),
+        }
+    }
+
+    /// Gate every run's calls with `policy`.
+    #[must_use]
+    pub fn policy(mut self, policy: Option<Arc<Policy>>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &RunStore {
+        &self.store
+    }
+
+    /// Record a new run of `code`, not started yet; its id.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn create(&self, code: &str, language: Language) -> Result<String> {
+        let mut seed = [0u8; 32];
+        rand::fill(&mut seed);
+        self.store.create(&NewRun {
+            code: code.to_owned(),
+            language,
+            grants: self
+                .grants
+                .namespaces()
+                .map(|(name, methods)| (name.to_owned(), methods.to_vec()))
+                .collect(),
+            limits: serde_json::to_value(&self.limits).unwrap_or_default(),
+            seed,
+            origin: self.origin.clone(),
+        })
+    }
+
+    /// Run `run` to its end: from its start, or resumed from its journal.
+    /// Calls waiting for a person are decided through the store (by any
+    /// process) or by `asking`, in this one. The outcome is recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`DurableError`]: the run is unknown, finished, run by another
+    /// process, or needs a connector this process lacks.
+    pub async fn run(
+        &self,
+        run: &str,
+        asking: Option<Arc<dyn Approver>>,
+    ) -> Result<Outcome, DurableError> {
+        let record = self.store.load(run)?;
+        if matches!(
+            record.status,
+            Status::Succeeded | Status::Failed | Status::RolledBack
+        ) {
+            return Err(DurableError::Finished(run.to_owned()));
+        }
+        if let Some((namespace, _)) = record
+            .grants
+            .iter()
+            .find(|(namespace, _)| self.grants.namespaces().all(|(n, _)| n != namespace))
+        {
+            return Err(DurableError::Ungranted {
+                run: run.to_owned(),
+                namespace: namespace.clone(),
+            });
+        }
+        let _lock = self.lock(run)?;
+        let mut approver = StoreApprover::new(self.store.clone());
+        if let Some(asking) = asking {
+            approver = approver.asking(asking);
+        }
+        let mut execution = Execution::new(record.code)
+            .language(record.language)
+            .grants(Arc::clone(&self.grants))
+            .limits(self.limits.clone())
+            .approver(Arc::new(approver))
+            .durable(Arc::new(self.store.journal(run)?), self.store.replay(run)?);
+        if let Some(policy) = &self.policy {
+            execution = execution.policy(Arc::clone(policy));
+        }
+        let outcome = self.runtime.execute(execution).await?;
+        let recorded = serde_json::to_value(&outcome).unwrap_or_default();
+        self.store.finish(run, outcome.error.is_none(), &recorded)?;
+        Ok(outcome)
+    }
+
+    /// The runs left unfinished (their process died, or they wait): what a
+    /// process resumes when it starts.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn unfinished(&self) -> Result<Vec<String>> {
+        let mut runs = Vec::new();
+        for status in [Status::Running, Status::Waiting] {
+            runs.extend(self.store.list(Some(status))?.into_iter().map(|run| run.id));
+        }
+        Ok(runs)
+    }
+
+    /// Whether another process runs `run` now.
+    pub fn busy(&self, run: &str) -> bool {
+        matches!(self.lock(run), Err(DurableError::Busy(_)))
+    }
+
+    fn lock(&self, run: &str) -> Result<RunLock, DurableError> {
+        let path = self.lock_path(run);
+        let lock_error = |source| DurableError::Lock {
+            run: run.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(lock_error)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock(file)),
+            Err(TryLockError::WouldBlock) => Err(DurableError::Busy(run.to_owned())),
+            Err(TryLockError::Error(error)) => Err(lock_error(error)),
+        }
+    }
+
+    fn lock_path(&self, run: &str) -> PathBuf {
+        let dir = self
+            .store
+            .file()
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        dir.join("locks").join(format!("{run}.lock"))
+    }
+}
