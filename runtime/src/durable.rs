@@ -75,6 +75,8 @@ struct Inner {
     next_call: u32,
     /// Console lines already journaled, which the replay writes again.
     logs_to_skip: usize,
+    /// How many calls wait for a decision now.
+    deciding: u32,
     /// The monotonic clock: the last value replayed, and since when the
     /// run is live.
     monotonic_base: u64,
@@ -150,6 +152,7 @@ impl Durable {
                 seen: HashMap::new(),
                 next_call,
                 logs_to_skip,
+                deciding: 0,
                 monotonic_base: 0,
                 live_since: Instant::now(),
             }),
@@ -325,13 +328,34 @@ impl Durable {
     /// with the reply reaches the world only through a later call, whose
     /// commit carries it (one commit per call, not two). A process that
     /// dies before then leaves the call in doubt, never repeated silently.
+    /// While a call of the run waits for a person, which may take hours,
+    /// the reply is committed at once.
     pub(crate) fn finished(&self, call: u32, ready: bool, reply: Result<String, CallFailure>) {
-        self.inner().buffer.push(Entry::Finished {
+        let entry = Entry::Finished {
             call,
             ready,
             reply,
             at: millis(),
-        });
+        };
+        let mut inner = self.inner();
+        if inner.deciding == 0 {
+            inner.buffer.push(entry);
+            return;
+        }
+        drop(inner);
+        if let Err(error) = self.commit([entry]) {
+            tracing::error!(%error, call, "a reply was not journaled; the call will be in doubt");
+        }
+    }
+
+    /// A call starts waiting for a decision: what the run did so far is
+    /// committed, and so is every reply until the wait ends (the guard is
+    /// dropped).
+    pub(crate) fn deciding(self: &Arc<Self>) -> Result<Deciding, JournalError> {
+        self.inner().deciding += 1;
+        let deciding = Deciding(Arc::clone(self));
+        self.commit([])?;
+        Ok(deciding)
     }
 
     /// The run ended: journal the calls it never made again, and commit.
@@ -343,6 +367,15 @@ impl Durable {
             what: "a journaled call the resumed code never made again".into(),
             call: Some(call),
         }))
+    }
+}
+
+/// A call of the run waits for a decision while this lives.
+pub(crate) struct Deciding(Arc<Durable>);
+
+impl Drop for Deciding {
+    fn drop(&mut self) {
+        self.0.inner().deciding -= 1;
     }
 }
 

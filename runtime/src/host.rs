@@ -541,10 +541,14 @@ impl Calls {
                 let mut call = call.clone();
                 if let Some(pending) = &pending {
                     // What the run has done so far is journaled before it
-                    // waits, maybe for hours.
-                    if let Some(durable) = &durable {
-                        durable.commit([]).map_err(|error| journal_error(&error))?;
-                    }
+                    // waits, maybe for hours, and so is what it does
+                    // meanwhile.
+                    let _deciding = match &durable {
+                        Some(durable) => {
+                            Some(durable.deciding().map_err(|error| journal_error(&error))?)
+                        }
+                        None => None,
+                    };
                     match gate.decide(pending, &scope.deadline).await {
                         Decision::Approve { .. } => {}
                         Decision::Reject { reason, .. } => {

@@ -14,6 +14,7 @@ mod connectors;
 mod deadline;
 mod discovery;
 mod documents;
+mod durable;
 mod escape;
 mod fuel;
 mod isolation;

@@ -4,7 +4,7 @@
 //! an API, beside one native tool per operation).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +16,7 @@ use codemode_mcp_server::{
     CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
 };
 use codemode_openapi::OpenApiConnector;
+use codemode_runs::RunStore;
 use codemode_runtime::{Connector, Grants, Policy, Runtime, Secrets};
 
 use crate::config::Config;
@@ -29,6 +30,13 @@ pub(crate) struct ServeArgs {
     /// Serve streamable HTTP at `http://ADDR:PORT/mcp` instead of stdio.
     #[arg(long, value_name = "ADDR:PORT")]
     http: Option<SocketAddr>,
+    /// Keep every `execute` as a durable run in DIR (`runs.sqlite3`): a
+    /// call waiting for approval answers `{ status: "pending", run }`
+    /// unless the client can be asked (elicitation), `codemode runs
+    /// approve` decides from anywhere, and runs left unfinished by a server
+    /// that died are resumed at start.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -131,7 +139,10 @@ impl Connectors {
 
 /// The server over the configured connectors, once every undo in the
 /// config is known to parse.
-async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
+async fn build_server(
+    config: &Config,
+    state: Option<&Path>,
+) -> Result<(CodeModeServer, Connectors)> {
     let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
     config.check_undo(&runtime).await?;
     let connectors = Connectors::connect(config).await?;
@@ -142,6 +153,9 @@ async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
     if let Some(policy) = config.approvals() {
         options = options.approvals(policy.clone());
     }
+    if let Some(dir) = state {
+        options = options.state(RunStore::open(dir)?);
+    }
     let server = CodeModeServer::new(runtime, connectors.all(), options)?;
     Ok((server, connectors))
 }
@@ -149,9 +163,16 @@ async fn build_server(config: &Config) -> Result<(CodeModeServer, Connectors)> {
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = Config::load_or_default(args.config.as_deref())?;
     crate::tokio_runtime()?.block_on(async {
-        let (server, connectors) = build_server(&config).await?;
+        let (server, connectors) = build_server(&config, args.state.as_deref()).await?;
         release_freed_memory();
         eprintln!("codemode: {}", approvals_summary(config.approvals()));
+        if let Some(dir) = &args.state {
+            let resumed = server.resume_unfinished().map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "codemode: durable runs in {}; {resumed} unfinished run(s) resumed",
+                dir.display()
+            );
+        }
         let names = connectors.summary();
         match args.http {
             None => {
@@ -228,7 +249,7 @@ fn release_freed_memory() {}
 pub(crate) fn tokens(args: TokensArgs) -> Result<ExitCode> {
     let config = Config::load(&args.config)?;
     crate::tokio_runtime()?.block_on(async {
-        let (server, connectors) = build_server(&config).await?;
+        let (server, connectors) = build_server(&config, None).await?;
         let counter = TokenCounter::o200k();
         let upstreams = connectors.upstreams.iter().map(|(name, c)| {
             (

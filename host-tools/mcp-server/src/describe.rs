@@ -32,6 +32,7 @@ pub(crate) fn tools(
     max_output_tokens: usize,
     budget: usize,
     counter: &TokenCounter,
+    durable: bool,
 ) -> Vec<Tool> {
     let mut listed = namespaces.len();
     loop {
@@ -39,12 +40,12 @@ pub(crate) fn tools(
             Tool::new(
                 SEARCH,
                 search_description(namespaces, listed),
-                code_schema(SEARCH),
+                code_schema(SEARCH, durable),
             ),
             Tool::new(
                 EXECUTE,
                 execute_description(namespaces, listed, limits, max_output_tokens),
-                code_schema(EXECUTE),
+                code_schema(EXECUTE, durable),
             ),
         ];
         if listed == 0 || tool_list_tokens(counter, &tools) <= budget {
@@ -60,19 +61,31 @@ pub fn tool_list_tokens(counter: &TokenCounter, tools: &[impl serde::Serialize])
     counter.count(&serde_json::to_string(&json!({ "tools": tools })).unwrap_or_default())
 }
 
-/// `{ code: string }`, described for `tool`.
-fn code_schema(tool: &str) -> Arc<JsonObject> {
+/// `{ code: string }`, described for `tool`; for a durable `execute`,
+/// `{ code } | { run }`.
+fn code_schema(tool: &str, durable: bool) -> Arc<JsonObject> {
     let description = if tool == SEARCH {
         "TypeScript or JavaScript that looks through `tools` and returns what you need"
     } else {
         "TypeScript or JavaScript that calls the namespaces and returns the result"
     };
-    let schema = json!({
-        "type": "object",
-        "properties": { "code": { "type": "string", "description": description } },
-        "required": ["code"],
-        "additionalProperties": false,
-    });
+    let schema = if durable && tool == EXECUTE {
+        json!({
+            "type": "object",
+            "properties": {
+                "code": { "type": "string", "description": description },
+                "run": { "type": "string", "description": "A pending run's id: wait for its result instead" },
+            },
+            "additionalProperties": false,
+        })
+    } else {
+        json!({
+            "type": "object",
+            "properties": { "code": { "type": "string", "description": description } },
+            "required": ["code"],
+            "additionalProperties": false,
+        })
+    };
     match schema {
         serde_json::Value::Object(object) => Arc::new(object),
         _ => Arc::default(),
@@ -180,7 +193,7 @@ mod tests {
         let counter = TokenCounter::o200k();
         let limits = Limits::default();
         for count in [0, 1, 3, 30, 300, 3_000] {
-            let tools = tools(&namespaces(count), &limits, 6_000, 1_000, &counter);
+            let tools = tools(&namespaces(count), &limits, 6_000, 1_000, &counter, false);
             let used = tool_list_tokens(&counter, &tools);
             assert!(used <= 1_000, "{count} namespaces: {used} tokens");
             let execute = tools[1].description.as_deref().unwrap_or_default();

@@ -15,9 +15,16 @@
 //! column and a hint. While code runs, console lines and connector calls are
 //! sent as progress notifications to a client that asked for them (at most
 //! 1,000 a run, then one saying how many more there were).
+//!
+//! With a state directory (`ServerOptions::state`), every `execute` is a
+//! durable run: a call the approval policy gates asks the person through
+//! the client (MCP elicitation) when it can, else `execute` answers
+//! `{ status: "pending", run, waiting }` and `execute { run }` later waits
+//! for the outcome (see `durable.rs`).
 
 mod catalog;
 mod describe;
+mod durable;
 mod o200k;
 mod o200k_hash;
 mod output;

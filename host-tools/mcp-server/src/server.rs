@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use codemode_runs::{DurableRuns, RunStore};
 use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Policy, Runtime, Secrets};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -16,6 +17,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::catalog::CatalogOnly;
 use crate::describe::{self, EXECUTE, Namespace, SEARCH};
+use crate::durable::{DurableExecute, Step};
 use crate::progress::Progress;
 use crate::reply::tool_result;
 use crate::tokens::TokenCounter;
@@ -64,6 +66,10 @@ pub struct ServerOptions {
     /// Which connector calls of `execute` go through, wait for a person or
     /// are refused. Default: none, every call goes through.
     pub approvals: Option<Policy>,
+    /// Where durable runs are kept; with one, each `execute` is a durable
+    /// run, a call waiting for a person answers `{ status: "pending" }`,
+    /// and `execute { run }` waits for a run's outcome. Default: none.
+    pub state: Option<RunStore>,
 }
 
 impl Default for ServerOptions {
@@ -73,6 +79,7 @@ impl Default for ServerOptions {
             max_output_tokens: crate::DEFAULT_MAX_OUTPUT_TOKENS,
             secrets: Secrets::default(),
             approvals: None,
+            state: None,
         }
     }
 }
@@ -101,6 +108,12 @@ impl ServerOptions {
         self.approvals = Some(policy);
         self
     }
+
+    /// Keep `execute`'s runs durable in `store`.
+    pub fn state(mut self, store: RunStore) -> Self {
+        self.state = Some(store);
+        self
+    }
 }
 
 /// The Code Mode MCP server. Cheap to clone: clones share everything.
@@ -122,6 +135,10 @@ struct Inner {
     tools: Vec<Tool>,
     options: ServerOptions,
     counter: TokenCounter,
+    /// The policy of `execute`'s calls.
+    policy: Option<Arc<Policy>>,
+    /// Durable `execute`, with a state directory.
+    durable: Option<Arc<DurableExecute>>,
 }
 
 impl CodeModeServer {
@@ -180,19 +197,48 @@ impl CodeModeServer {
             options.max_output_tokens,
             crate::TOOL_LIST_BUDGET,
             &counter,
+            options.state.is_some(),
         );
+        let execute = Arc::new(execute);
+        let policy = options.approvals.clone().map(Arc::new);
+        let durable = options.state.clone().map(|store| {
+            let runs = DurableRuns::new(
+                store,
+                Arc::clone(&runtime),
+                Arc::clone(&execute),
+                options.limits.clone(),
+                "serve",
+            )
+            .policy(policy.clone());
+            Arc::new(DurableExecute::new(runs, options.limits.timeout))
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 runtime,
-                execute: Arc::new(execute),
+                execute,
                 search: Arc::new(search),
                 catalog: Arc::new(Document::new(catalog)),
                 specs,
                 tools,
                 options,
                 counter,
+                policy,
+                durable,
             }),
         })
+    }
+
+    /// Resume, in the background, the durable runs a server that died left
+    /// unfinished (none without a state directory); how many.
+    ///
+    /// # Errors
+    ///
+    /// The store's, as text.
+    pub fn resume_unfinished(&self) -> Result<usize, String> {
+        match &self.inner.durable {
+            Some(durable) => durable.resume_unfinished().map_err(|e| e.to_string()),
+            None => Ok(0),
+        }
     }
 
     /// The tools this server lists: `search` and `execute`.
@@ -205,7 +251,6 @@ impl CodeModeServer {
     async fn run(&self, tool: &str, code: String, progress: Option<Progress>) -> CallToolResult {
         let inner = &self.inner;
         let mut execution = Execution::new(code).limits(inner.options.limits.clone());
-        // TODO(gate): Execution::policy, with `inner.options.approvals` for `execute`.
         execution = if tool == SEARCH {
             let execution = execution
                 .grants(Arc::clone(&inner.search))
@@ -215,6 +260,12 @@ impl CodeModeServer {
             } else {
                 execution.documents(SPEC_GLOBAL, inner.specs.clone())
             }
+        } else if let Some(policy) = &inner.policy {
+            // Without a state directory nobody can approve a call later:
+            // gated calls are rejected, saying so.
+            execution
+                .grants(Arc::clone(&inner.execute))
+                .policy(Arc::clone(policy))
         } else {
             execution.grants(Arc::clone(&inner.execute))
         };
@@ -269,7 +320,20 @@ impl ServerHandler for CodeModeServer {
                 None,
             ));
         }
-        let code = match request.arguments.as_ref().and_then(|a| a.get("code")) {
+        let arguments = request.arguments.as_ref();
+        if let (Some(durable), Some(run)) =
+            (&self.inner.durable, arguments.and_then(|a| a.get("run")))
+        {
+            let Some(run) = run.as_str().filter(|_| tool == EXECUTE) else {
+                return Err(ErrorData::invalid_params(
+                    format!("`run` must be the string id of a run `execute` started, not {run}"),
+                    None,
+                ));
+            };
+            let step = durable.wait(run).await;
+            return Ok(self.answer(step).into());
+        }
+        let code = match arguments.and_then(|a| a.get("code")) {
             Some(serde_json::Value::String(code)) => code.clone(),
             Some(other) => {
                 return Err(ErrorData::invalid_params(
@@ -294,6 +358,16 @@ impl ServerHandler for CodeModeServer {
             None => (None, None),
         };
 
+        if let Some(durable) = self.inner.durable.as_ref().filter(|_| tool == EXECUTE) {
+            let peer = context
+                .peer
+                .supported_elicitation_modes()
+                .is_empty()
+                .then_some(())
+                .map_or(Some(context.peer.clone()), |()| None);
+            let step = durable.execute(code, peer).await;
+            return Ok(self.answer(step).into());
+        }
         let result = tokio::select! {
             result = self.run(tool, code, progress) => result,
             // The client cancelled the request or went away: dropping the
@@ -306,5 +380,44 @@ impl ServerHandler for CodeModeServer {
             let _ = forwarder.await;
         }
         Ok(result.into())
+    }
+}
+
+impl CodeModeServer {
+    /// The tool result of a durable `execute`.
+    fn answer(&self, step: Step) -> CallToolResult {
+        let inner = &self.inner;
+        match step {
+            Step::Finished(outcome) => {
+                tool_result(&outcome, inner.options.max_output_tokens, &inner.counter)
+            }
+            Step::Recorded { ok, outcome } => {
+                let text = serde_json::to_string(&outcome).unwrap_or_default();
+                if ok {
+                    CallToolResult::success(vec![ContentBlock::text(text)])
+                } else {
+                    CallToolResult::error(vec![ContentBlock::text(text)])
+                }
+            }
+            Step::Pending { run, waiting } => {
+                let waiting: Vec<_> = waiting
+                    .into_iter()
+                    .map(|(call, args)| serde_json::json!({ "call": call, "args": args }))
+                    .collect();
+                let body = serde_json::json!({
+                    "status": "pending",
+                    "run": run,
+                    "waiting": waiting,
+                    "hint": format!(
+                        "A person must approve these calls: `codemode runs approve {run}` (or reject). \
+                         Then call execute with {{ \"run\": \"{run}\" }} for the result; do not run the code again."
+                    ),
+                });
+                CallToolResult::success(vec![ContentBlock::text(body.to_string())])
+            }
+            Step::Failed(error) => CallToolResult::error(vec![ContentBlock::text(format!(
+                "The run could not go on: {error}"
+            ))]),
+        }
     }
 }

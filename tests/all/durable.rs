@@ -1,0 +1,139 @@
+//! Durable runs through `codemode serve --state`, as a user meets them: a
+//! gated call answers "pending", the server is killed with SIGKILL while
+//! the run waits, a new server resumes it, a person approves from another
+//! process, and the upstream server ends up with every effect exactly once.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use codemode_runs::RunStore;
+use codemode_runtime::Decision;
+use codemode_test_support::mcp::tool_call;
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+use crate::support::mcp::{call, stdio_client};
+use crate::support::{BINARY, bounded_test, deadline, mcp_server, scratch};
+
+/// A config with the reference memory server writing to `memory`, whose
+/// `create_relations` waits for a person.
+fn gated_config(dir: &Path, memory: &Path) -> Result<std::path::PathBuf> {
+    let config = json!({
+        "mcpServers": {
+            "memory": {
+                "command": "node",
+                "args": [mcp_server("memory")],
+                "env": { "MEMORY_FILE_PATH": memory },
+            }
+        },
+        "codemode": {
+            "approvals": {
+                "default": "approve",
+                "rules": [
+                    { "match": "memory.create_relations", "action": "approve" },
+                    { "match": "memory.create_*", "action": "allow" },
+                ],
+            },
+        },
+    });
+    let path = dir.join("config.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&config)?)?;
+    Ok(path)
+}
+
+fn serve(config: &Path, state: &Path) -> Result<tokio::process::Child> {
+    deadline::spawn(
+        Command::new(BINARY)
+            .args(["serve", "--config"])
+            .arg(config)
+            .arg("--state")
+            .arg(state)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .context("codemode serve starts")
+}
+
+/// The entities in the memory server's file, by name, with how often each
+/// is there.
+fn entities(memory: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(memory).unwrap_or_default();
+    let mut names = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let item: Value = serde_json::from_str(line)?;
+        if item["type"] == "entity" {
+            names.push(item["name"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    Ok(names)
+}
+
+#[bounded_test(multi_thread)]
+async fn a_run_waiting_for_approval_survives_kill_9_and_completes_once_approved() -> Result<()> {
+    let dir = scratch("durable-kill");
+    let memory = dir.join("memory.jsonl");
+    let state = dir.join("state");
+    let config = gated_config(&dir, &memory)?;
+    let code = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/knowledge-graph.ts"),
+    )?;
+
+    // The first server builds the 15 entities and answers "pending" at the
+    // first relation.
+    let mut first = serve(&config, &state)?;
+    let client = stdio_client(&mut first).await;
+    let (failed, pending) = call(&client, "execute", &code).await;
+    assert!(!failed, "{pending}");
+    assert_eq!(pending["status"], "pending", "{pending}");
+    assert_eq!(
+        pending["waiting"][0]["call"], "memory.create_relations",
+        "{pending}"
+    );
+    let run = pending["run"].as_str().context("a run id")?.to_owned();
+    assert_eq!(entities(&memory)?.len(), 15);
+
+    // Killed while it waits.
+    first.kill().await?;
+    drop(client);
+
+    // A new server resumes it; a person approves each relation from
+    // another process (this one) as it comes.
+    let mut second = serve(&config, &state)?;
+    let client = stdio_client(&mut second).await;
+    let store = RunStore::open(&state)?;
+    let mut approved = 0;
+    for _ in 0..600 {
+        for wait in store.pending(Some(&run))? {
+            store.decide(&run, wait.call, &Decision::Approve { by: "ana".into() })?;
+            approved += 1;
+        }
+        if store.load(&run)?.outcome.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(approved, 14, "one approval per relation");
+    let waited = client
+        .call_tool(tool_call("execute", json!({ "run": run })))
+        .await?;
+    let text = waited.content[0]
+        .as_text()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    let outcome: Value = serde_json::from_str(&text)?;
+    assert_eq!(outcome["result"]["entities"], 15, "{outcome}");
+    assert_eq!(outcome["result"]["relations"], 14, "{outcome}");
+
+    // Every entity exactly once: no call was made twice.
+    let mut names = entities(&memory)?;
+    names.sort();
+    let count = names.len();
+    names.dedup();
+    assert_eq!((count, names.len()), (15, 15), "{names:?}");
+    drop(client);
+    second.kill().await?;
+    Ok(())
+}
