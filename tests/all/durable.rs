@@ -1,7 +1,9 @@
 //! Durable runs through `codemode serve --state`, as a user meets them: a
 //! gated call answers "pending", the server is killed with SIGKILL while
 //! the run waits, a new server resumes it, a person approves from another
-//! process, and the upstream server ends up with every effect exactly once.
+//! process, and the upstream server ends up with every effect exactly once;
+//! and a client that declared elicitation (the TypeScript SDK's `Client`)
+//! is asked instead, inside the same `execute`.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -15,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::process::Command;
 
 use crate::support::mcp::{call, stdio_client};
-use crate::support::{BINARY, bounded_test, deadline, mcp_server, scratch};
+use crate::support::{BINARY, bounded_test, deadline, mcp_server, npm, scratch};
 
 /// A config with the reference memory server writing to `memory`, whose
 /// `create_relations` waits for a person.
@@ -135,5 +137,68 @@ async fn a_run_waiting_for_approval_survives_kill_9_and_completes_once_approved(
     assert_eq!((count, names.len()), (15, 15), "{names:?}");
     drop(client);
     second.kill().await?;
+    Ok(())
+}
+
+/// Run `code` through `codemode serve --state` from the TypeScript SDK's
+/// `Client`, answering each elicitation with `action`: what it was asked,
+/// and the tool result.
+async fn elicited(action: &str, code: &str) -> Result<(Vec<String>, Value)> {
+    let dir = scratch(&format!("durable-elicit-{action}"));
+    let memory = dir.join("memory.jsonl");
+    let config = gated_config(&dir, &memory)?;
+    let state = dir.join("state");
+    let output = deadline::output(
+        Command::new("node")
+            .arg(npm("fixtures/elicit-client.mjs"))
+            .args([action, code, "--", BINARY, "serve", "--config"])
+            .arg(&config)
+            .arg("--state")
+            .arg(&state),
+        b"",
+    )
+    .await?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answer: Value = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("the client's answer: {stdout}"))?;
+    let asked = answer["asked"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    let result = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()));
+    Ok((asked, result))
+}
+
+#[bounded_test(multi_thread)]
+async fn a_client_that_can_be_asked_approves_or_declines_inside_one_execute() -> Result<()> {
+    let code = "await memory.create_relations({ relations: [{ from: 'a', to: 'b', relationType: 'knows' }] }); \
+                (await memory.read_graph({})).relations.length";
+    let (asked, accepted) = elicited("accept", code).await?;
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0].starts_with("Approve memory.create_relations?") && asked[0].contains("\"knows\""),
+        "{asked:?}"
+    );
+    assert_eq!(accepted["result"], 1, "{accepted}");
+
+    let (_, declined) = elicited("decline", code).await?;
+    assert_eq!(
+        declined["error"]["name"], "ApprovalRejectedError",
+        "{declined}"
+    );
+    assert!(
+        declined["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("declined")),
+        "{declined}"
+    );
     Ok(())
 }

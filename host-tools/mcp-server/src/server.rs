@@ -359,12 +359,9 @@ impl ServerHandler for CodeModeServer {
         };
 
         if let Some(durable) = self.inner.durable.as_ref().filter(|_| tool == EXECUTE) {
-            let peer = context
-                .peer
-                .supported_elicitation_modes()
-                .is_empty()
-                .then_some(())
-                .map_or(Some(context.peer.clone()), |()| None);
+            // The person is asked through the client when it can ask.
+            let can_ask = !context.peer.supported_elicitation_modes().is_empty();
+            let peer = can_ask.then(|| context.peer.clone());
             let step = durable.execute(code, peer).await;
             return Ok(self.answer(step).into());
         }
