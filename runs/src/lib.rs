@@ -33,13 +33,15 @@
 //! - [`journal`]: the journal the runtime writes;
 //! - [`decisions`]: waits and decisions, recorded once whoever decides;
 //! - [`approver`]: the runtime's approver, answered from the store;
-//! - [`undo`]: a rollback's steps;
+//! - [`undo`]: a rollback's steps, as recorded;
+//! - [`rollback`](mod@rollback): rolling a finished run back, undo by undo;
 //! - the file's identity, settings and tables are in `schema`.
 
 pub mod approver;
 pub mod decisions;
 mod error;
 pub mod journal;
+pub mod rollback;
 mod schema;
 pub mod store;
 pub mod undo;
@@ -48,6 +50,7 @@ pub use approver::StoreApprover;
 pub use decisions::{CallDecision, Decided, Wait};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
+pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, limits_json, rollback};
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
 pub use undo::UndoStep;
 
