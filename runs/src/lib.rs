@@ -2,7 +2,7 @@
 //! each run's code, grants, limits and seed; its journal, which the
 //! runtime writes through [`RunJournal`]; the calls waiting for a person
 //! and the decisions on them, which [`StoreApprover`] hands to the runtime;
-//! and the undo steps of a rollback.
+//! and the rollback of a finished run, undo by undo ([`rollback()`]).
 //!
 //! ```no_run
 //! use codemode_runs::{NewRun, RunStore, StoreApprover};

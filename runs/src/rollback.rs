@@ -25,8 +25,11 @@
 //! - **No approval gate.** Undo runs get no policy: their code is the
 //!   operator's own configuration, and asking for the rollback is the
 //!   decision to apply it. (Gating them with the agent's policy would stop
-//!   a rollback at every `*.delete_*` rule the agent was held to.) A call
-//!   in doubt in a resumed undo run is rejected, which fails that undo.
+//!   a rollback at every `*.delete_*` rule the agent was held to.) So a
+//!   call in doubt in a resumed undo run (its process died during the call)
+//!   has nobody to settle it: it is rejected, which fails that undo, and the
+//!   report says so; the next rollback starts that undo afresh, so check
+//!   first whether the call took effect.
 //! - **Resumable, and never twice.** Each undo is recorded in the store as
 //!   applied or failed. A failed undo stops the rollback, which reports the
 //!   call and why; rolling back again skips the undos recorded as applied
@@ -169,22 +172,22 @@ pub async fn rollback(
             status: record.status,
         });
     }
+    let undoing = Undoing {
+        store,
+        runtime,
+        grants,
+        limits,
+        record: &record,
+    };
     let mut steps = Vec::new();
     for applied in applied_calls(&record.entries) {
-        if grants.read_only(applied.namespace, applied.method) {
+        if undoing.grants.read_only(applied.namespace, applied.method) {
             continue;
         }
         let operation = format!("{}.{}", applied.namespace, applied.method);
         let undo = if store.undo_done(run, applied.call)? {
             Undo::AlreadyApplied
         } else if let Some(source) = undos.get(&operation) {
-            let undoing = Undoing {
-                store,
-                runtime,
-                grants: Arc::clone(&grants),
-                limits,
-                record: &record,
-            };
             undoing.apply(&applied, source).await?
         } else {
             Undo::CannotBeUndone
