@@ -2,7 +2,7 @@
 //! each run's code, grants, limits and seed; its journal, which the
 //! runtime writes through [`RunJournal`]; the calls waiting for a person
 //! and the decisions on them, which [`StoreApprover`] hands to the runtime;
-//! and the undo steps of a rollback.
+//! and the rollback of a finished run, undo by undo ([`rollback()`]).
 //!
 //! ```no_run
 //! use codemode_runs::{NewRun, RunStore, StoreApprover};
@@ -33,7 +33,8 @@
 //! - [`journal`]: the journal the runtime writes;
 //! - [`decisions`]: waits and decisions, recorded once whoever decides;
 //! - [`approver`]: the runtime's approver, answered from the store;
-//! - [`undo`]: a rollback's steps;
+//! - [`undo`]: a rollback's steps, as recorded;
+//! - [`rollback`](mod@rollback): rolling a finished run back, undo by undo;
 //! - the file's identity, settings and tables are in `schema`.
 
 pub mod approver;
@@ -41,6 +42,7 @@ pub mod decisions;
 pub mod durable;
 mod error;
 pub mod journal;
+pub mod rollback;
 mod schema;
 pub mod store;
 pub mod undo;
@@ -50,6 +52,7 @@ pub use decisions::{CallDecision, Decided, Wait};
 pub use durable::{DurableError, DurableRuns};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
+pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, limits_json, rollback};
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
 pub use undo::UndoStep;
 

@@ -1,10 +1,11 @@
 //! The store's tests, against real files in scratch directories. They live
-//! inside the crate to reach `CallWait`: the runtime's `PendingCall` cannot
-//! be made outside the runtime.
+//! inside the crate to reach `CallWait` (the runtime's `PendingCall` cannot
+//! be made outside the runtime) and to run durable runs as rollback does.
 
 mod approver;
 mod decisions;
 mod files;
+mod rollback;
 mod runs;
 
 use std::path::PathBuf;
