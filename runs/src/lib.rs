@@ -52,7 +52,7 @@ pub use decisions::{CallDecision, Decided, Wait};
 pub use durable::{DurableError, DurableRuns};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
-pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, limits_json, rollback};
+pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, rollback};
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
 pub use undo::UndoStep;
 

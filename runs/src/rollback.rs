@@ -44,7 +44,7 @@ use std::sync::Arc;
 use codemode_runtime::{Entry, Execution, Grants, Language, Limits, Outcome, Runtime};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::error::StoreError;
 use crate::store::{NewRun, RunRecord, RunStore, Status};
@@ -297,7 +297,7 @@ impl Undoing<'_> {
                 code: code.clone(),
                 language: Language::TypeScript,
                 grants: self.record.grants.clone(),
-                limits: limits_json(self.limits),
+                limits: serde_json::to_value(self.limits).unwrap_or_default(),
                 seed: fresh_seed(store)?,
                 origin,
             })?,
@@ -377,21 +377,4 @@ fn fresh_seed(store: &RunStore) -> Result<[u8; 32], StoreError> {
         .zip(bytes)
         .for_each(|(seed, byte)| *seed = byte);
     Ok(seed)
-}
-
-/// `limits` as the configuration writes them, which reads back as the same
-/// [`Limits`].
-pub fn limits_json(limits: &Limits) -> Value {
-    json!({
-        "timeoutMs": u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX),
-        "fuel": limits.fuel,
-        "memoryBytes": limits.memory_bytes,
-        "logBytes": limits.log_bytes,
-        "resultBytes": limits.result_bytes,
-        "connectorCalls": limits.connector_calls,
-        "connectorCallsInFlight": limits.connector_calls_in_flight,
-        "argumentBytes": limits.argument_bytes,
-        "replyBytes": limits.reply_bytes,
-        "codeBytes": limits.code_bytes,
-    })
 }
