@@ -79,14 +79,18 @@ pub(crate) struct RunsArgs {
 
 #[derive(Subcommand)]
 enum RunsCommand {
-    /// List the runs, newest first, as a table with the columns ID, STATUS,
+    /// List the runs, newest first.
+    ///
+    /// A table with the columns ID, STATUS,
     /// WAITING (how many calls wait for a decision), ORIGIN (what started
     /// the run: `run`, `serve`) and CREATED (UTC, ISO 8601, to the second).
     ///
     /// With `--json`: one JSON array of `{ id, origin, status, waiting,
     /// created, updated }`, times in milliseconds since the Unix epoch.
     List(ListArgs),
-    /// Show a run's journal: its code (the first lines), each call with its
+    /// Show a run's journal.
+    ///
+    /// Its code (the first lines), each call with its
     /// number, `namespace.method(args)`, the policy's ruling, the decisions
     /// on it (who, why), its reply or error and times; the calls waiting;
     /// what a resumed run did differently (divergences); the console; the
@@ -98,15 +102,18 @@ enum RunsCommand {
     /// `outcome`, `created`, `updated`, `entries`, `waits`, `decisions`,
     /// `undos`.
     Show(ShowArgs),
-    /// Approve calls waiting for a decision: the given ones, or all those
-    /// of the run. Prints a line a call: `approved r_…#3
+    /// Approve calls waiting for a decision.
+    ///
+    /// The given calls, or all those of the run that wait. Prints a line a
+    /// call: `approved r_…#3
     /// memory.delete_entities`, or, for a call decided before (which is
     /// not an error), `already approved by ana: r_…#3 …` or `already
     /// rejected by ana (reason): r_…#3 …`. An unknown run, or a call that
     /// is not waiting, exits 2.
     Approve(DecideArgs),
-    /// Reject calls waiting for a decision: the given ones, or all those of
-    /// the run. The script sees an `ApprovalRejectedError` with the reason.
+    /// Reject calls waiting for a decision.
+    ///
+    /// The given calls, or all those of the run that wait. The script sees an `ApprovalRejectedError` with the reason.
     /// Prints a line a call: `rejected r_…#3 memory.delete_entities
     /// (reason)`, or `already …` as `approve` does. An unknown run, or a
     /// call that is not waiting, exits 2.
@@ -231,6 +238,7 @@ fn decide(args: &DecideArgs, decision: &Decision) -> Result<()> {
             .into_iter()
             .map(|wait| wait.call)
             .collect();
+        calls.sort_unstable();
         calls.dedup();
         if calls.is_empty() {
             eprintln!("codemode: no call of {} is waiting", args.id);
