@@ -17,11 +17,11 @@ use crate::support::{BINARY, bounded_test};
 
 /// Run `codemode <args>` with `stdin` as standard input, under the step
 /// deadline.
-async fn codemode(args: &[&str], stdin: &str) -> Result<Output> {
+pub(crate) async fn codemode(args: &[&str], stdin: &str) -> Result<Output> {
     deadline::output(Command::new(BINARY).args(args), stdin.as_bytes()).await
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -6,7 +6,8 @@
 //! `limits`, `pool`, `documents`, `discovery`, `typescript`), beside the
 //! threat-oriented `escape` (hostile scripts, one attack a test) and
 //! `mutation`; the connectors and front ends theirs (`openapi`,
-//! `openapi_attacks`, `mcp`, `secrets`, `cli`).
+//! `openapi_attacks`, `mcp`, `secrets`, `cli`, and `runs_cli` for durable
+//! runs through the binary).
 
 mod approvals;
 mod cli;
@@ -24,6 +25,7 @@ mod mutation;
 mod openapi;
 mod openapi_attacks;
 mod pool;
+mod runs_cli;
 mod scripts;
 mod secrets;
 mod support;

@@ -1,14 +1,18 @@
 //! The `codemode` command line: `codemode run` executes a script in a fresh
-//! sandbox and reports its outcome; `codemode serve` is the Code Mode MCP
-//! server in front of upstream MCP servers; `codemode tokens` compares its
-//! tool list with theirs; `codemode types` prints the typed API an agent
-//! would see.
+//! sandbox and reports its outcome, durably with `--state`; `codemode runs`
+//! lists durable runs, shows their journals, and approves or rejects the
+//! calls they wait on; `codemode serve` is the Code Mode MCP server in
+//! front of upstream MCP servers; `codemode tokens` compares its tool list
+//! with theirs; `codemode types` prints the typed API an agent would see.
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
-//! exception, rejected promise); 2 usage or configuration error; 3 a limit
-//! stopped it (timeout, fuel, memory, output, calls, stack).
+//! exception, rejected promise, a call rejected or denied and not caught);
+//! 2 usage or configuration error; 3 a limit stopped it (timeout, fuel,
+//! memory, output, calls, stack).
 
 mod config;
+mod prompt;
+mod runs;
 mod serve;
 mod types;
 
@@ -20,9 +24,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use codemode_runtime::{Execution, Language, LogLevel, Outcome, Runtime};
+use codemode_runs::{DurableRuns, RunStore};
+use codemode_runtime::{
+    Approver, Execution, Grants, Language, Limits, LogLevel, Outcome, Policy, Runtime,
+};
 
 use crate::config::Config;
+use crate::prompt::{Announcing, NoTerminal, TerminalApprover};
 
 /// Code Mode runtime: run agent-written JavaScript in a fresh WebAssembly
 /// sandbox.
@@ -37,6 +45,9 @@ struct Cli {
 enum Command {
     /// Run a script (a file, or `-` for standard input) in a fresh sandbox.
     Run(RunArgs),
+    /// The durable runs of a state directory: list them, show one's
+    /// journal, approve or reject the calls they wait on.
+    Runs(runs::RunsArgs),
     /// Serve the Code Mode MCP server (tools `search` and `execute`) in
     /// front of the configured upstream MCP servers.
     Serve(serve::ServeArgs),
@@ -69,9 +80,21 @@ struct RunArgs {
     #[arg(long, value_name = "N")]
     memory_mib: Option<u64>,
     /// A JSON configuration file: its `mcpServers` and `openapi` APIs
-    /// become namespaces, and flags override its limits.
+    /// become namespaces, its `codemode.approvals` gate their calls, and
+    /// flags override its limits. A gated call is asked about on the
+    /// terminal (`Approve memory.delete_entities({…})? [y/N]`) when
+    /// standard input and standard error are terminals and the script is a
+    /// file; otherwise it is rejected ("no terminal to ask on"), unless the
+    /// run is durable.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Make the run durable, journaled in `DIR/runs.sqlite3`: its id goes
+    /// to standard error (`codemode: run r_… (durable, in DIR)`), and a
+    /// gated call waits until it is decided, on the terminal if there is
+    /// one, or from another shell with `codemode runs approve` (standard
+    /// error says how). Console lines are printed when the run ends.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
 }
 
 /// `--lang`.
@@ -109,6 +132,7 @@ pub fn main() -> ExitCode {
     };
     let ran = match cli.command {
         Command::Run(args) => run(args),
+        Command::Runs(args) => runs::runs(args),
         Command::Serve(args) => serve::serve(args),
         Command::Tokens(args) => serve::tokens(args),
         Command::Types(args) => types::types(args),
@@ -135,20 +159,48 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let code = read_code(&args.file, limits.code_bytes)?;
 
-    let runtime = Runtime::new().context("starting the sandbox runtime")?;
+    let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
     let language = match args.lang.unwrap_or_else(|| Lang::of_file(&args.file)) {
         Lang::Ts => Language::TypeScript,
         Lang::Js => Language::JavaScript,
     };
-    // TODO(gate): Execution::policy, with `config.approvals()`.
-    let mut execution = Execution::new(code).language(language).limits(limits);
-    if !args.json {
-        execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
-    }
+    let policy = config.approvals().map(|policy| Arc::new(policy.clone()));
+    let terminal = TerminalApprover::if_terminal(&args.file).map(Arc::new);
     let outcome = tokio_runtime()?.block_on(async {
         config.check_undo(&runtime).await?;
-        let grants = serve::Connectors::connect(&config).await?.grants()?;
-        anyhow::Ok(runtime.execute(execution.grants(Arc::new(grants))).await?)
+        let grants = Arc::new(serve::Connectors::connect(&config).await?.grants()?);
+        let Some(state) = &args.state else {
+            let asking: Arc<dyn Approver> = match terminal {
+                Some(terminal) => terminal,
+                None => Arc::new(NoTerminal),
+            };
+            let mut execution = Execution::new(code)
+                .language(language)
+                .limits(limits)
+                .grants(grants)
+                .approver(asking);
+            if let Some(policy) = policy {
+                execution = execution.policy(policy);
+            }
+            if !args.json {
+                execution = execution.on_log(|entry| print_log(entry.level, &entry.text));
+            }
+            return anyhow::Ok(runtime.execute(execution).await?);
+        };
+        let durable = Durable {
+            state,
+            runtime,
+            grants,
+            limits,
+            policy,
+        };
+        let outcome = durable.run(&code, language, terminal).await?;
+        if !args.json {
+            for entry in &outcome.logs {
+                print_log(entry.level, &entry.text);
+            }
+        }
+        Ok(outcome)
     })?;
 
     if args.json {
@@ -157,6 +209,35 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print_outcome(&outcome);
     }
     Ok(ExitCode::from(exit_status(&outcome)))
+}
+
+/// What `codemode run --state` runs a script with.
+struct Durable<'a> {
+    state: &'a std::path::Path,
+    runtime: Arc<Runtime>,
+    grants: Arc<Grants>,
+    limits: Limits,
+    policy: Option<Arc<Policy>>,
+}
+
+impl Durable<'_> {
+    /// Record a run of `code` in the state directory, say its id, and run
+    /// it to its end, asking `terminal` about its gated calls if there is
+    /// one.
+    async fn run(
+        self,
+        code: &str,
+        language: Language,
+        terminal: Option<Arc<TerminalApprover>>,
+    ) -> Result<Outcome> {
+        let store = RunStore::open(self.state)?;
+        let runs = DurableRuns::new(store, self.runtime, self.grants, self.limits, "run")
+            .policy(self.policy);
+        let id = runs.create(code, language)?;
+        eprintln!("codemode: run {id} (durable, in {})", self.state.display());
+        let asking = Arc::new(Announcing::new(self.state, terminal));
+        Ok(runs.run(&id, Some(asking)).await?)
+    }
 }
 
 /// The async runtime the commands run on.
