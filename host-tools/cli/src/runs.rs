@@ -13,14 +13,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use codemode_runs::{Decided, RunRecord, RunStore, Status};
-use codemode_runtime::{CallFailure, Decision, Entry, LogLevel, Ruling, Waiting};
+use codemode_runs::{Decided, RunRecord, RunStore, Status, Undo};
+use codemode_runtime::{CallFailure, Decision, Entry, LogLevel, Ruling, Runtime, Waiting};
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::prompt::user_or;
+use crate::serve::Connectors;
 
 /// How much of a call's arguments, a reply or a console line `runs show`
 /// shows.
@@ -118,6 +121,31 @@ enum RunsCommand {
     /// (reason)`, or `already …` as `approve` does. An unknown run, or a
     /// call that is not waiting, exits 2.
     Reject(RejectArgs),
+    /// Undo a finished run's calls, newest effect first.
+    ///
+    /// Each call with an `undo` in the config's `codemode.undo` is undone
+    /// by running that undo in a fresh sandbox with the config's
+    /// connectors (each undo is itself a durable run); calls without one
+    /// are listed as cannot be undone. A failed undo stops the rollback and
+    /// exits 1; running it again goes on from there and never undoes a call
+    /// twice. Prints a line a call: `undone r_…#3 memory.create_entities`,
+    /// `already undone …`, `cannot be undone …` or `failed …: error`.
+    /// With `--json`: the report as one JSON object.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Args)]
+struct RollbackArgs {
+    #[command(flatten)]
+    state: StateArg,
+    /// The run's id (`r_…`).
+    id: String,
+    /// The configuration whose connectors and `codemode.undo` to use.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -171,6 +199,7 @@ struct RejectArgs {
 /// Run `codemode runs …`.
 pub(crate) fn runs(args: RunsArgs) -> Result<ExitCode> {
     match args.command {
+        RunsCommand::Rollback(args) => return rollback(&args),
         RunsCommand::List(args) => list(&args),
         RunsCommand::Show(args) => show(&args),
         RunsCommand::Approve(args) => {
@@ -623,4 +652,42 @@ mod tests {
             r"codemode runs reject --state '/tmp/my state'\''s' r_x 1"
         );
     }
+}
+
+/// `codemode runs rollback`.
+fn rollback(args: &RollbackArgs) -> Result<ExitCode> {
+    let store = args.state.open()?;
+    let config = Config::load(&args.config)?;
+    crate::tokio_runtime()?.block_on(async {
+        let runtime = Runtime::new().context("starting the sandbox runtime")?;
+        config.check_undo(&runtime).await?;
+        let grants = Arc::new(Connectors::connect(&config).await?.grants()?);
+        let report = codemode_runs::rollback(
+            &store,
+            &runtime,
+            grants,
+            config.undo(),
+            &args.id,
+            &config.limits(),
+        )
+        .await?;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            for step in &report.steps {
+                let call = format!("{}#{} {}", report.run, step.call, step.operation);
+                match &step.undo {
+                    Undo::Applied { .. } => println!("undone {call}"),
+                    Undo::AlreadyApplied => println!("already undone {call}"),
+                    Undo::CannotBeUndone => println!("cannot be undone {call}"),
+                    Undo::Failed { error, .. } => println!("failed {call}: {error}"),
+                }
+            }
+        }
+        Ok(if report.failure().is_some() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
 }
