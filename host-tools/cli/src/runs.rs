@@ -620,40 +620,6 @@ fn outcome_text(out: &mut String, outcome: Option<&Value>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_text_is_cut_at_a_character_with_a_mark() {
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("abcd", 3), "abc…");
-        assert_eq!(cut("ééé", 2), "éé…");
-        assert_eq!(
-            call_text("memory.delete_entities", r#"{"entityNames":["x"]}"#, 200),
-            r#"memory.delete_entities({"entityNames":["x"]})"#
-        );
-    }
-
-    #[test]
-    fn times_are_utc_to_the_second() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(1_700_000_000_999), "2023-11-14T22:13:20Z");
-    }
-
-    #[test]
-    fn state_directories_are_quoted_for_the_shell_when_they_need_it() {
-        assert_eq!(
-            decide_command("approve", "/tmp/state", "r_x", 3),
-            "codemode runs approve --state /tmp/state r_x 3"
-        );
-        assert_eq!(
-            decide_command("reject", "/tmp/my state's", "r_x", 1),
-            r"codemode runs reject --state '/tmp/my state'\''s' r_x 1"
-        );
-    }
-}
-
 /// `codemode runs rollback`.
 fn rollback(args: &RollbackArgs) -> Result<ExitCode> {
     let store = args.state.open()?;
@@ -690,4 +656,38 @@ fn rollback(args: &RollbackArgs) -> Result<ExitCode> {
             ExitCode::SUCCESS
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_a_character_with_a_mark() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "abc…");
+        assert_eq!(cut("ééé", 2), "éé…");
+        assert_eq!(
+            call_text("memory.delete_entities", r#"{"entityNames":["x"]}"#, 200),
+            r#"memory.delete_entities({"entityNames":["x"]})"#
+        );
+    }
+
+    #[test]
+    fn times_are_utc_to_the_second() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_700_000_000_999), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn state_directories_are_quoted_for_the_shell_when_they_need_it() {
+        assert_eq!(
+            decide_command("approve", "/tmp/state", "r_x", 3),
+            "codemode runs approve --state /tmp/state r_x 3"
+        );
+        assert_eq!(
+            decide_command("reject", "/tmp/my state's", "r_x", 1),
+            r"codemode runs reject --state '/tmp/my state'\''s' r_x 1"
+        );
+    }
 }
