@@ -253,11 +253,24 @@ fn call_error(code: &str, message: String) -> CallError {
     }
 }
 
+/// The code of a call a person rejected: the guest raises an
+/// `ApprovalRejectedError`.
+const REJECTED: &str = "approval-rejected";
+
+/// The code of a call the policy denied: the guest raises a
+/// `CallDeniedError`.
+const DENIED: &str = "policy-denied";
+
 /// A connector's (or an interceptor's) error as the script gets it, with
-/// every secret redacted from its code and message.
+/// every secret redacted from its code and message; the host's own codes
+/// for rejections and denials are not a connector's to give.
 fn connector_error(error: &ConnectorError, secrets: &Secrets) -> CallError {
+    let code = match error.code() {
+        REJECTED | DENIED => "connector",
+        code => code,
+    };
     CallError {
-        code: secrets.redact(error.code()).into_owned(),
+        code: secrets.redact(code).into_owned(),
         message: secrets.redact(error.message()).into_owned(),
     }
 }
@@ -379,7 +392,7 @@ impl Calls {
         };
         if plan.ruling.action == Action::Deny && plan.wait.is_none() {
             let reply = Err(call_error(
-                "denied",
+                DENIED,
                 format!(
                     "`{connector}.{method}` is denied by {}",
                     plan.ruling.because
@@ -552,7 +565,7 @@ impl Calls {
                     match gate.decide(pending, &scope.deadline).await {
                         Decision::Approve { .. } => {}
                         Decision::Reject { reason, .. } => {
-                            return Err(call_error("rejected", secrets.redact(&reason).into_owned()));
+                            return Err(call_error(REJECTED, secrets.redact(&reason).into_owned()));
                         }
                         Decision::Resolve { result, .. } => {
                             return encode_reply(&result, &secrets, reply_bytes, &call.method);

@@ -66,7 +66,7 @@ pub struct Rule {
 ///     ]
 /// }"#).unwrap();
 /// assert_eq!(policy.decide("github", &["issues_create"], false).action, Action::Allow);
-/// assert_eq!(policy.decide("github", &["repos_delete_hook"], false).action, Action::Deny);
+/// assert_eq!(policy.decide("github", &["delete_hook"], false).action, Action::Deny);
 /// assert_eq!(policy.decide("memory", &["read_graph"], true).action, Action::Allow);
 /// assert_eq!(policy.decide("memory", &["create_entities"], false).action, Action::Approve);
 /// ```

@@ -111,7 +111,7 @@ async fn a_denied_call_fails_at_once_with_a_call_denied_error() -> Result<()> {
         json!([
             true,
             true,
-            "denied",
+            "policy-denied",
             "test.delete_all",
             "`test.delete_all` is denied by the rule `*.delete_*`"
         ]),
@@ -144,7 +144,7 @@ async fn a_rejected_call_rejects_its_promise_and_uncaught_ends_the_run_rejected(
     .await;
     assert_result(
         &caught,
-        json!([true, "not on a Friday", "test.create", "rejected"]),
+        json!([true, "not on a Friday", "test.create", "approval-rejected"]),
     );
     let uncaught = run("await test.create({ name: 'x' })").await;
     let error = assert_kind(&uncaught, ErrorKind::Rejected);

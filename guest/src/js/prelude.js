@@ -102,11 +102,14 @@
   }
   define(ConnectorError.prototype, 'name', 'ConnectorError');
   define(g, 'ConnectorError', ConnectorError);
+  // The host's codes for the two (no connector's error carries them).
+  const REJECTED_CODE = 'approval-rejected';
+  const DENIED_CODE = 'policy-denied';
   // A call a person (or the approver acting for one) rejected, or that
   // waited past the approval timeout (reason "expired").
   class ApprovalRejectedError extends ConnectorError {
     constructor(reason, connector, method) {
-      super('rejected', `${connector}.${method} was rejected: ${reason}`, connector, method);
+      super(REJECTED_CODE, `${connector}.${method} was rejected: ${reason}`, connector, method);
       this.reason = reason;
       this.call = `${connector}.${method}`;
     }
@@ -116,21 +119,24 @@
   // A call the approval policy denies outright.
   class CallDeniedError extends ConnectorError {
     constructor(message, connector, method) {
-      super('denied', message, connector, method);
+      super(DENIED_CODE, message, connector, method);
       this.call = `${connector}.${method}`;
     }
   }
   define(CallDeniedError.prototype, 'name', 'CallDeniedError');
   define(g, 'CallDeniedError', CallDeniedError);
-  // An uncaught rejection or denial ends the run with its own kind.
-  const failureOf = (failure, error) =>
-    failure !== EXCEPTION
-      ? failure
-      : error instanceof ApprovalRejectedError
-        ? REJECTED
-        : error instanceof CallDeniedError
-          ? DENIED
-          : EXCEPTION;
+  // An uncaught rejection or denial ends the run with its own kind. A
+  // thrown Proxy may trap the prototype lookup: then it is an exception.
+  const failureOf = (failure, error) => {
+    if (failure !== EXCEPTION) return failure;
+    try {
+      if (error instanceof ApprovalRejectedError) return REJECTED;
+      if (error instanceof CallDeniedError) return DENIED;
+    } catch {
+      // Not one of ours.
+    }
+    return EXCEPTION;
+  };
 
   const bind = Function.prototype.bind;
   const ProxyConstructor = Proxy;
@@ -420,9 +426,9 @@
     stringify,
     parse,
     connectorError: (code, message, connector, method) =>
-      code === 'rejected'
+      code === REJECTED_CODE
         ? new ApprovalRejectedError(message, connector, method)
-        : code === 'denied'
+        : code === DENIED_CODE
           ? new CallDeniedError(message, connector, method)
           : new ConnectorError(code, message, connector, method),
     argumentsError: (connector, method, reason) =>
