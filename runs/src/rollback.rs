@@ -43,8 +43,8 @@ use std::sync::Arc;
 
 use codemode_runtime::{Entry, Execution, Grants, Language, Limits, Outcome, Runtime};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::error::StoreError;
 use crate::store::{NewRun, RunRecord, RunStore, Status};
