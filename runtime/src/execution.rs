@@ -268,7 +268,7 @@ impl Execution {
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
         };
         let run = Arc::new(RunScope::new(started + limits.timeout));
-        let state = RunState::gated(
+        let state = RunState::new(
             Arc::clone(&run),
             grants,
             documents,

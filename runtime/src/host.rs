@@ -65,30 +65,9 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    #[cfg(test)]
-    pub(crate) fn new(
-        scope: Arc<RunScope>,
-        grants: Arc<Grants>,
-        documents: Vec<Arc<Document>>,
-        limits: &Limits,
-        sink: Option<LogSink>,
-        interceptors: Arc<[Arc<dyn Interceptor>]>,
-    ) -> Self {
-        Self::gated(
-            scope,
-            grants,
-            documents,
-            limits,
-            sink,
-            interceptors,
-            Gate::default(),
-            None,
-        )
-    }
-
     /// A run whose calls pass `gate`, journaled by `durable` when given.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn gated(
+    pub(crate) fn new(
         scope: Arc<RunScope>,
         grants: Arc<Grants>,
         documents: Vec<Arc<Document>>,
@@ -959,7 +938,16 @@ mod tests {
             ..Limits::default()
         };
         let run = Arc::new(RunScope::new(Instant::now() + limits.timeout));
-        RunState::new(run, grants, Vec::new(), &limits, None, Arc::new([]))
+        RunState::new(
+            run,
+            grants,
+            Vec::new(),
+            &limits,
+            None,
+            Arc::new([]),
+            Gate::default(),
+            None,
+        )
     }
 
     fn start(state: &mut RunState, connector: &str, method: &str, args: &str) -> Reply {
