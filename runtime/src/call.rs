@@ -122,6 +122,14 @@ impl CallContext {
         Self::new(&Arc::new(RunScope::new(deadline)), namespace, method, 1)
     }
 
+    /// The same call, with the deadline `deadline`.
+    pub(crate) fn with_deadline(&self, deadline: Instant) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
+        }
+    }
+
     /// State of type `T` that lasts this run, one for each namespace:
     /// made with `T::default()` at the first ask, shared by the run's
     /// later calls to the same namespace, and dropped with the run.

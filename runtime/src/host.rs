@@ -379,8 +379,7 @@ impl Calls {
             ));
             return CallStart::Ready(self.journal_finished(plan.call, true, reply));
         }
-        let original = original.to_owned();
-        self.spawn(grant, connector, method, &original, args, plan)
+        self.spawn(grant, connector, method, original, args, plan)
     }
 
     /// What to do with a call the policy ruled on: for a durable run, what
@@ -523,15 +522,17 @@ impl Calls {
         let scope = Arc::clone(&self.scope);
         let number = plan.call;
         let start_in_task = plan.start_in_task;
-        // Whether the call is still in its first poll: a reply then is
-        // ready at once, and is journaled so.
-        let first_poll = Arc::new(AtomicBool::new(true));
-        let in_first_poll = Arc::clone(&first_poll);
+        // For a durable run: whether the call is still in its first poll:
+        // a reply then is ready at once, and is journaled so.
+        let first_poll = durable.as_ref().map(|_| Arc::new(AtomicBool::new(true)));
+        let in_first_poll = first_poll.clone();
         let call = async move {
             let mut finish = FinishGuard::new(&interceptors, &call);
             let reply: Reply = async {
-                let mut call = call.clone();
-                if let Some(pending) = &pending {
+                let approved;
+                let call = match &pending {
+                    None => &call,
+                    Some(pending) => {
                     // What the run has done so far is journaled before it
                     // waits, maybe for hours, and so is what it does
                     // meanwhile.
@@ -551,8 +552,10 @@ impl Calls {
                         }
                     }
                     // The time waited was not the run's.
-                    call.deadline = scope.deadline.at();
-                }
+                    approved = call.with_deadline(scope.deadline.at());
+                    &approved
+                    }
+                };
                 if start_in_task && let Some(durable) = &durable {
                     durable.started(number).map_err(|error| journal_error(&error))?;
                 }
@@ -591,7 +594,7 @@ impl Calls {
             }
             .await;
             if let Some(durable) = &durable {
-                let ready = in_first_poll.load(Ordering::Relaxed);
+                let ready = in_first_poll.is_some_and(|first| first.load(Ordering::Relaxed));
                 durable.finished(number, ready, journaled(&reply));
             }
             finish.finished(&reply);
@@ -604,7 +607,9 @@ impl Calls {
         if let Poll::Ready(reply) = call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             return CallStart::Ready(reply);
         }
-        first_poll.store(false, Ordering::Relaxed);
+        if let Some(first_poll) = &first_poll {
+            first_poll.store(false, Ordering::Relaxed);
+        }
         let handle = self.handle();
         let task = self.in_flight.spawn(call);
         self.handles.insert(task.id(), handle);
