@@ -77,6 +77,9 @@ struct Inner {
     logs_to_skip: usize,
     /// How many calls wait for a decision now.
     deciding: u32,
+    /// Clock reads so far, and the last value each clock read.
+    reads: u32,
+    last: [u64; 2],
     /// The monotonic clock: the last value replayed, and since when the
     /// run is live.
     monotonic_base: u64,
@@ -153,6 +156,8 @@ impl Durable {
                 next_call,
                 logs_to_skip,
                 deciding: 0,
+                reads: 0,
+                last: [0; 2],
                 monotonic_base: 0,
                 live_since: Instant::now(),
             }),
@@ -184,6 +189,25 @@ impl Durable {
     /// real one, journaled.
     pub(crate) fn clock(&self, clock: ClockKind) -> u64 {
         let mut inner = self.inner();
+        let nanos = inner.read(clock);
+        inner.last[clock as usize] = nanos;
+        nanos
+    }
+}
+
+/// Clock reads a durable run journals; past them each clock stands still at
+/// its last value, unjournaled (the same on replay, which reads the same
+/// count): a script reading the clock in a loop cannot grow the journal, or
+/// the host's memory, without bound.
+const MAX_CLOCK_READS: u32 = 100_000;
+
+impl Inner {
+    fn read(&mut self, clock: ClockKind) -> u64 {
+        let inner = self;
+        inner.reads = inner.reads.saturating_add(1);
+        if inner.reads > MAX_CLOCK_READS {
+            return inner.last[clock as usize];
+        }
         if !inner.live {
             match inner.tape.front() {
                 Some(&Entry::Clock {
@@ -221,7 +245,9 @@ impl Durable {
         inner.buffer.push(Entry::Clock { clock, nanos });
         nanos
     }
+}
 
+impl Durable {
     /// What the journal knows of the call the code starts now.
     pub(crate) fn known(&self, namespace: &str, method: &str, args: &str) -> Known {
         let mut inner = self.inner();

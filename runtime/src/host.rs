@@ -561,7 +561,7 @@ impl Calls {
                 }
                 for interceptor in interceptors.iter() {
                     interceptor
-                        .start(&call, &args)
+                        .start(call, &args)
                         .await
                         .map_err(|error| connector_error(&error, &secrets))?;
                 }
@@ -577,7 +577,7 @@ impl Calls {
                         .map_err(|_| call_error("cancelled", "the run ended".into()))?,
                 };
                 // Nothing a connector hands back enters the sandbox unredacted.
-                match connector.call(&call, args).await {
+                match connector.call(call, args).await {
                     Ok(reply) if nesting::deeper_than(&reply, MAX_REPLY_DEPTH) => {
                         nesting::drop_flat(reply);
                         Err(call_error(
