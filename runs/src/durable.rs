@@ -107,8 +107,6 @@ impl DurableRuns {
     ///
     /// The store's.
     pub fn create(&self, code: &str, language: Language) -> Result<String> {
-        let mut seed = [0u8; 32];
-        rand::fill(&mut seed);
         self.store.create(&NewRun {
             code: code.to_owned(),
             language,
@@ -118,7 +116,7 @@ impl DurableRuns {
                 .map(|(name, methods)| (name.to_owned(), methods.to_vec()))
                 .collect(),
             limits: serde_json::to_value(&self.limits).unwrap_or_default(),
-            seed,
+            seed: fresh_seed(),
             origin: self.origin.clone(),
         })
     }
@@ -223,4 +221,12 @@ impl DurableRuns {
             .unwrap_or_default();
         dir.join("locks").join(format!("{run}.lock"))
     }
+}
+
+/// A new run's seed for `Math.random` and `crypto`: 32 bytes from the
+/// operating system's random source.
+pub(crate) fn fresh_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rand::fill(&mut seed);
+    seed
 }

@@ -298,7 +298,7 @@ impl Undoing<'_> {
                 language: Language::TypeScript,
                 grants: self.record.grants.clone(),
                 limits: serde_json::to_value(self.limits).unwrap_or_default(),
-                seed: fresh_seed(store)?,
+                seed: crate::durable::fresh_seed(),
                 origin,
             })?,
         };
@@ -366,15 +366,4 @@ fn unfinished(store: &RunStore, origin: &str) -> Result<Option<String>, StoreErr
         .into_iter()
         .find(|run| run.origin == origin && matches!(run.status, Status::Running | Status::Waiting))
         .map(|run| run.id))
-}
-
-/// 32 random bytes from SQLite's source (the operating system's).
-fn fresh_seed(store: &RunStore) -> Result<[u8; 32], StoreError> {
-    let bytes: Vec<u8> =
-        store.with(|conn| Ok(conn.query_row("SELECT randomblob(32)", [], |row| row.get(0))?))?;
-    let mut seed = [0; 32];
-    seed.iter_mut()
-        .zip(bytes)
-        .for_each(|(seed, byte)| *seed = byte);
-    Ok(seed)
 }
