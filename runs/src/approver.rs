@@ -11,7 +11,7 @@ use codemode_runtime::{Approver, Decision, PendingCall};
 
 use crate::decisions::CallWait;
 use crate::error::Result;
-use crate::store::RunStore;
+use crate::store::{RunStore, now_millis};
 
 /// How often the store is read for a decision.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -50,20 +50,29 @@ impl StoreApprover {
 
     /// Record that `call` waits, then give the decision recorded on it, or
     /// `asked`'s answer if it comes first and no decision was recorded
-    /// meanwhile.
+    /// meanwhile. The wait expires when it was first recorded to: a run
+    /// resumed after a restart, or after it was unloaded, does not wait
+    /// longer than the policy's timeout in all.
     pub(crate) async fn decision(
         &self,
         call: &CallWait<'_>,
         asked: Option<impl Future<Output = Decision>>,
     ) -> Result<Decision> {
-        self.store.record_wait(call)?;
+        let expires = self.store.record_wait(call)?;
+        let left = Duration::from_millis(expires.saturating_sub(now_millis()));
         let recorded = self.recorded(call);
-        match asked {
-            None => recorded.await,
-            Some(asked) => tokio::select! {
-                decision = recorded => decision,
-                decision = asked => self.store.settle(call, &decision),
-            },
+        let decided = async {
+            match asked {
+                None => recorded.await,
+                Some(asked) => tokio::select! {
+                    decision = recorded => decision,
+                    decision = asked => self.store.settle(call, &decision),
+                },
+            }
+        };
+        match tokio::time::timeout(left, decided).await {
+            Ok(decision) => decision,
+            Err(_expired) => self.expiry(call),
         }
     }
 

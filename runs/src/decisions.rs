@@ -92,17 +92,18 @@ impl Decided {
 
 impl RunStore {
     /// Record that `call` waits for a decision. A call that waits again for
-    /// the same reason (its run was resumed) keeps its first wait.
+    /// the same reason (its run was resumed) keeps its first wait, and so
+    /// the time it expires.
     ///
     /// # Errors
     ///
     /// [`StoreError::NotDurable`] for a call of a run without a journal;
     /// [`StoreError::UnknownRun`].
     pub fn wait(&self, call: &PendingCall) -> Result<()> {
-        self.record_wait(&CallWait::of(call)?)
+        self.record_wait(&CallWait::of(call)?).map(|_expires| ())
     }
 
-    pub(crate) fn record_wait(&self, call: &CallWait<'_>) -> Result<()> {
+    pub(crate) fn record_wait(&self, call: &CallWait<'_>) -> Result<u64> {
         self.write(|tx| {
             self.stored_status(tx, call.run)?;
             tx.execute(
@@ -122,7 +123,12 @@ impl RunStore {
                     millis(call.expires),
                 ],
             )?;
-            Ok(())
+            let expires = tx.query_row(
+                "SELECT expires FROM waits WHERE run = ?1 AND call = ?2 AND waiting = ?3",
+                params![call.run, call.call, to_text(&call.waiting)?],
+                |row| row.get(0),
+            )?;
+            Ok(expires)
         })
     }
 

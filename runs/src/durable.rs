@@ -13,12 +13,15 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use codemode_runtime::{Approver, Execution, Grants, Language, Limits, Outcome, Policy, Runtime};
+use codemode_runtime::{
+    Approver, ErrorKind, Execution, Grants, Language, Limits, Outcome, Policy, Runtime, Unload,
+};
 
 use crate::approver::StoreApprover;
 use crate::error::{Result, StoreError};
-use crate::store::{NewRun, RunStore, Status};
+use crate::store::{NewRun, RunStore, Status, now_millis};
 
 /// Why a durable run could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -62,9 +65,13 @@ pub struct DurableRuns {
     runtime: Arc<Runtime>,
     grants: Arc<Grants>,
     policy: Option<Arc<Policy>>,
+    unload: Option<Arc<dyn Unload>>,
     limits: Limits,
     origin: String,
 }
+
+/// How often the store is read for a decision on an unloaded run's calls.
+const UNLOADED_POLL: Duration = Duration::from_millis(250);
 
 /// A run's exclusive lock, released when dropped (or when its process dies).
 struct RunLock(#[allow(dead_code)] File);
@@ -84,6 +91,7 @@ impl DurableRuns {
             runtime,
             grants,
             policy: None,
+            unload: None,
             limits,
             origin: origin.into(),
         }
@@ -93,6 +101,16 @@ impl DurableRuns {
     #[must_use]
     pub fn policy(mut self, policy: Option<Arc<Policy>>) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Let `unload` decide when a run, idle while people decide on its
+    /// calls, gives up its sandbox: [`run`](Self::run) then waits for a
+    /// decision holding nothing but the run's lock, and resumes the run
+    /// from its journal (see [`WaitingStores`]).
+    #[must_use]
+    pub fn unload(mut self, unload: Option<Arc<dyn Unload>>) -> Self {
+        self.unload = unload;
         self
     }
 
@@ -123,7 +141,8 @@ impl DurableRuns {
 
     /// Run `run` to its end: from its start, or resumed from its journal.
     /// Calls waiting for a person are decided through the store (by any
-    /// process) or by `asking`, in this one. The outcome is recorded.
+    /// process) or by `asking`, in this one; meanwhile the run may be
+    /// unloaded (see [`unload`](Self::unload)). The outcome is recorded.
     ///
     /// # Errors
     ///
@@ -156,19 +175,47 @@ impl DurableRuns {
         if let Some(asking) = asking {
             approver = approver.asking(asking);
         }
-        let mut execution = Execution::new(record.code)
-            .language(record.language)
-            .grants(Arc::clone(&self.grants))
-            .limits(self.limits.clone())
-            .approver(Arc::new(approver))
-            .durable(Arc::new(self.store.journal(run)?), self.store.replay(run)?);
-        if let Some(policy) = &self.policy {
-            execution = execution.policy(Arc::clone(policy));
+        let approver = Arc::new(approver);
+        loop {
+            let mut execution = Execution::new(record.code.clone())
+                .language(record.language)
+                .grants(Arc::clone(&self.grants))
+                .limits(self.limits.clone())
+                .approver(approver.clone())
+                .durable(Arc::new(self.store.journal(run)?), self.store.replay(run)?);
+            if let Some(policy) = &self.policy {
+                execution = execution.policy(Arc::clone(policy));
+            }
+            if let Some(unload) = &self.unload {
+                execution = execution.unload(Arc::clone(unload));
+            }
+            let outcome = self.runtime.execute(execution).await?;
+            if outcome.error_kind() == Some(ErrorKind::Unloaded) {
+                self.until_decided(run).await?;
+                continue;
+            }
+            let recorded = serde_json::to_value(&outcome).unwrap_or_default();
+            self.store.finish(run, outcome.error.is_none(), &recorded)?;
+            return Ok(outcome);
         }
-        let outcome = self.runtime.execute(execution).await?;
-        let recorded = serde_json::to_value(&outcome).unwrap_or_default();
-        self.store.finish(run, outcome.error.is_none(), &recorded)?;
-        Ok(outcome)
+    }
+
+    /// Wait, holding no sandbox, until one of the calls unloaded run `run`
+    /// waits on is decided (by any process) or expires.
+    async fn until_decided(&self, run: &str) -> Result<()> {
+        let waiting = self.store.pending(Some(run))?.len();
+        loop {
+            let pending = self.store.pending(Some(run))?;
+            let now = now_millis();
+            let Some(expires) = pending.iter().map(|wait| wait.expires).min() else {
+                return Ok(());
+            };
+            if pending.len() < waiting || expires <= now {
+                return Ok(());
+            }
+            let poll = UNLOADED_POLL.min(Duration::from_millis(expires - now));
+            tokio::time::sleep(poll).await;
+        }
     }
 
     /// The runs left unfinished (their process died, or they wait): what a

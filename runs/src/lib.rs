@@ -35,6 +35,8 @@
 //! - [`approver`]: the runtime's approver, answered from the store;
 //! - [`undo`]: a rollback's steps, as recorded;
 //! - [`rollback`](mod@rollback): rolling a finished run back, undo by undo;
+//! - [`durable`]: running and resuming runs, one process at a time;
+//! - [`waiting`]: how many waiting runs keep their sandbox, and how long;
 //! - the file's identity, settings and tables are in `schema`.
 
 pub mod approver;
@@ -46,6 +48,7 @@ pub mod rollback;
 mod schema;
 pub mod store;
 pub mod undo;
+pub mod waiting;
 
 pub use approver::StoreApprover;
 pub use decisions::{CallDecision, Decided, Wait};
@@ -55,6 +58,7 @@ pub use journal::RunJournal;
 pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, rollback};
 pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
 pub use undo::UndoStep;
+pub use waiting::WaitingStores;
 
 #[cfg(test)]
 mod tests;

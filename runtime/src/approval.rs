@@ -1,6 +1,7 @@
 //! A person (or a program) deciding on a connector call: what the gate
-//! asks ([`PendingCall`]), what it is told ([`Decision`]), and who is
-//! asked ([`Approver`]).
+//! asks ([`PendingCall`]), what it is told ([`Decision`]), who is asked
+//! ([`Approver`]), and when a durable run gives up its sandbox while it
+//! waits ([`Unload`]).
 //!
 //! The runtime asks an approver when the policy says `approve`, and when a
 //! durable run finds a call "in doubt": journaled as started in a process
@@ -114,4 +115,24 @@ pub trait Approver: Send + Sync + 'static {
             reason: Decision::EXPIRED.into(),
         }
     }
+}
+
+/// Decides when a durable run that waits for people gives up its sandbox:
+/// a run unloaded ends its execution, its wasmtime store is dropped, and its
+/// [`Outcome`](crate::Outcome) has [`ErrorKind::Unloaded`](crate::ErrorKind::Unloaded).
+/// Nothing is lost: executed again once a decision is made, the run
+/// resumes from its journal, and the replay reaches the gate with every
+/// call as it was.
+///
+/// A run is only unloaded when that cannot change what it does: every call
+/// it has in flight waits for a decision (none is running on a connector,
+/// which unloading would leave "in doubt") and no timer of the script is
+/// due. Without an `Unload`, a waiting run keeps its store until the
+/// decisions come.
+#[async_trait]
+pub trait Unload: Send + Sync + 'static {
+    /// The durable run `run` is idle at its gate. When the future resolves
+    /// the run is unloaded, unless a decision came meanwhile; it is dropped
+    /// when the run stops being idle first.
+    async fn idle(&self, run: &str);
 }

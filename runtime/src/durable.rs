@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tokio::sync::Notify;
 
 use crate::journal::{CallFailure, ClockKind, Entry, Journal, JournalError, Replay};
 use crate::outcome::LogLevel;
@@ -77,6 +78,8 @@ struct Inner {
     logs_to_skip: usize,
     /// How many calls wait for a decision now.
     deciding: u32,
+    /// Whether the run was unloaded: no decision goes on from then.
+    unloaded: bool,
     /// Clock reads so far, and the last value each clock read.
     reads: u32,
     last: [u64; 2],
@@ -91,6 +94,9 @@ pub(crate) struct Durable {
     journal: Arc<dyn Journal>,
     seed: [u8; 32],
     inner: Mutex<Inner>,
+    /// Woken when a call starts waiting for a decision: the run may have
+    /// become idle.
+    more_deciding: Notify,
 }
 
 fn millis() -> u64 {
@@ -156,11 +162,13 @@ impl Durable {
                 next_call,
                 logs_to_skip,
                 deciding: 0,
+                unloaded: false,
                 reads: 0,
                 last: [0; 2],
                 monotonic_base: 0,
                 live_since: Instant::now(),
             }),
+            more_deciding: Notify::new(),
         })
     }
 
@@ -379,9 +387,31 @@ impl Durable {
     /// dropped).
     pub(crate) fn deciding(self: &Arc<Self>) -> Result<Deciding, JournalError> {
         self.inner().deciding += 1;
-        let deciding = Deciding(Arc::clone(self));
+        let deciding = Deciding(Some(Arc::clone(self)));
         self.commit([])?;
+        self.more_deciding.notify_waiters();
         Ok(deciding)
+    }
+
+    /// Resolves when a call starts waiting for a decision after this was
+    /// called.
+    pub(crate) fn more_deciding(&self) -> tokio::sync::futures::Notified<'_> {
+        self.more_deciding.notified()
+    }
+
+    /// Whether the run is idle at its gate: the replay is over, and each of
+    /// its `in_flight` calls waits for a decision.
+    pub(crate) fn idle(&self, in_flight: usize) -> bool {
+        self.inner().idle(in_flight)
+    }
+
+    /// Unload the run if it is idle, atomically with the decisions: once
+    /// unloaded, no call goes on past its gate (see [`Deciding::settle`]).
+    /// Whether it was unloaded.
+    pub(crate) fn unload(&self, in_flight: usize) -> bool {
+        let mut inner = self.inner();
+        inner.unloaded = inner.idle(in_flight);
+        inner.unloaded
     }
 
     /// The run ended: journal the calls it never made again, and commit.
@@ -397,15 +427,35 @@ impl Durable {
 }
 
 /// A call of the run waits for a decision while this lives.
-pub(crate) struct Deciding(Arc<Durable>);
+pub(crate) struct Deciding(Option<Arc<Durable>>);
+
+impl Deciding {
+    /// The call was decided: whether it goes on, which it does unless the
+    /// run was unloaded meanwhile (the decision is the approver's to keep;
+    /// the resumed run finds it).
+    pub(crate) fn settle(mut self) -> bool {
+        let Some(durable) = self.0.take() else {
+            return true;
+        };
+        let mut inner = durable.inner();
+        inner.deciding -= 1;
+        !inner.unloaded
+    }
+}
 
 impl Drop for Deciding {
     fn drop(&mut self) {
-        self.0.inner().deciding -= 1;
+        if let Some(durable) = self.0.take() {
+            durable.inner().deciding -= 1;
+        }
     }
 }
 
 impl Inner {
+    fn idle(&self, in_flight: usize) -> bool {
+        self.live && self.deciding > 0 && self.deciding as usize == in_flight
+    }
+
     fn go_live(&mut self) {
         self.live = true;
         self.live_since = Instant::now();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::value::RawValue;
 
-use crate::approval::Approver;
+use crate::approval::{Approver, Unload};
 use crate::bindings;
 use crate::call::{Interceptor, RunScope};
 use crate::document::Document;
@@ -59,6 +59,7 @@ pub struct Execution {
     interceptors: Vec<Arc<dyn Interceptor>>,
     policy: Option<Arc<Policy>>,
     approver: Option<Arc<dyn Approver>>,
+    unload: Option<Arc<dyn Unload>>,
     durable: Option<(Arc<dyn Journal>, Replay)>,
 }
 
@@ -77,6 +78,7 @@ impl Execution {
             interceptors: Vec::new(),
             policy: None,
             approver: None,
+            unload: None,
             durable: None,
         }
     }
@@ -128,6 +130,14 @@ impl Execution {
     /// with calls to approve and no approver rejects them.
     pub fn approver(mut self, approver: Arc<dyn Approver>) -> Self {
         self.approver = Some(approver);
+        self
+    }
+
+    /// Let `unload` decide when this durable run, idle while people
+    /// decide on its calls, gives up its sandbox (see [`Unload`]). Ignored
+    /// for a run that is not durable.
+    pub fn unload(mut self, unload: Arc<dyn Unload>) -> Self {
+        self.unload = Some(unload);
         self
     }
 
@@ -241,6 +251,7 @@ impl Execution {
             interceptors,
             policy,
             approver,
+            unload,
             durable,
         } = self;
         let (places, documents) = place_documents(documents);
@@ -275,7 +286,7 @@ impl Execution {
             &limits,
             on_log,
             interceptors.into(),
-            Gate::new(policy, approver),
+            Gate::new(policy, approver, unload),
             durable.map(|(journal, replay)| Durable::new(journal, replay)),
         );
         Ok(Prepared {

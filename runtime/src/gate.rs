@@ -8,20 +8,35 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::approval::{Approver, Decision, PendingCall};
+use crate::approval::{Approver, Decision, PendingCall, Unload};
 use crate::deadline::Deadline;
 use crate::policy::{DEFAULT_APPROVAL_TIMEOUT, Policy, Ruling};
 
-/// What rules on and decides the calls of one run.
+/// What rules on and decides the calls of one run, and when the run gives
+/// up its sandbox while they wait.
 #[derive(Clone, Default)]
 pub(crate) struct Gate {
     policy: Option<Arc<Policy>>,
     approver: Option<Arc<dyn Approver>>,
+    unload: Option<Arc<dyn Unload>>,
 }
 
 impl Gate {
-    pub(crate) fn new(policy: Option<Arc<Policy>>, approver: Option<Arc<dyn Approver>>) -> Self {
-        Self { policy, approver }
+    pub(crate) fn new(
+        policy: Option<Arc<Policy>>,
+        approver: Option<Arc<dyn Approver>>,
+        unload: Option<Arc<dyn Unload>>,
+    ) -> Self {
+        Self {
+            policy,
+            approver,
+            unload,
+        }
+    }
+
+    /// What decides when the run is unloaded, if anything does.
+    pub(crate) fn unload(&self) -> Option<&Arc<dyn Unload>> {
+        self.unload.as_ref()
     }
 
     /// The ruling for a call of `namespace`'s method, known to scripts as

@@ -26,7 +26,7 @@ use tracing::Instrument;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use crate::approval::{Decision, PendingCall, Waiting};
+use crate::approval::{Decision, PendingCall, Unload, Waiting};
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 use crate::bindings::codemode::sandbox::{catalog, documents};
 use crate::call::{CallContext, CallFinished, Interceptor, RunScope};
@@ -188,6 +188,13 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         Ok(desired <= 1 << 16)
     }
 }
+
+/// A durable run was unloaded (see [`Unload`]).
+#[derive(Debug)]
+pub(crate) struct Unloaded;
+
+/// A connector call's task, joined: its id and its reply, or how it failed.
+type Joined = Result<(Id, Reply), tokio::task::JoinError>;
 
 /// The connector calls of one run.
 pub(crate) struct Calls {
@@ -536,13 +543,19 @@ impl Calls {
                     // What the run has done so far is journaled before it
                     // waits, maybe for hours, and so is what it does
                     // meanwhile.
-                    let _deciding = match &durable {
+                    let deciding = match &durable {
                         Some(durable) => {
                             Some(durable.deciding().map_err(|error| journal_error(&error))?)
                         }
                         None => None,
                     };
-                    match gate.decide(pending, &scope.deadline).await {
+                    let decision = gate.decide(pending, &scope.deadline).await;
+                    if deciding.is_some_and(|deciding| !deciding.settle()) {
+                        // The run was unloaded: its store is about to go,
+                        // and the resumed run finds the decision.
+                        return std::future::pending().await;
+                    }
+                    match decision {
                         Decision::Approve { .. } => {}
                         Decision::Reject { reason, .. } => {
                             return Err(call_error(REJECTED, secrets.redact(&reason).into_owned()));
@@ -617,46 +630,62 @@ impl Calls {
         CallStart::Pending(handle)
     }
 
-    async fn next(&mut self, timeout: Option<Duration>) -> Option<Completion> {
-        if let Some(durable) = self.durable.clone() {
-            match durable.replayed_wait(timeout.is_some()) {
-                ReplayedWait::Timer => return None,
-                ReplayedWait::Call(call) => match self.replayed.remove(&call) {
-                    Some((handle, reply)) => return Some(Completion { handle, reply }),
-                    None => durable.wait_diverged(call),
-                },
-                ReplayedWait::Live => {}
-            }
-            // Live: replies the replay holds go first, as if they had just
-            // come.
-            if let Some(&call) = self.replayed.keys().min() {
-                let (handle, reply) = self.replayed.remove(&call)?;
-                durable.waited(Some(call));
-                return Some(Completion { handle, reply });
-            }
-            let completion = self.next_live(timeout).await;
-            let call = completion
-                .as_ref()
-                .and_then(|c| self.call_numbers.remove(&c.handle));
-            durable.waited(call);
-            return completion;
+    /// The next call to end, or `None` when `timeout` (a timer is due)
+    /// passes first; [`Unloaded`] when the run was unloaded.
+    async fn next(&mut self, timeout: Option<Duration>) -> Result<Option<Completion>, Unloaded> {
+        let Some(durable) = self.durable.clone() else {
+            return self.next_live(timeout).await;
+        };
+        match durable.replayed_wait(timeout.is_some()) {
+            ReplayedWait::Timer => return Ok(None),
+            ReplayedWait::Call(call) => match self.replayed.remove(&call) {
+                Some((handle, reply)) => return Ok(Some(Completion { handle, reply })),
+                None => durable.wait_diverged(call),
+            },
+            ReplayedWait::Live => {}
         }
-        self.next_live(timeout).await
+        // Live: replies the replay holds go first, as if they had just
+        // come.
+        if let Some(&call) = self.replayed.keys().min()
+            && let Some((handle, reply)) = self.replayed.remove(&call)
+        {
+            durable.waited(Some(call));
+            return Ok(Some(Completion { handle, reply }));
+        }
+        let completion = self.next_live(timeout).await?;
+        let call = completion
+            .as_ref()
+            .and_then(|c| self.call_numbers.remove(&c.handle));
+        durable.waited(call);
+        Ok(completion)
     }
 
-    async fn next_live(&mut self, timeout: Option<Duration>) -> Option<Completion> {
+    async fn next_live(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Completion>, Unloaded> {
         if self.in_flight.is_empty() {
             if let Some(timeout) = timeout {
                 tokio::time::sleep(timeout).await;
             }
-            return None;
+            return Ok(None);
         }
         let joined = match timeout {
             Some(timeout) => tokio::time::timeout(timeout, self.in_flight.join_next_with_id())
                 .await
-                .ok()?,
-            None => self.in_flight.join_next_with_id().await,
-        }?;
+                .ok()
+                .flatten(),
+            None => match (&self.durable, self.gate.unload()) {
+                (Some(durable), Some(unload)) => {
+                    let (durable, unload) = (Arc::clone(durable), Arc::clone(unload));
+                    self.join_unless_unloaded(&durable, &*unload).await?
+                }
+                _ => self.in_flight.join_next_with_id().await,
+            },
+        };
+        let Some(joined) = joined else {
+            return Ok(None);
+        };
         let (id, reply) = match joined {
             Ok((id, reply)) => (id, reply),
             Err(error) => (
@@ -667,12 +696,42 @@ impl Calls {
                 )),
             ),
         };
-        let handle = self.handles.remove(&id)?;
-        Some(Completion { handle, reply })
+        Ok(self
+            .handles
+            .remove(&id)
+            .map(|handle| Completion { handle, reply }))
     }
 
-    /// The run ended: journal what is left (for a durable run).
-    pub(crate) fn end(&self) -> Result<(), JournalError> {
+    /// The next call to end; or, while every call in flight waits for a
+    /// decision and no timer is due, the run unloaded when `unload` says.
+    async fn join_unless_unloaded(
+        &mut self,
+        durable: &Durable,
+        unload: &dyn Unload,
+    ) -> Result<Option<Joined>, Unloaded> {
+        loop {
+            // Made before looking, so that a call starting to wait after
+            // the look is not missed.
+            let more_deciding = durable.more_deciding();
+            let idle = durable.idle(self.in_flight.len());
+            tokio::select! {
+                joined = self.in_flight.join_next_with_id() => return Ok(joined),
+                () = unload.idle(durable.run()), if idle => {
+                    if durable.unload(self.in_flight.len()) {
+                        return Err(Unloaded);
+                    }
+                }
+                () = more_deciding, if !idle => {}
+            }
+        }
+    }
+
+    /// The run ended: journal what is left (for a durable run). A run
+    /// unloaded has not ended: its journal stays as it is.
+    pub(crate) fn end(&self, unloaded: bool) -> Result<(), JournalError> {
+        if unloaded {
+            return Ok(());
+        }
         self.durable
             .as_ref()
             .map_or(Ok(()), |durable| durable.end())
@@ -889,7 +948,16 @@ impl host::Host for RunState {
     }
 
     async fn wait_next(&mut self, timeout_ns: Option<u64>) -> wasmtime::Result<Option<Completion>> {
-        Ok(self.calls.next(timeout_ns.map(Duration::from_nanos)).await)
+        match self.calls.next(timeout_ns.map(Duration::from_nanos)).await {
+            Ok(completion) => Ok(completion),
+            Err(Unloaded) => {
+                self.stopped_by = Some(ExecutionError::limit(
+                    ErrorKind::Unloaded,
+                    "the run was unloaded while its calls wait for decisions; it resumes from its journal",
+                ));
+                wasmtime::bail!("the run was unloaded")
+            }
+        }
     }
 
     fn log(&mut self, level: host::LogLevel, text: String) -> wasmtime::Result<bool> {

@@ -91,7 +91,7 @@ mod policy;
 mod redact;
 mod runtime;
 
-pub use approval::{Approver, Decision, PendingCall, Waiting};
+pub use approval::{Approver, Decision, PendingCall, Unload, Waiting};
 pub use call::{CallContext, CallFinished, Interceptor, RunId};
 pub use catalog::CatalogFormat;
 pub use connector::{Connector, ConnectorError, MethodDescription};

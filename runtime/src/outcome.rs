@@ -119,6 +119,7 @@ impl ExecutionError {
             ErrorKind::Stack => "StackOverflowError",
             ErrorKind::Rejected => "ApprovalRejectedError",
             ErrorKind::Denied => "CallDeniedError",
+            ErrorKind::Unloaded => "UnloadedError",
             ErrorKind::Script | ErrorKind::Internal => "InternalError",
         };
         Self {
@@ -160,6 +161,10 @@ pub enum ErrorKind {
     /// The approval policy denied a call and the script did not catch its
     /// `CallDeniedError`.
     Denied,
+    /// Not an end: the durable run was unloaded while it waited for people
+    /// (see [`Unload`](crate::Unload)), and resumes from its journal
+    /// when executed again.
+    Unloaded,
 }
 
 impl ErrorKind {

@@ -29,7 +29,7 @@ use crate::execution::{Execution, Prepared};
 use crate::finish::{self, Ending};
 use crate::host::RunState;
 use crate::limits::Limits;
-use crate::outcome::Outcome;
+use crate::outcome::{ErrorKind, Outcome};
 
 /// The precompiled guest, made by the build script with the settings in
 /// `engine_config`.
@@ -212,7 +212,12 @@ impl Runtime {
         async move {
             let mut store = self.store(state, &limits, Arc::clone(&run.deadline))?;
             let ending = self.run(&mut store, &request, &run.deadline).await?;
-            if let Err(error) = store.data().calls.end() {
+            let state = store.data();
+            let unloaded = state
+                .stopped_by
+                .as_ref()
+                .is_some_and(|error| error.kind == ErrorKind::Unloaded);
+            if let Err(error) = state.calls.end(unloaded) {
                 tracing::error!(%error, "the end of a durable run was not journaled");
             }
             let fuel_left = store.get_fuel().unwrap_or(0);

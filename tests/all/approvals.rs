@@ -26,7 +26,7 @@ use crate::support::{assert_ok, bounded_test, limits, result, run_with};
 
 /// Counts the calls of each method, answers `{ method, args }` after a
 /// short pause (so calls complete in another order than they started).
-fn counted() -> (Arc<Grants>, Arc<Mutex<HashMap<String, u32>>>) {
+pub(crate) fn counted() -> (Arc<Grants>, Arc<Mutex<HashMap<String, u32>>>) {
     let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let seen = Arc::clone(&counts);
     let methods = ["read", "create", "delete_all", "echo"]
@@ -48,7 +48,7 @@ fn counted() -> (Arc<Grants>, Arc<Mutex<HashMap<String, u32>>>) {
     (grant("test", connector), counts)
 }
 
-fn policy(rules: &[(&str, Action)], default: Action) -> Arc<Policy> {
+pub(crate) fn policy(rules: &[(&str, Action)], default: Action) -> Arc<Policy> {
     let rules = rules
         .iter()
         .map(|&(pattern, action)| Rule {

@@ -416,7 +416,16 @@ async fn serve_says_whether_calls_are_gated_and_refuses_an_undo_that_does_not_pa
             { "match": "*.delete_*", "action": "deny" },
             { "match": "github.*", "action": "allow" } ] } } }"#,
     )?;
-    let output = codemode(&["serve", "--config", config.path()], "").await?;
+    // Gated calls wait durably: in the per-user state directory unless
+    // `--state` says otherwise.
+    let home = crate::support::scratch("serve-default-state");
+    let output = deadline::output(
+        Command::new(BINARY)
+            .args(["serve", "--config", config.path()])
+            .env("XDG_STATE_HOME", &home),
+        b"",
+    )
+    .await?;
     let stderr = text(&output.stderr);
     assert!(
         stderr
@@ -424,6 +433,12 @@ async fn serve_says_whether_calls_are_gated_and_refuses_an_undo_that_does_not_pa
             .any(|line| line == "codemode: approvals: 2 rules, default approve, timeout 24h"),
         "{stderr}"
     );
+    let state = home.join("codemode");
+    assert!(
+        stderr.contains(&format!("codemode: durable runs in {};", state.display())),
+        "{stderr}"
+    );
+    assert!(state.join("runs.sqlite3").is_file(), "{stderr}");
 
     // The undo is checked before any upstream server starts.
     let config = TempFile::new(

@@ -45,13 +45,14 @@ fn gated_config(dir: &Path, memory: &Path) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
-fn serve(config: &Path, state: &Path) -> Result<tokio::process::Child> {
+fn serve(config: &Path, state: &Path, more: &[&str]) -> Result<tokio::process::Child> {
     deadline::spawn(
         Command::new(BINARY)
             .args(["serve", "--config"])
             .arg(config)
             .arg("--state")
             .arg(state)
+            .args(more)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
@@ -85,7 +86,7 @@ async fn a_run_waiting_for_approval_survives_kill_9_and_completes_once_approved(
 
     // The first server builds the 15 entities and answers "pending" at the
     // first relation.
-    let mut first = serve(&config, &state)?;
+    let mut first = serve(&config, &state, &[])?;
     let client = stdio_client(&mut first).await;
     let (failed, pending) = call(&client, "execute", &code).await;
     assert!(!failed, "{pending}");
@@ -102,15 +103,25 @@ async fn a_run_waiting_for_approval_survives_kill_9_and_completes_once_approved(
     drop(client);
 
     // A new server resumes it; a person approves each relation from
-    // another process (this one) as it comes.
-    let mut second = serve(&config, &state)?;
+    // another process (this one) as it comes. This server keeps no waiting
+    // run's sandbox: the run is unloaded at each relation's gate and
+    // resumed from its journal once approved.
+    let mut second = serve(&config, &state, &["--waiting-stores", "0"])?;
     let client = stdio_client(&mut second).await;
     let store = RunStore::open(&state)?;
     let mut approved = 0;
     for _ in 0..600 {
+        // Each wait is left long enough for the run to be unloaded.
+        let now = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis(),
+        )?;
         for wait in store.pending(Some(&run))? {
-            store.decide(&run, wait.call, &Decision::Approve { by: "ana".into() })?;
-            approved += 1;
+            if wait.since + 300 <= now {
+                store.decide(&run, wait.call, &Decision::Approve { by: "ana".into() })?;
+                approved += 1;
+            }
         }
         if store.load(&run)?.outcome.is_some() {
             break;

@@ -30,3 +30,4 @@ mod scripts;
 mod secrets;
 mod support;
 mod typescript;
+mod unloading;

@@ -13,7 +13,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use codemode_mcp_client::McpConnector;
 use codemode_mcp_server::{
-    CodeModeServer, HttpServer, ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
+    CodeModeServer, DEFAULT_KEEP_WAITING, DEFAULT_WAITING_STORES, HttpServer, ServerOptions,
+    TokenCounter, serve_stdio, tool_list_tokens,
 };
 use codemode_openapi::OpenApiConnector;
 use codemode_runs::RunStore;
@@ -34,9 +35,31 @@ pub(crate) struct ServeArgs {
     /// call waiting for approval answers `{ status: "pending", run }`
     /// unless the client can be asked (elicitation), `codemode runs
     /// approve` decides from anywhere, and runs left unfinished by a server
-    /// that died are resumed at start.
+    /// that died are resumed at start. Default, when the config gates
+    /// calls (`codemode.approvals`): `$XDG_STATE_HOME/codemode`, or
+    /// `~/.local/state/codemode`.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
+    /// How many runs waiting for a person keep their sandbox in memory;
+    /// the others give it up and resume from their journal once decided.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WAITING_STORES)]
+    waiting_stores: usize,
+    /// How long, in seconds, a waiting run keeps its sandbox at most.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_KEEP_WAITING.as_secs())]
+    keep_waiting: u64,
+}
+
+impl ServeArgs {
+    /// The state directory: the one given, else the per-user default when
+    /// the config gates calls (a gated call then waits durably, and
+    /// `codemode runs approve` finds it there), else none.
+    fn state_dir(&self, config: &Config) -> Result<Option<PathBuf>> {
+        match (&self.state, config.approvals()) {
+            (Some(dir), _) => Ok(Some(dir.clone())),
+            (None, Some(_)) => Ok(Some(crate::runs::default_state_dir()?)),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 #[derive(Parser)]
@@ -137,11 +160,19 @@ impl Connectors {
     }
 }
 
+/// Where a durable server keeps its runs, and how many waiting runs keep
+/// their sandbox, for how long.
+struct Durability<'a> {
+    dir: &'a Path,
+    waiting_stores: usize,
+    keep_waiting: Duration,
+}
+
 /// The server over the configured connectors, once every undo in the
 /// config is known to parse.
 async fn build_server(
     config: &Config,
-    state: Option<&Path>,
+    state: Option<Durability<'_>>,
 ) -> Result<(CodeModeServer, Connectors)> {
     let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
     config.check_undo(&runtime).await?;
@@ -153,8 +184,10 @@ async fn build_server(
     if let Some(policy) = config.approvals() {
         options = options.approvals(policy.clone());
     }
-    if let Some(dir) = state {
-        options = options.state(RunStore::open(dir)?);
+    if let Some(state) = state {
+        options = options
+            .state(RunStore::open(state.dir)?)
+            .waiting_stores(state.waiting_stores, state.keep_waiting);
     }
     let server = CodeModeServer::new(runtime, connectors.all(), options)?;
     Ok((server, connectors))
@@ -163,10 +196,16 @@ async fn build_server(
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = Config::load_or_default(args.config.as_deref())?;
     crate::tokio_runtime()?.block_on(async {
-        let (server, connectors) = build_server(&config, args.state.as_deref()).await?;
+        let state = args.state_dir(&config)?;
+        let durability = state.as_deref().map(|dir| Durability {
+            dir,
+            waiting_stores: args.waiting_stores,
+            keep_waiting: Duration::from_secs(args.keep_waiting),
+        });
+        let (server, connectors) = build_server(&config, durability).await?;
         release_freed_memory();
         eprintln!("codemode: {}", approvals_summary(config.approvals()));
-        if let Some(dir) = &args.state {
+        if let Some(dir) = &state {
             let resumed = server.resume_unfinished().map_err(anyhow::Error::msg)?;
             eprintln!(
                 "codemode: durable runs in {}; {resumed} unfinished run(s) resumed",

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use codemode_runs::{DurableError, DurableRuns, Status};
-use codemode_runtime::{Approver, Decision, Language, Outcome, PendingCall, Waiting};
+use codemode_runtime::{Approver, Decision, Language, Outcome, PendingCall, Unload, Waiting};
 use rmcp::model::{ElicitRequestParams, ElicitationAction};
 use rmcp::{Peer, RoleServer};
 use serde_json::{Value, json};
@@ -51,7 +51,12 @@ pub(crate) enum Step {
 
 /// The durable runs of one server.
 pub(crate) struct DurableExecute {
+    /// Runs whose waiting calls nobody is being asked about here: they
+    /// give up their sandbox while they wait, as the bound says.
     runs: DurableRuns,
+    /// Runs whose person is asked through the client: they keep their
+    /// sandbox while the client's request is open.
+    asking: DurableRuns,
     /// The runs this process executes or executed.
     ended: Mutex<HashMap<String, watch::Receiver<Ended>>>,
     /// How long `execute { run }` waits before it answers "pending" again.
@@ -59,9 +64,10 @@ pub(crate) struct DurableExecute {
 }
 
 impl DurableExecute {
-    pub(crate) fn new(runs: DurableRuns, bound: Duration) -> Self {
+    pub(crate) fn new(runs: DurableRuns, waiting: Arc<dyn Unload>, bound: Duration) -> Self {
         Self {
-            runs,
+            asking: runs.clone(),
+            runs: runs.unload(Some(waiting)),
             ended: Mutex::new(HashMap::new()),
             bound,
         }
@@ -83,7 +89,7 @@ impl DurableExecute {
             announce,
             peer: peer.clone(),
         });
-        let mut ended = self.spawn(&run, Some(asking));
+        let mut ended = self.spawn(&run, Some(asking), peer.is_some());
         tokio::select! {
             step = finished(&mut ended) => step,
             Some(first) = waiting.recv(), if peer.is_none() => {
@@ -119,7 +125,7 @@ impl DurableExecute {
                 }
                 Ok(_) if self.runs.busy(run) => return self.poll(run).await,
                 // Left unfinished by a process that died: resume it here.
-                Ok(_) => self.spawn(run, None),
+                Ok(_) => self.spawn(run, None, false),
             },
         };
         match tokio::time::timeout(self.bound, finished(&mut ended)).await {
@@ -133,7 +139,7 @@ impl DurableExecute {
         let mut resumed = 0;
         for run in self.runs.unfinished()? {
             if !self.runs.busy(&run) {
-                self.spawn(&run, None);
+                self.spawn(&run, None, false);
                 resumed += 1;
             }
         }
@@ -144,15 +150,21 @@ impl DurableExecute {
         self.ended.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Run `run` in a task of its own.
+    /// Run `run` in a task of its own; `client_asked` when the person is
+    /// asked through the client.
     fn spawn(
         self: &Arc<Self>,
         run: &str,
         asking: Option<Arc<dyn Approver>>,
+        client_asked: bool,
     ) -> watch::Receiver<Ended> {
         let (tell, ended) = watch::channel(None);
         self.lock().insert(run.to_owned(), ended.clone());
-        let runs = self.runs.clone();
+        let runs = if client_asked {
+            self.asking.clone()
+        } else {
+            self.runs.clone()
+        };
         let run = run.to_owned();
         tokio::spawn(async move {
             let result = runs.run(&run, asking).await;

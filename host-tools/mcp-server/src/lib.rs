@@ -36,7 +36,9 @@ mod transport;
 
 pub use describe::tool_list_tokens;
 pub use output::{Fitted, fit};
-pub use server::{CodeModeServer, ServerError, ServerOptions};
+pub use server::{
+    CodeModeServer, DEFAULT_KEEP_WAITING, DEFAULT_WAITING_STORES, ServerError, ServerOptions,
+};
 pub use tokens::TokenCounter;
 pub use transport::{HttpServer, MAX_STDIO_MESSAGE_BYTES, serve_stdio};
 

@@ -5,9 +5,12 @@
 //! goes away.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use codemode_runs::{DurableRuns, RunStore};
-use codemode_runtime::{Connector, Document, Execution, Grants, Limits, Policy, Runtime, Secrets};
+use codemode_runs::{DurableRuns, RunStore, WaitingStores};
+use codemode_runtime::{
+    Connector, Document, Execution, Grants, Limits, Policy, Runtime, Secrets, Unload,
+};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -70,7 +73,18 @@ pub struct ServerOptions {
     /// run, a call waiting for a person answers `{ status: "pending" }`,
     /// and `execute { run }` waits for a run's outcome. Default: none.
     pub state: Option<RunStore>,
+    /// With a state directory: how many runs waiting for a person keep
+    /// their sandbox, and for how long (see `WaitingStores`); the others
+    /// give it up and resume from their journal once decided. Default
+    /// [`DEFAULT_WAITING_STORES`] runs, for [`DEFAULT_KEEP_WAITING`].
+    pub waiting_stores: (usize, Duration),
 }
+
+/// How many waiting runs keep their sandbox by default.
+pub const DEFAULT_WAITING_STORES: usize = 16;
+
+/// How long a waiting run keeps its sandbox by default.
+pub const DEFAULT_KEEP_WAITING: Duration = Duration::from_secs(300);
 
 impl Default for ServerOptions {
     fn default() -> Self {
@@ -80,6 +94,7 @@ impl Default for ServerOptions {
             secrets: Secrets::default(),
             approvals: None,
             state: None,
+            waiting_stores: (DEFAULT_WAITING_STORES, DEFAULT_KEEP_WAITING),
         }
     }
 }
@@ -112,6 +127,13 @@ impl ServerOptions {
     /// Keep `execute`'s runs durable in `store`.
     pub fn state(mut self, store: RunStore) -> Self {
         self.state = Some(store);
+        self
+    }
+
+    /// Let at most `max` runs waiting for a person keep their sandbox,
+    /// each for at most `keep_for`.
+    pub fn waiting_stores(mut self, max: usize, keep_for: Duration) -> Self {
+        self.waiting_stores = (max, keep_for);
         self
     }
 }
@@ -210,7 +232,9 @@ impl CodeModeServer {
                 "serve",
             )
             .policy(policy.clone());
-            Arc::new(DurableExecute::new(runs, options.limits.timeout))
+            let (max, keep_for) = options.waiting_stores;
+            let waiting: Arc<dyn Unload> = Arc::new(WaitingStores::new(max, keep_for));
+            Arc::new(DurableExecute::new(runs, waiting, options.limits.timeout))
         });
         Ok(Self {
             inner: Arc::new(Inner {
