@@ -23,6 +23,10 @@ use crate::support::{BINARY, bounded_test, mcp_server, scratch};
 /// to approve, the rest allowed. The state directory is `state` in it.
 struct Gated {
     dir: PathBuf,
+    config: PathBuf,
+    /// The memory server's file, for a config that reads it from
+    /// `CODEMODE_MEMORY_FILE`.
+    memory: PathBuf,
 }
 
 impl Gated {
@@ -40,7 +44,37 @@ impl Gated {
             ] } },
         });
         std::fs::write(dir.join("config.json"), config.to_string())?;
-        Ok(Self { dir })
+        Ok(Self {
+            config: dir.join("config.json"),
+            memory: dir.join("memory.jsonl"),
+            dir,
+        })
+    }
+
+    /// The bundled `examples/servers.json`, as the README uses it, its
+    /// memory server's graph in a scratch directory.
+    fn example(name: &str) -> Self {
+        let dir = scratch(name);
+        Self {
+            config: Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/servers.json"),
+            memory: dir.join("memory.jsonl"),
+            dir,
+        }
+    }
+
+    fn config(&self) -> String {
+        self.config.display().to_string()
+    }
+
+    /// `codemode <args>`, the memory server's file given.
+    async fn codemode(&self, args: &[&str]) -> Result<Output> {
+        deadline::output(
+            Command::new(BINARY)
+                .args(args)
+                .env("CODEMODE_MEMORY_FILE", &self.memory),
+            b"",
+        )
+        .await
     }
 
     fn path(&self, name: &str) -> String {
@@ -56,7 +90,7 @@ impl Gated {
         let state = self.state();
         let mut all = vec!["runs", command, "--state", &state];
         all.extend_from_slice(args);
-        codemode(&all, "").await
+        self.codemode(&all).await
     }
 
     /// Start `codemode run --state` on `code`, standard input closed (no
@@ -68,7 +102,8 @@ impl Gated {
         let child = deadline::spawn(
             Command::new(BINARY)
                 .args(["run", "--state", &self.state(), "--config"])
-                .args([self.path("config.json"), script])
+                .args([self.config(), script])
+                .env("CODEMODE_MEMORY_FILE", &self.memory)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped()),
@@ -110,7 +145,7 @@ async fn finished(child: Child) -> Result<Output> {
 #[bounded_test]
 async fn run_applies_the_configs_approvals_without_a_terminal() -> Result<()> {
     let gated = Gated::new("runs-cli-approvals")?;
-    let config = gated.path("config.json");
+    let config = gated.config();
     let caught = r#"const seen = [];
 try { await memory.delete_entities({ entityNames: ["x"] }); } catch (e) { seen.push(e.name); }
 try { await memory.create_entities({ entities: [{ name: "x", entityType: "t", observations: [] }] }); }
@@ -322,4 +357,76 @@ fn listing(dir: &Path) -> Result<Vec<String>> {
         .collect::<Result<Vec<_>>>()?;
     names.sort();
     Ok(names)
+}
+
+/// The README's worked example, as a user runs it with the bundled
+/// `examples/servers.json`: the gated delete waits until `runs approve` in
+/// another process, and `runs rollback` leaves the graph without the run's
+/// entities and relations; rolling back again undoes nothing twice.
+#[bounded_test]
+async fn the_readmes_worked_example_runs_from_gate_to_rollback() -> Result<()> {
+    let example = Gated::example("runs-cli-readme");
+    let (child, id) = example
+        .start_waiting(
+            r#"await memory.create_entities({ entities: [
+  { name: "Ada Lovelace", entityType: "person", observations: ["wrote the first program"] },
+  { name: "Charles Babbage", entityType: "person", observations: ["designed the Analytical Engine"] } ] });
+await memory.create_relations({ relations: [{ from: "Ada Lovelace", to: "Charles Babbage", relationType: "worked with" }] });
+await memory.delete_entities({ entityNames: ["Charles Babbage"] });
+(await memory.read_graph({})).entities.map((e) => e.name)"#,
+        )
+        .await?;
+    let approved = example.runs("approve", &[&id]).await?;
+    assert_eq!(
+        text(&approved.stdout),
+        format!("approved {id}#3 memory.delete_entities\n"),
+        "{}",
+        text(&approved.stderr)
+    );
+    let output = finished(child).await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "[\n  \"Ada Lovelace\"\n]\n");
+    let graph = std::fs::read_to_string(&example.memory)?;
+    assert!(graph.contains("Ada Lovelace"), "{graph}");
+
+    let config = example.config();
+    let rollback = example
+        .runs("rollback", &[&id, "--config", &config])
+        .await?;
+    assert_eq!(
+        rollback.status.code(),
+        Some(0),
+        "{}",
+        text(&rollback.stderr)
+    );
+    assert_eq!(
+        text(&rollback.stdout),
+        format!(
+            "cannot be undone {id}#3 memory.delete_entities\n\
+             undone {id}#2 memory.create_relations\n\
+             undone {id}#1 memory.create_entities\n"
+        )
+    );
+    let graph = std::fs::read_to_string(&example.memory)?;
+    assert!(
+        graph.lines().all(|line| line.trim().is_empty()),
+        "the run's entities and relations are gone: {graph}"
+    );
+
+    let again = example
+        .runs("rollback", &[&id, "--config", &config])
+        .await?;
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&again.stdout),
+        format!(
+            "cannot be undone {id}#3 memory.delete_entities\n\
+             already undone {id}#2 memory.create_relations\n\
+             already undone {id}#1 memory.create_entities\n"
+        )
+    );
+    let shown = example.runs("show", &[&id, "--json"]).await?;
+    let record: Value = serde_json::from_slice(&shown.stdout)?;
+    assert_eq!(record["status"], json!("rolled-back"));
+    Ok(())
 }
