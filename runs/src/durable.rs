@@ -21,6 +21,7 @@ use codemode_runtime::{
 
 use crate::approver::StoreApprover;
 use crate::error::{Result, StoreError};
+use crate::journal::RunJournal;
 use crate::store::{NewRun, RunStore, Status, now_millis};
 
 /// Why a durable run could not be run.
@@ -74,7 +75,21 @@ pub struct DurableRuns {
 const UNLOADED_POLL: Duration = Duration::from_millis(250);
 
 /// A run's exclusive lock, released when dropped (or when its process dies).
-struct RunLock(#[allow(dead_code)] File);
+struct RunLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Release the lock of a run that has ended, and remove its file, so
+    /// that the lock directory holds only the files of unfinished runs. A
+    /// process that opened the file before it went finds the run ended
+    /// once it has the lock, and leaves it.
+    fn remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
+    }
+}
 
 impl DurableRuns {
     /// Durable runs in `store`, executed by `runtime` with `grants` and
@@ -153,24 +168,25 @@ impl DurableRuns {
         run: &str,
         asking: Option<Arc<dyn Approver>>,
     ) -> Result<Outcome, DurableError> {
-        let record = self.store.load(run)?;
-        if matches!(
-            record.status,
-            Status::Succeeded | Status::Failed | Status::RolledBack
-        ) {
+        let record = self.store.runnable(run)?;
+        if record.status.ended() {
             return Err(DurableError::Finished(run.to_owned()));
         }
-        if let Some((namespace, _)) = record
-            .grants
+        if let Some(namespace) = record
+            .namespaces
             .iter()
-            .find(|(namespace, _)| self.grants.namespaces().all(|(n, _)| n != namespace))
+            .find(|namespace| self.grants.namespaces().all(|(n, _)| n != *namespace))
         {
             return Err(DurableError::Ungranted {
                 run: run.to_owned(),
                 namespace: namespace.clone(),
             });
         }
-        let _lock = self.lock(run)?;
+        let lock = self.lock(run)?;
+        // Another process may have finished it since it was read.
+        if self.store.status(run)?.ended() {
+            return Err(DurableError::Finished(run.to_owned()));
+        }
         let mut approver = StoreApprover::new(self.store.clone());
         if let Some(asking) = asking {
             approver = approver.asking(asking);
@@ -182,7 +198,10 @@ impl DurableRuns {
                 .grants(Arc::clone(&self.grants))
                 .limits(self.limits.clone())
                 .approver(approver.clone())
-                .durable(Arc::new(self.store.journal(run)?), self.store.replay(run)?);
+                .durable(
+                    Arc::new(RunJournal::new(self.store.clone(), run.to_owned())),
+                    self.store.replay(run)?,
+                );
             if let Some(policy) = &self.policy {
                 execution = execution.policy(Arc::clone(policy));
             }
@@ -196,6 +215,7 @@ impl DurableRuns {
             }
             let recorded = serde_json::to_value(&outcome).unwrap_or_default();
             self.store.finish(run, outcome.error.is_none(), &recorded)?;
+            lock.remove();
             return Ok(outcome);
         }
     }
@@ -253,7 +273,7 @@ impl DurableRuns {
             .open(&path)
             .map_err(lock_error)?;
         match file.try_lock() {
-            Ok(()) => Ok(RunLock(file)),
+            Ok(()) => Ok(RunLock { file, path }),
             Err(TryLockError::WouldBlock) => Err(DurableError::Busy(run.to_owned())),
             Err(TryLockError::Error(error)) => Err(lock_error(error)),
         }

@@ -54,7 +54,6 @@ CREATE TABLE entries (
     entry TEXT NOT NULL,
     PRIMARY KEY (run, seq)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX entries_by_call ON entries (run, call) WHERE call IS NOT NULL;
 
 CREATE TABLE waits (
     run TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

@@ -145,6 +145,23 @@ pub struct RunSummary {
     pub updated: u64,
 }
 
+/// What running a run needs of its record (see [`RunStore::runnable`]).
+pub(crate) struct Runnable {
+    pub(crate) code: String,
+    pub(crate) language: Language,
+    /// The namespaces it was granted.
+    pub(crate) namespaces: Vec<String>,
+    /// Its stored status (never `waiting`, which follows from its waits).
+    pub(crate) status: Status,
+}
+
+impl Status {
+    /// Whether a run with this status has ended.
+    pub(crate) fn ended(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::RolledBack)
+    }
+}
+
 /// Everything the store holds about one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunRecord {
@@ -377,6 +394,40 @@ impl RunStore {
                 undos: crate::undo::undos(&tx, run)?,
             })
         })
+    }
+
+    /// What running `run` needs of its record, in one read: its script,
+    /// language, granted namespaces and stored status.
+    pub(crate) fn runnable(&self, run: &str) -> Result<Runnable> {
+        self.with(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT code, language, grants, status FROM runs WHERE id = ?1",
+                    [run],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let (code, language, grants, status) = row.ok_or_else(|| self.unknown(run))?;
+            let grants: Vec<(String, Vec<String>)> = serde_json::from_str(&grants)?;
+            Ok(Runnable {
+                code,
+                language: language_of(&language),
+                namespaces: grants.into_iter().map(|(namespace, _)| namespace).collect(),
+                status: from_text(&status)?,
+            })
+        })
+    }
+
+    /// The stored status of `run`.
+    pub(crate) fn status(&self, run: &str) -> Result<Status> {
+        self.with(|conn| self.stored_status(conn, run))
     }
 
     /// The runs, newest first; only those with `status` when one is given.

@@ -154,6 +154,10 @@ async fn runs_waiting_beyond_the_bound_give_up_their_sandbox_and_finish_once_app
     }
     for (index, run, running) in started {
         assert!(!running.is_finished(), "run {index} waits");
+        assert!(
+            runs.busy(&run),
+            "run {index} is still this process's, unloaded or not: no other resumes it"
+        );
         let calls = waiting(&runs, &run, 1).await?;
         approve(&runs, &run, calls[0])?;
         let outcome = outcome(running).await?;
@@ -166,6 +170,12 @@ async fn runs_waiting_beyond_the_bound_give_up_their_sandbox_and_finish_once_app
     }
     assert_eq!(count(&counts, "echo"), 6, "no call was made twice");
     assert_eq!(count(&counts, "create"), 6, "no call was made twice");
+    let locks = runs.store().file().with_file_name("locks");
+    let left: Vec<_> = std::fs::read_dir(&locks)?.collect::<Result<_, _>>()?;
+    assert!(
+        left.is_empty(),
+        "the runs ended, their lock files went: {left:?}"
+    );
     Ok(())
 }
 
