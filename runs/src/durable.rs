@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codemode_runtime::{
-    Approver, ErrorKind, Execution, Grants, Language, Limits, Outcome, Policy, Runtime, Unload,
+    Approver, ErrorKind, Execution, Grants, Language, Limits, LogEntry, LogSink, Outcome, Policy,
+    Runtime, Unload,
 };
 
 use crate::approver::StoreApprover;
@@ -67,6 +68,7 @@ pub struct DurableRuns {
     grants: Arc<Grants>,
     policy: Option<Arc<Policy>>,
     unload: Option<Arc<dyn Unload>>,
+    on_log: Option<LogSink>,
     limits: Limits,
     origin: String,
 }
@@ -107,6 +109,7 @@ impl DurableRuns {
             grants,
             policy: None,
             unload: None,
+            on_log: None,
             limits,
             origin: origin.into(),
         }
@@ -126,6 +129,14 @@ impl DurableRuns {
     #[must_use]
     pub fn unload(mut self, unload: Option<Arc<dyn Unload>>) -> Self {
         self.unload = unload;
+        self
+    }
+
+    /// Call `sink` with every console line of a run as it is first written
+    /// (not again as the run replays after a restart or an unload).
+    #[must_use]
+    pub fn on_log(mut self, sink: impl Fn(&LogEntry) + Send + Sync + 'static) -> Self {
+        self.on_log = Some(Arc::new(sink));
         self
     }
 
@@ -207,6 +218,10 @@ impl DurableRuns {
             }
             if let Some(unload) = &self.unload {
                 execution = execution.unload(Arc::clone(unload));
+            }
+            if let Some(sink) = &self.on_log {
+                let sink = Arc::clone(sink);
+                execution = execution.on_log(move |line| sink(line));
             }
             let outcome = self.runtime.execute(execution).await?;
             if outcome.error_kind() == Some(ErrorKind::Unloaded) {

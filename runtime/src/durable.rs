@@ -329,16 +329,18 @@ impl Durable {
     }
 
     /// A console line: journaled unless the replay is writing it again.
-    pub(crate) fn log(&self, level: LogLevel, text: &str) {
+    /// Whether it is new.
+    pub(crate) fn log(&self, level: LogLevel, text: &str) -> bool {
         let mut inner = self.inner();
         if inner.logs_to_skip > 0 {
             inner.logs_to_skip -= 1;
-        } else {
-            inner.buffer.push(Entry::Log {
-                level,
-                text: text.to_owned(),
-            });
+            return false;
         }
+        inner.buffer.push(Entry::Log {
+            level,
+            text: text.to_owned(),
+        });
+        true
     }
 
     /// Commit what is buffered, then `entries`.

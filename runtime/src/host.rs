@@ -820,8 +820,12 @@ pub(crate) struct Console {
 }
 
 impl Console {
-    fn push(&mut self, entry: LogEntry) {
-        if let Some(sink) = &self.sink {
+    /// Keep `entry`, and tell the sink unless it is a line a durable run
+    /// writes again as it replays (the sink was told the first time).
+    fn push(&mut self, entry: LogEntry, replayed: bool) {
+        if let Some(sink) = &self.sink
+            && !replayed
+        {
             sink(&entry);
         }
         self.entries.push(entry);
@@ -831,14 +835,14 @@ impl Console {
     /// it does not. Every line is charged [`LINE_BYTES`] on top of its text,
     /// so that empty lines cannot flood the host. Returns whether more output
     /// is wanted.
-    fn write(&mut self, level: LogLevel, mut text: String) -> bool {
+    fn write(&mut self, level: LogLevel, mut text: String, replayed: bool) -> bool {
         if self.truncated {
             return false;
         }
         let room = self.cap.saturating_sub(self.bytes);
         if text.len() + LINE_BYTES <= room {
             self.bytes += text.len() + LINE_BYTES;
-            self.push(LogEntry { level, text });
+            self.push(LogEntry { level, text }, replayed);
             return true;
         }
         let mut cut = room.saturating_sub(LINE_BYTES).min(text.len());
@@ -848,17 +852,20 @@ impl Console {
         text.truncate(cut);
         self.bytes = self.cap;
         if !text.is_empty() {
-            self.push(LogEntry { level, text });
+            self.push(LogEntry { level, text }, replayed);
         }
         self.truncated = true;
         let marker = format!(
             "[codemode: console output truncated: the limit is {} bytes; later lines were dropped]",
             self.cap
         );
-        self.push(LogEntry {
-            level: LogLevel::Warn,
-            text: marker,
-        });
+        self.push(
+            LogEntry {
+                level: LogLevel::Warn,
+                text: marker,
+            },
+            replayed,
+        );
         false
     }
 }
@@ -968,12 +975,11 @@ impl host::Host for RunState {
             host::LogLevel::Warn => LogLevel::Warn,
             host::LogLevel::Error => LogLevel::Error,
         };
-        if let Some(durable) = &self.calls.durable
-            && !self.console.truncated
-        {
-            durable.log(level, &text);
-        }
-        Ok(self.console.write(level, text))
+        let replayed = match &self.calls.durable {
+            Some(durable) if !self.console.truncated => !durable.log(level, &text),
+            _ => false,
+        };
+        Ok(self.console.write(level, text, replayed))
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::cli::{codemode, text};
@@ -179,7 +180,13 @@ seen"#;
 #[bounded_test]
 async fn a_durable_run_waits_until_another_process_approves() -> Result<()> {
     let gated = Gated::new("runs-cli-approve")?;
-    let (child, id) = gated.start_waiting(CREATE_THEN_READ).await?;
+    let (mut child, id) = gated.start_waiting(CREATE_THEN_READ).await?;
+    // The console streams as the run goes: its first line is out while it
+    // waits.
+    let mut stdout = BufReader::new(child.stdout.take().context("stdout")?);
+    let mut first = String::new();
+    step("the first console line", stdout.read_line(&mut first)).await?;
+    assert_eq!(first, "before\n");
 
     // Two processes approve at once: both succeed, one decision stands.
     let (as_ana, as_bo) = ([&id, "1", "--as", "ana"], [&id, "1", "--as", "bo"]);
@@ -204,7 +211,9 @@ async fn a_durable_run_waits_until_another_process_approves() -> Result<()> {
     let output = finished(child).await?;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert_eq!(text(&output.stdout), "before\n[\n  \"Ada\"\n]\n");
+    let mut rest = String::new();
+    step("the result", stdout.read_to_string(&mut rest)).await?;
+    assert_eq!(rest, "[\n  \"Ada\"\n]\n", "the line is not printed twice");
     let state = gated.state();
     assert!(
         stderr.contains(&format!("codemode: run {id} (durable, in {state})\n")),

@@ -193,14 +193,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             grants,
             limits,
             policy,
+            stream_logs: !args.json,
         };
-        let outcome = durable.run(&code, language, terminal).await?;
-        if !args.json {
-            for entry in &outcome.logs {
-                print_log(entry.level, &entry.text);
-            }
-        }
-        Ok(outcome)
+        durable.run(&code, language, terminal).await
     })?;
 
     if args.json {
@@ -218,6 +213,8 @@ struct Durable<'a> {
     grants: Arc<Grants>,
     limits: Limits,
     policy: Option<Arc<Policy>>,
+    /// Print console lines as they are written.
+    stream_logs: bool,
 }
 
 impl Durable<'_> {
@@ -231,8 +228,11 @@ impl Durable<'_> {
         terminal: Option<Arc<TerminalApprover>>,
     ) -> Result<Outcome> {
         let store = RunStore::open(self.state)?;
-        let runs = DurableRuns::new(store, self.runtime, self.grants, self.limits, "run")
+        let mut runs = DurableRuns::new(store, self.runtime, self.grants, self.limits, "run")
             .policy(self.policy);
+        if self.stream_logs {
+            runs = runs.on_log(|entry| print_log(entry.level, &entry.text));
+        }
         let id = runs.create(code, language)?;
         eprintln!("codemode: run {id} (durable, in {})", self.state.display());
         let asking = Arc::new(Announcing::new(self.state, terminal));
