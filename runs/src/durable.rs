@@ -3,15 +3,11 @@
 //! approver and lock together, for `codemode run --state`, `codemode serve
 //! --state` and embedders alike.
 //!
-//! A run is executed by one process at a time: the process holds an
-//! exclusive lock on a file of its own in the state directory while it runs
-//! it, which the kernel releases when the process dies however it dies
-//! (`kill -9` included). Resuming a run whose lock is held elsewhere is
-//! refused, so two processes sharing a state directory never both make a
-//! run's calls.
+//! A run is executed by one process at a time: the process holds the run's
+//! [`RunLock`] while it runs it. Resuming a run whose lock is held
+//! elsewhere is refused, so two processes sharing a state directory never
+//! both make a run's calls.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +19,7 @@ use codemode_runtime::{
 use crate::approver::StoreApprover;
 use crate::error::{Result, StoreError};
 use crate::journal::RunJournal;
+use crate::lock::{LockError, RunLock};
 use crate::store::{NewRun, RunStore, Status, now_millis};
 
 /// Why a durable run could not be run.
@@ -75,23 +72,6 @@ pub struct DurableRuns {
 
 /// How often the store is read for a decision on an unloaded run's calls.
 const UNLOADED_POLL: Duration = Duration::from_millis(250);
-
-/// A run's exclusive lock, released when dropped (or when its process dies).
-struct RunLock {
-    file: File,
-    path: PathBuf,
-}
-
-impl RunLock {
-    /// Release the lock of a run that has ended, and remove its file, so
-    /// that the lock directory holds only the files of unfinished runs. A
-    /// process that opened the file before it went finds the run ended
-    /// once it has the lock, and leaves it.
-    fn remove(self) {
-        let _ = std::fs::remove_file(&self.path);
-        drop(self.file);
-    }
-}
 
 impl DurableRuns {
     /// Durable runs in `store`, executed by `runtime` with `grants` and
@@ -273,35 +253,13 @@ impl DurableRuns {
     }
 
     fn lock(&self, run: &str) -> Result<RunLock, DurableError> {
-        let path = self.lock_path(run);
-        let lock_error = |source| DurableError::Lock {
-            run: run.to_owned(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(lock_error)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(lock_error)?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { file, path }),
-            Err(TryLockError::WouldBlock) => Err(DurableError::Busy(run.to_owned())),
-            Err(TryLockError::Error(error)) => Err(lock_error(error)),
-        }
-    }
-
-    fn lock_path(&self, run: &str) -> PathBuf {
-        let dir = self
-            .store
-            .file()
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_default();
-        dir.join("locks").join(format!("{run}.lock"))
+        RunLock::take(&self.store, run).map_err(|error| match error {
+            LockError::Busy => DurableError::Busy(run.to_owned()),
+            LockError::File(source) => DurableError::Lock {
+                run: run.to_owned(),
+                source,
+            },
+        })
     }
 }
 

@@ -44,6 +44,7 @@ pub mod decisions;
 pub mod durable;
 mod error;
 pub mod journal;
+mod lock;
 pub mod rollback;
 mod schema;
 pub mod store;

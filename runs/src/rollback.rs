@@ -47,6 +47,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::error::StoreError;
+use crate::lock::{LockError, RunLock};
 use crate::store::{NewRun, RunRecord, RunStore, Status};
 
 /// Why a rollback could not go on. A failed undo is no error: it is in the
@@ -66,6 +67,17 @@ pub enum RollbackError {
         run: String,
         /// Where it is.
         status: Status,
+    },
+    /// Another process rolls it back (or runs it) now.
+    #[error("run `{0}` is being rolled back by another process; let that one finish")]
+    Busy(String),
+    /// Its lock file could not be made.
+    #[error("the lock of run `{run}` could not be taken: {source}")]
+    Lock {
+        /// The run.
+        run: String,
+        /// Why.
+        source: std::io::Error,
     },
     /// A call's journaled arguments or reply are not JSON.
     #[error("call {call} of run `{run}` has arguments or a reply in its journal that are not JSON")]
@@ -142,12 +154,13 @@ pub enum Undo {
 /// the order, the bookkeeping and why undos are not gated.
 ///
 /// Calling it again after a failed undo goes on from that undo; undos
-/// already applied are never applied again. Two rollbacks of the same run
-/// at once, in two processes, are not guarded against.
+/// already applied are never applied again. One rollback of a run goes on
+/// at a time: it holds the run's lock, and a second is refused.
 ///
 /// # Errors
 ///
 /// [`RollbackError::NotFinished`] for a run still running or waiting;
+/// [`RollbackError::Busy`] while another process rolls it back;
 /// [`RollbackError::Store`] when the store fails or has no such run;
 /// [`RollbackError::Unreadable`] for a journal whose call is not JSON.
 /// A failed undo is not an error: [`RollbackReport::failure`] says which
@@ -165,6 +178,14 @@ pub async fn rollback(
     run: &str,
     limits: &Limits,
 ) -> Result<RollbackReport, RollbackError> {
+    store.status(run)?;
+    let lock = RunLock::take(store, run).map_err(|error| match error {
+        LockError::Busy => RollbackError::Busy(run.to_owned()),
+        LockError::File(source) => RollbackError::Lock {
+            run: run.to_owned(),
+            source,
+        },
+    })?;
     let record = store.load(run)?;
     if matches!(record.status, Status::Running | Status::Waiting) {
         return Err(RollbackError::NotFinished {
@@ -207,6 +228,7 @@ pub async fn rollback(
         }
     }
     store.set_status(run, Status::RolledBack)?;
+    lock.remove();
     Ok(RollbackReport {
         run: run.to_owned(),
         steps,

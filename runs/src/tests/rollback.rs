@@ -423,7 +423,7 @@ async fn an_undo_run_left_unfinished_is_resumed_and_its_calls_not_made_again() -
 }
 
 #[tokio::test]
-async fn only_a_finished_run_of_the_store_is_rolled_back() -> Result<()> {
+async fn only_a_finished_run_that_no_other_process_rolls_back_is_rolled_back() -> Result<()> {
     let (store, _dir) = store("rollback-refused");
     let fixture = Fixture::new(store, recorded().0)?;
     let running = fixture.store.create(&new_run("1"))?;
@@ -434,6 +434,20 @@ async fn only_a_finished_run_of_the_store_is_rolled_back() -> Result<()> {
             "run `{running}` is running: only a finished run (succeeded or failed) can be rolled back; let it finish, or reject its waiting calls"
         ))
     );
+    // A finished run another process rolls back now (it holds the lock).
+    let finished = fixture.store.create(&new_run("1"))?;
+    fixture.store.finish(&finished, true, &json!(1))?;
+    let held = crate::lock::RunLock::take(&fixture.store, &finished);
+    assert!(held.is_ok(), "the lock is free");
+    let refused = fixture.rollback(&BTreeMap::new(), &finished).await;
+    assert!(
+        matches!(&refused, Err(RollbackError::Busy(run)) if *run == finished),
+        "{refused:?}"
+    );
+    drop(held);
+    let report = fixture.rollback(&BTreeMap::new(), &finished).await?;
+    assert!(report.rolled_back, "{report:?}");
+
     let unknown = fixture.rollback(&BTreeMap::new(), "r_nothing").await;
     assert!(
         matches!(unknown, Err(RollbackError::Store(StoreError::UnknownRun { ref run, .. })) if run == "r_nothing"),
