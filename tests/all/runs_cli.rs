@@ -1,7 +1,8 @@
 //! Approval gates and durable runs through the `codemode` binary: `run`
 //! with the config's approvals, `run --state` waiting for a decision made
 //! by `codemode runs approve` or `reject` in another process, the
-//! decisions idempotent and recorded once when two processes race, and
+//! decisions idempotent and recorded once when two processes race, a run
+//! whose process was killed finished by `codemode runs resume`, and
 //! `runs list` and `show` on a real SQLite file, a damaged one included.
 //! The connector is the reference MCP server `server-memory`, its graph in
 //! a scratch file.
@@ -437,5 +438,62 @@ await memory.delete_entities({ entityNames: ["Charles Babbage"] });
     let shown = example.runs("show", &[&id, "--json"]).await?;
     let record: Value = serde_json::from_slice(&shown.stdout)?;
     assert_eq!(record["status"], json!("rolled-back"));
+    Ok(())
+}
+
+/// A run whose process was killed (`kill -9`) while it waited is resumed by
+/// `runs resume` once approved, to the result it would have had, its call
+/// journaled once; a run another process runs, or one finished, is not resumed.
+#[bounded_test]
+async fn runs_resume_finishes_a_run_whose_process_was_killed() -> Result<()> {
+    let gated = Gated::new("runs-cli-resume")?;
+    let (mut child, id) = gated.start_waiting(CREATE_THEN_READ).await?;
+    let config = gated.config();
+    let resume = [id.as_str(), "--config", &config];
+
+    let busy = gated.runs("resume", &resume).await?;
+    assert_eq!(busy.status.code(), Some(2), "{}", text(&busy.stderr));
+    assert!(
+        text(&busy.stderr).contains(&format!("run `{id}` is being run by another process")),
+        "{}",
+        text(&busy.stderr)
+    );
+
+    child.kill().await?;
+    let approved = gated.runs("approve", &[&id, "1"]).await?;
+    assert_eq!(
+        approved.status.code(),
+        Some(0),
+        "{}",
+        text(&approved.stderr)
+    );
+
+    let resumed = gated.runs("resume", &resume).await?;
+    let stderr = text(&resumed.stderr);
+    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
+    assert_eq!(text(&resumed.stdout), "[\n  \"Ada\"\n]\n", "{stderr}");
+    assert!(
+        stderr.contains(&format!("codemode: resuming run {id} (durable, in ")),
+        "{stderr}"
+    );
+    let shown = gated.runs("show", &[&id, "--json"]).await?;
+    let record: Value = serde_json::from_slice(&shown.stdout)?;
+    assert_eq!(record["status"], json!("succeeded"));
+    let calls: Vec<&str> = record["entries"]
+        .as_array()
+        .context("entries")?
+        .iter()
+        .filter(|entry| entry["entry"] == json!("call"))
+        .filter_map(|entry| entry["method"].as_str())
+        .collect();
+    assert_eq!(calls, ["create_entities", "read_graph"], "each made once");
+
+    let finished = gated.runs("resume", &resume).await?;
+    assert_eq!(finished.status.code(), Some(2));
+    assert!(
+        text(&finished.stderr).contains(&format!("run `{id}` has finished")),
+        "{}",
+        text(&finished.stderr)
+    );
     Ok(())
 }

@@ -227,17 +227,69 @@ impl Durable<'_> {
         language: Language,
         terminal: Option<Arc<TerminalApprover>>,
     ) -> Result<Outcome> {
+        let state = self.state;
+        let (runs, asking) = self.runs(terminal)?;
+        let id = runs.create(code, language)?;
+        eprintln!("codemode: run {id} (durable, in {})", state.display());
+        Ok(runs.run(&id, Some(asking)).await?)
+    }
+
+    /// Resume run `id`, left unfinished, to its end from its journal,
+    /// asking `terminal` about its gated calls if there is one.
+    async fn resume(self, id: &str, terminal: Option<Arc<TerminalApprover>>) -> Result<Outcome> {
+        let state = self.state;
+        let (runs, asking) = self.runs(terminal)?;
+        eprintln!(
+            "codemode: resuming run {id} (durable, in {})",
+            state.display()
+        );
+        Ok(runs.run(id, Some(asking)).await?)
+    }
+
+    fn runs(
+        self,
+        terminal: Option<Arc<TerminalApprover>>,
+    ) -> Result<(DurableRuns, Arc<dyn Approver>)> {
         let store = RunStore::open(self.state)?;
         let mut runs = DurableRuns::new(store, self.runtime, self.grants, self.limits, "run")
             .policy(self.policy);
         if self.stream_logs {
             runs = runs.on_log(|entry| print_log(entry.level, &entry.text));
         }
-        let id = runs.create(code, language)?;
-        eprintln!("codemode: run {id} (durable, in {})", self.state.display());
-        let asking = Arc::new(Announcing::new(self.state, terminal));
-        Ok(runs.run(&id, Some(asking)).await?)
+        Ok((runs, Arc::new(Announcing::new(self.state, terminal))))
     }
+}
+
+/// `codemode runs resume`: run `id` of the state directory `state`, left
+/// unfinished by a process that died, to its end with the connectors of
+/// `config`, printed as `run` prints.
+pub(crate) fn resume(
+    state: &std::path::Path,
+    id: &str,
+    config: &std::path::Path,
+    json: bool,
+) -> Result<ExitCode> {
+    let config = Config::load(config)?;
+    let runtime = Arc::new(Runtime::new().context("starting the sandbox runtime")?);
+    let terminal = TerminalApprover::if_terminal("").map(Arc::new);
+    let outcome = tokio_runtime()?.block_on(async {
+        let grants = Arc::new(serve::Connectors::connect(&config).await?.grants()?);
+        let durable = Durable {
+            state,
+            runtime,
+            grants,
+            limits: config.limits(),
+            policy: config.approvals().map(|policy| Arc::new(policy.clone())),
+            stream_logs: !json,
+        };
+        durable.resume(id, terminal).await
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&outcome)?);
+    } else {
+        print_outcome(&outcome);
+    }
+    Ok(ExitCode::from(exit_status(&outcome)))
 }
 
 /// The async runtime the commands run on.

@@ -63,13 +63,17 @@ struct StateArg {
 }
 
 impl StateArg {
+    /// The state directory: the one given, or the default.
+    fn dir(&self) -> Result<PathBuf> {
+        match &self.state {
+            Some(dir) => Ok(dir.clone()),
+            None => default_state_dir(),
+        }
+    }
+
     /// The runs database of the state directory (created if missing).
     fn open(&self) -> Result<RunStore> {
-        let dir = match &self.state {
-            Some(dir) => dir.clone(),
-            None => default_state_dir()?,
-        };
-        Ok(RunStore::open(&dir)?)
+        Ok(RunStore::open(&self.dir()?)?)
     }
 }
 
@@ -121,6 +125,14 @@ enum RunsCommand {
     /// (reason)`, or `already …` as `approve` does. An unknown run, or a
     /// call that is not waiting, exits 2.
     Reject(RejectArgs),
+    /// Resume a run left unfinished by a process that died, to its end.
+    ///
+    /// The run is replayed from its journal with the config's connectors
+    /// and approvals: calls already made are not made again, a call in
+    /// doubt waits for a decision, and gated calls are asked about as `run`
+    /// asks. Prints as `run` prints, and exits as `run` exits. A run
+    /// another process runs, or that has finished, exits 2.
+    Resume(ResumeArgs),
     /// Undo a finished run's calls, newest effect first.
     ///
     /// Each call with an `undo` in the config's `codemode.undo` is undone
@@ -132,6 +144,20 @@ enum RunsCommand {
     /// `already undone …`, `cannot be undone …` or `failed …: error`.
     /// With `--json`: the report as one JSON object.
     Rollback(RollbackArgs),
+}
+
+#[derive(Args)]
+struct ResumeArgs {
+    #[command(flatten)]
+    state: StateArg,
+    /// The run's id (`r_…`).
+    id: String,
+    /// The configuration whose connectors and approvals to use.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Print the outcome as one JSON object, as `run --json` does.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -200,6 +226,10 @@ struct RejectArgs {
 pub(crate) fn runs(args: RunsArgs) -> Result<ExitCode> {
     match args.command {
         RunsCommand::Rollback(args) => return rollback(&args),
+        RunsCommand::Resume(args) => {
+            let state = args.state.dir()?;
+            return crate::resume(&state, &args.id, &args.config, args.json);
+        }
         RunsCommand::List(args) => list(&args),
         RunsCommand::Show(args) => show(&args),
         RunsCommand::Approve(args) => {
