@@ -111,12 +111,9 @@ impl Fixture {
 
     /// A new durable run of `code`, created and run to its end.
     fn durable(&self, code: &str) -> Outcome {
-        let run = self
-            .durable
-            .create(code, Language::TypeScript)
-            .expect("created");
+        let new = self.durable.create(code, Language::TypeScript);
         self.tokio
-            .block_on(self.durable.run(&run, None))
+            .block_on(self.durable.start(new, None))
             .expect("runs")
     }
 
@@ -126,15 +123,14 @@ impl Fixture {
     /// finds. Its id.
     fn paused_and_approved(&self) -> String {
         let durable = self.durable.clone().policy(Some(gate_last()));
-        let run = durable
-            .create(
-                &sequential_calls("test.last({ i: 30 })"),
-                Language::TypeScript,
-            )
-            .expect("created");
+        let new = durable.create(
+            &sequential_calls("test.last({ i: 30 })"),
+            Language::TypeScript,
+        );
+        let run = new.id().to_owned();
         let wait = self.tokio.block_on(async {
             tokio::select! {
-                outcome = durable.run(&run, None) => panic!("the run passed its gate: {outcome:?}"),
+                outcome = durable.start(new, None) => panic!("the run passed its gate: {outcome:?}"),
                 wait = first_wait(durable.store(), &run) => wait,
             }
         });

@@ -13,7 +13,9 @@ thread_local! {
     static CLOCK_ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
-/// Draw this run's seed for `Math.random` and restart the timer clock.
+/// Draw this run's seed for `Math.random` and restart the timer clock,
+/// which starts at its first read: timers only compare its readings, and a
+/// run that sets none reads no clock (a durable run journals every read).
 pub(crate) fn reseed() {
     let mut seed = [0u8; 8];
     // A failure leaves the previous state; the host's random source does not fail.
@@ -21,7 +23,7 @@ pub(crate) fn reseed() {
         // xorshift must not start from zero.
         RANDOM_STATE.with(|s| s.set(u64::from_le_bytes(seed) | 1));
     }
-    CLOCK_ORIGIN.with(|c| c.set(Some(Instant::now())));
+    CLOCK_ORIGIN.with(|c| c.set(None));
 }
 
 /// `native.random()`, behind `Math.random`: xorshift64* over the per-run
@@ -37,8 +39,8 @@ pub(crate) fn random() -> f64 {
     })
 }
 
-/// `native.now()`, the timers' clock: milliseconds since this run started,
-/// from the monotonic clock.
+/// `native.now()`, the timers' clock: milliseconds since its first read in
+/// this run, from the monotonic clock.
 pub(crate) fn now() -> f64 {
     CLOCK_ORIGIN.with(|c| {
         let origin = c.get().unwrap_or_else(|| {

@@ -7,20 +7,25 @@
 //! [`RunLock`] while it runs it. Resuming a run whose lock is held
 //! elsewhere is refused, so two processes sharing a state directory never
 //! both make a run's calls.
+//!
+//! A new run ([`DurableRuns::create`], then [`DurableRuns::start`]) is
+//! recorded, and its lock taken, with the first entries its journal
+//! commits (see [`journal`](crate::journal)): a durable run that makes no
+//! call costs one commit more than a plain one.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use codemode_runtime::{
-    Approver, ErrorKind, Execution, Grants, Language, Limits, LogEntry, LogSink, Outcome, Policy,
-    Runtime, Unload,
+    Approver, ErrorKind, Execution, Grants, Journal, Language, Limits, LogEntry, LogSink, Outcome,
+    Policy, Runtime, Unload,
 };
 
 use crate::approver::StoreApprover;
 use crate::error::{Result, StoreError};
-use crate::journal::RunJournal;
+use crate::journal::Recording;
 use crate::lock::{LockError, RunLock};
-use crate::store::{NewRun, RunStore, Status, now_millis};
+use crate::store::{NewRun, RunStore, Status, fresh_id, now_millis};
 
 /// Why a durable run could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +73,22 @@ pub struct DurableRuns {
     on_log: Option<LogSink>,
     limits: Limits,
     origin: String,
+}
+
+/// A new durable run, made by [`DurableRuns::create`]: its id is drawn,
+/// and nothing is written until [`DurableRuns::start`] runs it.
+#[derive(Clone, Debug)]
+pub struct NewDurableRun {
+    id: String,
+    created: u64,
+    run: NewRun,
+}
+
+impl NewDurableRun {
+    /// Its id (`r_…`), by which it is known once it is recorded.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// How often the store is read for a decision on an unloaded run's calls.
@@ -125,24 +146,42 @@ impl DurableRuns {
         &self.store
     }
 
-    /// Record a new run of `code`, not started yet; its id.
+    /// A new run of `code`, not started, and not recorded until it starts
+    /// and commits its first journal entry (see [`journal`](crate::journal)).
+    pub fn create(&self, code: &str, language: Language) -> NewDurableRun {
+        NewDurableRun {
+            id: fresh_id(),
+            created: now_millis(),
+            run: NewRun {
+                code: code.to_owned(),
+                language,
+                grants: self
+                    .grants
+                    .namespaces()
+                    .map(|(name, methods)| (name.to_owned(), methods.to_vec()))
+                    .collect(),
+                limits: serde_json::to_value(&self.limits).unwrap_or_default(),
+                seed: fresh_seed(),
+                origin: self.origin.clone(),
+            },
+        }
+    }
+
+    /// Run the new run `new` to its end, as [`run`](Self::run) runs a
+    /// recorded one.
     ///
     /// # Errors
     ///
-    /// The store's.
-    pub fn create(&self, code: &str, language: Language) -> Result<String> {
-        self.store.create(&NewRun {
-            code: code.to_owned(),
-            language,
-            grants: self
-                .grants
-                .namespaces()
-                .map(|(name, methods)| (name.to_owned(), methods.to_vec()))
-                .collect(),
-            limits: serde_json::to_value(&self.limits).unwrap_or_default(),
-            seed: fresh_seed(),
-            origin: self.origin.clone(),
-        })
+    /// [`DurableError`]: the store's, or the runtime refused it.
+    pub async fn start(
+        &self,
+        new: NewDurableRun,
+        asking: Option<Arc<dyn Approver>>,
+    ) -> Result<Outcome, DurableError> {
+        let NewDurableRun { id, created, run } = new;
+        let (code, language) = (run.code.clone(), run.language);
+        let recording = Recording::new_run(self.store.clone(), id, run, created);
+        self.drive(recording, &code, language, asking).await
     }
 
     /// Run `run` to its end: from its start, or resumed from its journal.
@@ -178,21 +217,34 @@ impl DurableRuns {
         if self.store.status(run)?.ended() {
             return Err(DurableError::Finished(run.to_owned()));
         }
+        let recording = Recording::recorded(self.store.clone(), run.to_owned(), lock);
+        self.drive(recording, &record.code, record.language, asking)
+            .await
+    }
+
+    /// Execute the run `recording` journals, `code`, replaying what its
+    /// journal holds, again after each unload, until it ends; record its
+    /// outcome.
+    async fn drive(
+        &self,
+        recording: Recording,
+        code: &str,
+        language: Language,
+        asking: Option<Arc<dyn Approver>>,
+    ) -> Result<Outcome, DurableError> {
         let mut approver = StoreApprover::new(self.store.clone());
         if let Some(asking) = asking {
             approver = approver.asking(asking);
         }
         let approver = Arc::new(approver);
+        let recording = Arc::new(recording);
         loop {
-            let mut execution = Execution::new(record.code.clone())
-                .language(record.language)
+            let mut execution = Execution::new(code.to_owned())
+                .language(language)
                 .grants(Arc::clone(&self.grants))
                 .limits(self.limits.clone())
                 .approver(approver.clone())
-                .durable(
-                    Arc::new(RunJournal::new(self.store.clone(), run.to_owned())),
-                    self.store.replay(run)?,
-                );
+                .durable(recording.clone(), recording.replay()?);
             if let Some(policy) = &self.policy {
                 execution = execution.policy(Arc::clone(policy));
             }
@@ -205,12 +257,11 @@ impl DurableRuns {
             }
             let outcome = self.runtime.execute(execution).await?;
             if outcome.error_kind() == Some(ErrorKind::Unloaded) {
-                self.until_decided(run).await?;
+                self.until_decided(recording.run()).await?;
                 continue;
             }
             let recorded = serde_json::to_value(&outcome).unwrap_or_default();
-            self.store.finish(run, outcome.error.is_none(), &recorded)?;
-            lock.remove();
+            recording.finish(outcome.error.is_none(), &recorded)?;
             return Ok(outcome);
         }
     }

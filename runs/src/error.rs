@@ -54,6 +54,14 @@ pub enum StoreError {
         /// The file.
         file: PathBuf,
     },
+    /// A new run drew the id of a run recorded already.
+    #[error("the id `{run}` drawn for a new run is taken in {}; the run was stopped before it did anything: run it again", file.display())]
+    IdTaken {
+        /// The id.
+        run: String,
+        /// The file.
+        file: PathBuf,
+    },
     /// The call is not waiting for a decision.
     #[error(
         "call {call} of run `{run}` is not waiting for a decision ({})",

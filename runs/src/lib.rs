@@ -53,7 +53,7 @@ pub mod waiting;
 
 pub use approver::StoreApprover;
 pub use decisions::{CallDecision, Decided, Wait};
-pub use durable::{DurableError, DurableRuns};
+pub use durable::{DurableError, DurableRuns, NewDurableRun};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
 pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, rollback};

@@ -160,6 +160,11 @@ impl Status {
     pub(crate) fn ended(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed | Self::RolledBack)
     }
+
+    /// The status of a run that finished, with a result when `ok`.
+    pub(crate) fn finished(ok: bool) -> Self {
+        if ok { Self::Succeeded } else { Self::Failed }
+    }
 }
 
 /// Everything the store holds about one run.
@@ -274,42 +279,51 @@ impl RunStore {
         from_text(&status)
     }
 
-    /// Record a new run, `running`, with an empty journal, and give its id:
-    /// `r_` and 12 characters of lowercase base32 (digits and letters but
-    /// `i`, `l`, `o`, `u`), from the time and SQLite's random source.
+    /// Record a new run, `running`, with an empty journal, and give its id
+    /// (see [`fresh_id`]).
     ///
     /// # Errors
     ///
     /// [`StoreError`] when it cannot be written.
     pub fn create(&self, run: &NewRun) -> Result<String> {
-        let grants = serde_json::to_string(&run.grants).map_err(Failure::from);
         let now = now_millis();
         self.write(|tx| {
-            let grants = grants?;
             loop {
-                let random: i64 = tx.query_row("SELECT random()", [], |row| row.get(0))?;
-                let id = run_id(now, random.cast_unsigned());
-                let inserted = tx.execute(
-                    "INSERT INTO runs
-                         (id, code, language, grants, limits, seed, origin, status, created, updated)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8)
-                     ON CONFLICT (id) DO NOTHING",
-                    params![
-                        id,
-                        run.code,
-                        language_name(run.language),
-                        grants,
-                        run.limits.to_string(),
-                        run.seed,
-                        run.origin,
-                        now,
-                    ],
-                )?;
-                if inserted == 1 {
+                let id = fresh_id();
+                if self.insert(tx, &id, run, now)? {
                     return Ok(id);
                 }
             }
         })
+    }
+
+    /// Insert run `id`, `running`, created at `created`, in `tx`; whether
+    /// it was (not when the id is taken).
+    pub(crate) fn insert(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        run: &NewRun,
+        created: u64,
+    ) -> Result<bool, Failure> {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO runs
+                     (id, code, language, grants, limits, seed, origin, status, created, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8)
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                id,
+                run.code,
+                language_name(run.language),
+                serde_json::to_string(&run.grants)?,
+                run.limits.to_string(),
+                run.seed,
+                run.origin,
+                created,
+            ])?;
+        Ok(inserted == 1)
     }
 
     /// The journal of `run`, to give the runtime.
@@ -481,12 +495,7 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`].
     pub fn finish(&self, run: &str, ok: bool, outcome: &Value) -> Result<()> {
-        let status = if ok {
-            Status::Succeeded
-        } else {
-            Status::Failed
-        };
-        self.update(run, status, Some(outcome))
+        self.update(run, Status::finished(ok), Some(outcome))
     }
 
     /// Set the status of `run`.
@@ -503,22 +512,32 @@ impl RunStore {
     }
 
     fn update(&self, run: &str, status: Status, outcome: Option<&Value>) -> Result<()> {
-        self.write(|tx| {
-            let changed = tx.execute(
+        self.write(|tx| self.update_in(tx, run, status, outcome))
+    }
+
+    /// Set the status of `run`, and its outcome if given, in `tx`.
+    pub(crate) fn update_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        run: &str,
+        status: Status,
+        outcome: Option<&Value>,
+    ) -> Result<(), Failure> {
+        let changed = tx
+            .prepare_cached(
                 "UPDATE runs SET status = ?2, outcome = coalesce(?3, outcome), updated = ?4
                  WHERE id = ?1",
-                params![
-                    run,
-                    status.as_str(),
-                    outcome.map(Value::to_string),
-                    now_millis()
-                ],
-            )?;
-            if changed == 0 {
-                return Err(self.unknown(run));
-            }
-            Ok(())
-        })
+            )?
+            .execute(params![
+                run,
+                status.as_str(),
+                outcome.map(Value::to_string),
+                now_millis()
+            ])?;
+        if changed == 0 {
+            return Err(self.unknown(run));
+        }
+        Ok(())
     }
 }
 
@@ -551,12 +570,19 @@ fn create_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// `r_` and 12 base32 characters: 30 bits of the time in seconds, 30 of
-/// `random`.
-fn run_id(now_millis: u64, random: u64) -> String {
+/// A new run's id: `r_` and 12 characters of lowercase base32 (digits and
+/// letters but `i`, `l`, `o`, `u`), 60 random bits from the operating
+/// system's source. Ids are drawn, not reserved: a new run is recorded with
+/// its first journal entry, and the chance that two of a billion runs draw
+/// the same id is under one in two thousand; the second is then refused
+/// before it has done anything ([`StoreError::IdTaken`]).
+pub(crate) fn fresh_id() -> String {
+    run_id(rand::random())
+}
+
+/// `r_` and 12 base32 characters: the low 60 bits of `bits`.
+fn run_id(bits: u64) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    const BITS: u64 = (1 << 30) - 1;
-    let bits = (((now_millis / 1000) & BITS) << 30) | (random & BITS);
     let mut id = String::from("r_");
     id.extend((0..12).rev().map(|i| {
         let digit = usize::try_from((bits >> (i * 5)) & 31).unwrap_or_default();
@@ -626,8 +652,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn run_ids_are_url_and_shell_safe_and_differ_by_time_and_randomness() {
-        let id = run_id(1_700_000_000_000, 0x1234_5678);
+    fn run_ids_are_url_and_shell_safe_and_differ_by_their_bits() {
+        let id = run_id(0x1234_5678);
         assert_eq!(id.len(), 14);
         assert!(id.starts_with("r_"));
         assert!(
@@ -635,8 +661,9 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         );
-        assert_ne!(id, run_id(1_700_000_000_000, 0x1234_5679));
-        assert_ne!(id, run_id(1_700_000_001_000, 0x1234_5678));
+        assert_ne!(id, run_id(0x1234_5679));
+        assert_ne!(id, run_id(0x1234_5678 | 1 << 59));
+        assert_ne!(fresh_id(), fresh_id());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use codemode_runs::{DurableError, DurableRuns, RunStore, WaitingStores};
+use codemode_runs::{
+    DurableError, DurableRuns, NewDurableRun, RunStore, StoreError, WaitingStores,
+};
 use codemode_runtime::{
     Action, Decision, Entry, ErrorKind, Grants, Language, Outcome, Runtime, RuntimeConfig, Waiting,
 };
@@ -49,15 +51,19 @@ fn durable_runs(
 
 type Running = JoinHandle<Result<Outcome, DurableError>>;
 
-fn start(runs: &DurableRuns, run: &str) -> Running {
-    let (runs, run) = (runs.clone(), run.to_owned());
-    tokio::spawn(async move { runs.run(&run, None).await })
+fn start(runs: &DurableRuns, new: &NewDurableRun) -> Running {
+    let (runs, new) = (runs.clone(), new.clone());
+    tokio::spawn(async move { runs.start(new, None).await })
 }
 
-/// The calls of `run` waiting for a decision, once there are `count`.
+/// The calls of `run` waiting for a decision, once there are `count` (a
+/// new run is recorded with its first call).
 async fn waiting(runs: &DurableRuns, run: &str, count: usize) -> Result<Vec<u32>> {
     for _ in 0..400 {
-        let pending = runs.store().pending(Some(run))?;
+        let pending = match runs.store().pending(Some(run)) {
+            Err(StoreError::UnknownRun { .. }) => Vec::new(),
+            pending => pending?,
+        };
         if pending.len() >= count {
             return Ok(pending.into_iter().map(|wait| wait.call).collect());
         }
@@ -102,9 +108,10 @@ fn diverged(runs: &DurableRuns, run: &str) -> Result<Vec<Entry>> {
 
 /// Start `run`, again while it finds no free sandbox (a run that does
 /// fails to start), until its first call waits.
-async fn start_until_waiting(runs: &DurableRuns, run: &str) -> Result<Running> {
+async fn start_until_waiting(runs: &DurableRuns, new: &NewDurableRun) -> Result<Running> {
+    let run = new.id();
     for _ in 0..100 {
-        let mut running = start(runs, run);
+        let mut running = start(runs, new);
         tokio::select! {
             ended = &mut running => match ended? {
                 Err(DurableError::Runtime(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -145,12 +152,12 @@ async fn runs_waiting_beyond_the_bound_give_up_their_sandbox_and_finish_once_app
     }";
     let mut started = Vec::new();
     for index in 0..6 {
-        let run = runs.create(
+        let new = runs.create(
             &code.replace("INDEX", &index.to_string()),
             Language::JavaScript,
-        )?;
-        let running = start_until_waiting(&runs, &run).await?;
-        started.push((index, run, running));
+        );
+        let running = start_until_waiting(&runs, &new).await?;
+        started.push((index, new.id().to_owned(), running));
     }
     for (index, run, running) in started {
         assert!(!running.is_finished(), "run {index} waits");
@@ -192,14 +199,14 @@ async fn a_run_with_a_timer_due_keeps_its_sandbox() -> Result<()> {
         0,
         Duration::from_secs(3600),
     )?;
-    let run = runs.create(
+    let new = runs.create(
         "async () => await Promise.race([
             test.create({}),
             new Promise((resolve) => setTimeout(() => resolve('timer'), 500)),
         ])",
         Language::JavaScript,
-    )?;
-    let outcome = outcome(start(&runs, &run)).await?;
+    );
+    let outcome = outcome(start(&runs, &new)).await?;
     assert_eq!(outcome.result, Some(json!("timer")), "{:?}", outcome.error);
     assert_eq!(count(&counts, "create"), 0);
     Ok(())
@@ -218,7 +225,7 @@ async fn a_run_with_a_call_running_is_unloaded_only_once_it_finished() -> Result
         0,
         Duration::from_secs(3600),
     )?;
-    let run = runs.create(
+    let new = runs.create(
         "async () => {
             const [created, echoed] = await Promise.all([
                 test.create({ n: 1 }),
@@ -227,15 +234,16 @@ async fn a_run_with_a_call_running_is_unloaded_only_once_it_finished() -> Result
             return [created.args.n, echoed.args.pause];
         }",
         Language::JavaScript,
-    )?;
-    let running = start(&runs, &run);
-    let calls = waiting(&runs, &run, 1).await?;
+    );
+    let running = start(&runs, &new);
+    let run = new.id();
+    let calls = waiting(&runs, run, 1).await?;
     // Long enough for the echo to finish and the run to be unloaded.
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    approve(&runs, &run, calls[0])?;
+    approve(&runs, run, calls[0])?;
     let outcome = outcome(running).await?;
     assert_eq!(outcome.result, Some(json!([1, 600])), "{:?}", outcome.error);
-    let waits = runs.store().load(&run)?.waits;
+    let waits = runs.store().load(run)?.waits;
     assert!(
         waits.iter().all(|wait| wait.waiting == Waiting::Approval),
         "no call was left in doubt: {waits:?}"
@@ -257,10 +265,11 @@ async fn an_unloaded_run_expires_when_its_wait_was_recorded_to() -> Result<()> {
         0,
         Duration::from_millis(1500),
     )?;
-    let run = runs.create("async () => await test.create({})", Language::JavaScript)?;
-    let outcome = outcome(start(&runs, &run)).await?;
+    let new = runs.create("async () => await test.create({})", Language::JavaScript);
+    let run = new.id();
+    let outcome = outcome(start(&runs, &new)).await?;
     assert_kind(&outcome, ErrorKind::Rejected);
-    let record = runs.store().load(&run)?;
+    let record = runs.store().load(run)?;
     let [wait] = &record.waits[..] else {
         bail!("one wait: {:?}", record.waits);
     };

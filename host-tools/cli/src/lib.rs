@@ -229,9 +229,13 @@ impl Durable<'_> {
     ) -> Result<Outcome> {
         let state = self.state;
         let (runs, asking) = self.runs(terminal)?;
-        let id = runs.create(code, language)?;
-        eprintln!("codemode: run {id} (durable, in {})", state.display());
-        Ok(runs.run(&id, Some(asking)).await?)
+        let new = runs.create(code, language);
+        eprintln!(
+            "codemode: run {} (durable, in {})",
+            new.id(),
+            state.display()
+        );
+        Ok(runs.start(new, Some(asking)).await?)
     }
 
     /// Resume run `id`, left unfinished, to its end from its journal,

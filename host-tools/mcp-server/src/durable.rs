@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use codemode_runs::{DurableError, DurableRuns, Status};
+use codemode_runs::{DurableError, DurableRuns, NewDurableRun, Status};
 use codemode_runtime::{Approver, Decision, Language, Outcome, PendingCall, Unload, Waiting};
 use rmcp::model::{ElicitRequestParams, ElicitationAction};
 use rmcp::{Peer, RoleServer};
@@ -63,6 +63,14 @@ pub(crate) struct DurableExecute {
     bound: Duration,
 }
 
+/// A run [`DurableExecute::spawn`] runs.
+enum Started {
+    /// A new run, from `execute { code }`.
+    New(NewDurableRun),
+    /// A run recorded, left unfinished by a process that died.
+    Recorded(String),
+}
+
 impl DurableExecute {
     pub(crate) fn new(runs: DurableRuns, waiting: Arc<dyn Unload>, bound: Duration) -> Self {
         Self {
@@ -80,16 +88,14 @@ impl DurableExecute {
         code: String,
         peer: Option<Peer<RoleServer>>,
     ) -> Step {
-        let run = match self.runs.create(&code, Language::TypeScript) {
-            Ok(run) => run,
-            Err(error) => return Step::Failed(error.to_string()),
-        };
+        let new = self.runs.create(&code, Language::TypeScript);
+        let run = new.id().to_owned();
         let (announce, mut waiting) = mpsc::unbounded_channel();
         let asking: Arc<dyn Approver> = Arc::new(Announcing {
             announce,
             peer: peer.clone(),
         });
-        let mut ended = self.spawn(&run, Some(asking), peer.is_some());
+        let mut ended = self.spawn(Started::New(new), Some(asking), peer.is_some());
         tokio::select! {
             step = finished(&mut ended) => step,
             Some(first) = waiting.recv(), if peer.is_none() => {
@@ -125,7 +131,7 @@ impl DurableExecute {
                 }
                 Ok(_) if self.runs.busy(run) => return self.poll(run).await,
                 // Left unfinished by a process that died: resume it here.
-                Ok(_) => self.spawn(run, None, false),
+                Ok(_) => self.spawn(Started::Recorded(run.to_owned()), None, false),
             },
         };
         match tokio::time::timeout(self.bound, finished(&mut ended)).await {
@@ -139,7 +145,7 @@ impl DurableExecute {
         let mut resumed = 0;
         for run in self.runs.unfinished()? {
             if !self.runs.busy(&run) {
-                self.spawn(&run, None, false);
+                self.spawn(Started::Recorded(run), None, false);
                 resumed += 1;
             }
         }
@@ -154,20 +160,26 @@ impl DurableExecute {
     /// asked through the client.
     fn spawn(
         self: &Arc<Self>,
-        run: &str,
+        run: Started,
         asking: Option<Arc<dyn Approver>>,
         client_asked: bool,
     ) -> watch::Receiver<Ended> {
         let (tell, ended) = watch::channel(None);
-        self.lock().insert(run.to_owned(), ended.clone());
+        let id = match &run {
+            Started::New(new) => new.id(),
+            Started::Recorded(id) => id,
+        };
+        self.lock().insert(id.to_owned(), ended.clone());
         let runs = if client_asked {
             self.asking.clone()
         } else {
             self.runs.clone()
         };
-        let run = run.to_owned();
         tokio::spawn(async move {
-            let result = runs.run(&run, asking).await;
+            let result = match run {
+                Started::New(new) => runs.start(new, asking).await,
+                Started::Recorded(id) => runs.run(&id, asking).await,
+            };
             let _ = tell.send(Some(result.map(Arc::new).map_err(|e| e.to_string())));
         });
         ended

@@ -5,6 +5,7 @@
 mod approver;
 mod decisions;
 mod files;
+mod recording;
 mod rollback;
 mod runs;
 
