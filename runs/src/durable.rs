@@ -4,7 +4,7 @@
 //! --state` and embedders alike.
 //!
 //! A run is executed by one process at a time: the process holds the run's
-//! [`RunLock`] while it runs it. Resuming a run whose lock is held
+//! lock (`RunLock`) while it runs it. Resuming a run whose lock is held
 //! elsewhere is refused, so two processes sharing a state directory never
 //! both make a run's calls.
 //!
@@ -126,7 +126,7 @@ impl DurableRuns {
     /// Let `unload` decide when a run, idle while people decide on its
     /// calls, gives up its sandbox: [`run`](Self::run) then waits for a
     /// decision holding nothing but the run's lock, and resumes the run
-    /// from its journal (see [`WaitingStores`]).
+    /// from its journal (see [`WaitingStores`](crate::WaitingStores)).
     #[must_use]
     pub fn unload(mut self, unload: Option<Arc<dyn Unload>>) -> Self {
         self.unload = unload;

@@ -1,5 +1,5 @@
 //! [`RunJournal`]: the runtime's [`Journal`] seam, writing a run's entries
-//! into the store; and [`Recording`], the journal of a run this process
+//! into the store; and `Recording`, the journal of a run this process
 //! runs, which records a new run with its first entries.
 //!
 //! Each entry is one row: its JSON, its kind (the JSON's `entry` tag) and

@@ -279,8 +279,8 @@ impl RunStore {
         from_text(&status)
     }
 
-    /// Record a new run, `running`, with an empty journal, and give its id
-    /// (see [`fresh_id`]).
+    /// Record a new run, `running`, with an empty journal, and give its id:
+    /// `r_` and 12 characters of lowercase base32, 60 random bits.
     ///
     /// # Errors
     ///
