@@ -91,7 +91,8 @@ impl NewDurableRun {
     }
 }
 
-/// How often the store is read for a decision on an unloaded run's calls.
+/// How often an unloaded run reads the store for a decision on its calls,
+/// and, once decided, looks for a free sandbox when every one is in use.
 const UNLOADED_POLL: Duration = Duration::from_millis(250);
 
 impl DurableRuns {
@@ -238,6 +239,7 @@ impl DurableRuns {
         }
         let approver = Arc::new(approver);
         let recording = Arc::new(recording);
+        let mut unloaded = false;
         loop {
             let mut execution = Execution::new(code.to_owned())
                 .language(language)
@@ -255,9 +257,19 @@ impl DurableRuns {
                 let sink = Arc::clone(sink);
                 execution = execution.on_log(move |line| sink(line));
             }
-            let outcome = self.runtime.execute(execution).await?;
+            let outcome = match self.runtime.execute(execution).await {
+                Ok(outcome) => outcome,
+                // Decided while unloaded, with every sandbox in use: the
+                // run waits for one, as it waited for the decision.
+                Err(codemode_runtime::Error::Instantiate(_)) if unloaded => {
+                    tokio::time::sleep(UNLOADED_POLL).await;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
             if outcome.error_kind() == Some(ErrorKind::Unloaded) {
                 self.until_decided(recording.run()).await?;
+                unloaded = true;
                 continue;
             }
             let recorded = serde_json::to_value(&outcome).unwrap_or_default();

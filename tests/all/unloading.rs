@@ -186,6 +186,50 @@ async fn runs_waiting_beyond_the_bound_give_up_their_sandbox_and_finish_once_app
     Ok(())
 }
 
+/// A run decided while unloaded, when every sandbox is in use, waits for
+/// one, as it waited for the decision, and then finishes.
+#[bounded_test(multi_thread)]
+async fn a_run_decided_while_every_sandbox_is_in_use_waits_for_one() -> Result<()> {
+    let mut config = RuntimeConfig::default();
+    config.max_sandboxes = 1;
+    let (grants, counts) = counted();
+    let runs = durable_runs(
+        "unload-full",
+        Runtime::with_config(&config)?,
+        grants,
+        0,
+        Duration::from_secs(3600),
+    )?;
+    let gated = runs.create(
+        "async () => (await test.create({ n: 1 })).args.n",
+        Language::JavaScript,
+    );
+    let waiting_run = start_until_waiting(&runs, &gated).await?;
+    let calls = waiting(&runs, gated.id(), 1).await?;
+    // Unloaded, it left the one sandbox to a run that holds it a while.
+    let holding = runs.create(
+        "async () => { await new Promise((r) => setTimeout(r, 1500)); return 'held'; }",
+        Language::JavaScript,
+    );
+    let holding_run = loop {
+        let mut running = start(&runs, &holding);
+        tokio::select! {
+            ended = &mut running => match ended? {
+                Err(DurableError::Runtime(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+                other => bail!("the holding run ended at once: {other:?}"),
+            },
+            () = tokio::time::sleep(Duration::from_millis(300)) => break running,
+        }
+    };
+    approve(&runs, gated.id(), calls[0])?;
+    let decided = outcome(waiting_run).await?;
+    assert_eq!(decided.result, Some(json!(1)), "{:?}", decided.error);
+    let held = outcome(holding_run).await?;
+    assert_eq!(held.result, Some(json!("held")), "{:?}", held.error);
+    assert_eq!(count(&counts, "create"), 1);
+    Ok(())
+}
+
 /// A run with a timer due is not idle: unloading it would hold the timer
 /// until a decision came. Here the timer wins the race with the gated call
 /// and the run ends on its own, no decision ever made.
