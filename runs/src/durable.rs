@@ -182,7 +182,8 @@ impl DurableRuns {
         let NewDurableRun { id, created, run } = new;
         let (code, language) = (run.code.clone(), run.language);
         let recording = Recording::new_run(self.store.clone(), id, run, created);
-        self.drive(recording, &code, language, asking).await
+        let limits = self.limits.clone();
+        self.drive(recording, &code, language, limits, asking).await
     }
 
     /// Run `run` to its end: from its start, or resumed from its journal.
@@ -219,18 +220,25 @@ impl DurableRuns {
             return Err(DurableError::Finished(run.to_owned()));
         }
         let recording = Recording::recorded(self.store.clone(), run.to_owned(), lock);
-        self.drive(recording, &record.code, record.language, asking)
-            .await
+        self.drive(
+            recording,
+            &record.code,
+            record.language,
+            record.limits,
+            asking,
+        )
+        .await
     }
 
-    /// Execute the run `recording` journals, `code`, replaying what its
-    /// journal holds, again after each unload, until it ends; record its
-    /// outcome.
+    /// Execute the run `recording` journals, `code` under `limits`,
+    /// replaying what its journal holds, again after each unload, until it
+    /// ends; record its outcome.
     async fn drive(
         &self,
         recording: Recording,
         code: &str,
         language: Language,
+        limits: Limits,
         asking: Option<Arc<dyn Approver>>,
     ) -> Result<Outcome, DurableError> {
         let mut approver = StoreApprover::new(self.store.clone());
@@ -244,7 +252,7 @@ impl DurableRuns {
             let mut execution = Execution::new(code.to_owned())
                 .language(language)
                 .grants(Arc::clone(&self.grants))
-                .limits(self.limits.clone())
+                .limits(limits.clone())
                 .approver(approver.clone())
                 .durable(recording.clone(), recording.replay()?);
             if let Some(policy) = &self.policy {

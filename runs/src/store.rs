@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use codemode_runtime::{Entry, Language, Replay};
+use codemode_runtime::{Entry, Language, Limits, Replay};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -151,6 +151,8 @@ pub(crate) struct Runnable {
     pub(crate) language: Language,
     /// The namespaces it was granted.
     pub(crate) namespaces: Vec<String>,
+    /// The limits it was started with, which it keeps when resumed.
+    pub(crate) limits: Limits,
     /// Its stored status (never `waiting`, which follows from its waits).
     pub(crate) status: Status,
 }
@@ -411,12 +413,12 @@ impl RunStore {
     }
 
     /// What running `run` needs of its record, in one read: its script,
-    /// language, granted namespaces and stored status.
+    /// language, granted namespaces, limits and stored status.
     pub(crate) fn runnable(&self, run: &str) -> Result<Runnable> {
         self.with(|conn| {
             let row = conn
                 .query_row(
-                    "SELECT code, language, grants, status FROM runs WHERE id = ?1",
+                    "SELECT code, language, grants, limits, status FROM runs WHERE id = ?1",
                     [run],
                     |row| {
                         Ok((
@@ -424,16 +426,18 @@ impl RunStore {
                             row.get::<_, String>(1)?,
                             row.get::<_, String>(2)?,
                             row.get::<_, String>(3)?,
+                            row.get::<_, String>(4)?,
                         ))
                     },
                 )
                 .optional()?;
-            let (code, language, grants, status) = row.ok_or_else(|| self.unknown(run))?;
+            let (code, language, grants, limits, status) = row.ok_or_else(|| self.unknown(run))?;
             let grants: Vec<(String, Vec<String>)> = serde_json::from_str(&grants)?;
             Ok(Runnable {
                 code,
                 language: language_of(&language),
                 namespaces: grants.into_iter().map(|(namespace, _)| namespace).collect(),
+                limits: serde_json::from_str(&limits)?,
                 status: from_text(&status)?,
             })
         })

@@ -3,7 +3,8 @@
 //! a durable run idle at its gate is unloaded, holds nothing while it
 //! waits, and resumes from its journal once decided, with nothing made
 //! twice. A run is never unloaded while a connector call of it is running
-//! or a timer of it is due, which would change what it does.
+//! or a timer of it is due, which would change what it does. A run
+//! resumed keeps the limits it was started with.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use codemode_runs::{
-    DurableError, DurableRuns, NewDurableRun, RunStore, StoreError, WaitingStores,
+    DurableError, DurableRuns, NewDurableRun, NewRun, RunStore, StoreError, WaitingStores,
 };
 use codemode_runtime::{
     Action, Decision, Entry, ErrorKind, Grants, Language, Outcome, Runtime, RuntimeConfig, Waiting,
@@ -227,6 +228,33 @@ async fn a_run_decided_while_every_sandbox_is_in_use_waits_for_one() -> Result<(
     let held = outcome(holding_run).await?;
     assert_eq!(held.result, Some(json!("held")), "{:?}", held.error);
     assert_eq!(count(&counts, "create"), 1);
+    Ok(())
+}
+
+/// A run resumed by a process with other limits keeps the ones it was
+/// started with: its second call is over its limit of one.
+#[bounded_test(multi_thread)]
+async fn a_resumed_run_keeps_the_limits_it_was_started_with() -> Result<()> {
+    let (grants, counts) = counted();
+    let runs = durable_runs(
+        "resume-limits",
+        Runtime::new()?,
+        grants,
+        1,
+        Duration::from_secs(3600),
+    )?;
+    let started_with = limits(|limits| limits.connector_calls = 1);
+    let run = runs.store().create(&NewRun {
+        code: "async () => { await test.echo({}); await test.echo({}); return 'both'; }".into(),
+        language: Language::JavaScript,
+        grants: vec![("test".into(), vec!["echo".into()])],
+        limits: serde_json::to_value(&started_with)?,
+        seed: [1; 32],
+        origin: "test".into(),
+    })?;
+    let outcome = runs.run(&run, None).await?;
+    assert_kind(&outcome, ErrorKind::Calls);
+    assert_eq!(count(&counts, "echo"), 1);
     Ok(())
 }
 
