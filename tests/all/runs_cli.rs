@@ -133,6 +133,18 @@ impl Gated {
     }
 }
 
+/// The methods of the calls in the journal of `record` (`runs show
+/// --json`), in order.
+fn journaled_calls(record: &Value) -> Result<Vec<&str>> {
+    Ok(record["entries"]
+        .as_array()
+        .context("entries")?
+        .iter()
+        .filter(|entry| entry["entry"] == json!("call"))
+        .filter_map(|entry| entry["method"].as_str())
+        .collect())
+}
+
 /// Create an entity, which waits for approval, then read the graph.
 const CREATE_THEN_READ: &str = r#"console.log("before");
 await memory.create_entities({ entities: [{ name: "Ada", entityType: "person", observations: [] }] });
@@ -241,13 +253,7 @@ async fn a_durable_run_waits_until_another_process_approves() -> Result<()> {
     let record: Value = serde_json::from_slice(&shown.stdout)?;
     assert_eq!(record["id"], json!(id));
     assert_eq!(record["status"], json!("succeeded"));
-    let calls: Vec<&str> = record["entries"]
-        .as_array()
-        .context("entries")?
-        .iter()
-        .filter(|entry| entry["entry"] == json!("call"))
-        .filter_map(|entry| entry["method"].as_str())
-        .collect();
+    let calls = journaled_calls(&record)?;
     assert_eq!(calls, ["create_entities", "read_graph"]);
     assert_eq!(record["decisions"][0]["decision"]["by"], json!(winner));
 
@@ -479,13 +485,7 @@ async fn runs_resume_finishes_a_run_whose_process_was_killed() -> Result<()> {
     let shown = gated.runs("show", &[&id, "--json"]).await?;
     let record: Value = serde_json::from_slice(&shown.stdout)?;
     assert_eq!(record["status"], json!("succeeded"));
-    let calls: Vec<&str> = record["entries"]
-        .as_array()
-        .context("entries")?
-        .iter()
-        .filter(|entry| entry["entry"] == json!("call"))
-        .filter_map(|entry| entry["method"].as_str())
-        .collect();
+    let calls = journaled_calls(&record)?;
     assert_eq!(calls, ["create_entities", "read_graph"], "each made once");
 
     let finished = gated.runs("resume", &resume).await?;

@@ -132,7 +132,7 @@ enum RunsCommand {
     /// doubt waits for a decision, and gated calls are asked about as `run`
     /// asks. Prints as `run` prints, and exits as `run` exits. A run
     /// another process runs, or that has finished, exits 2.
-    Resume(ResumeArgs),
+    Resume(WithConfigArgs),
     /// Undo a finished run's calls, newest effect first.
     ///
     /// Each call with an `undo` in the config's `codemode.undo` is undone
@@ -143,33 +143,23 @@ enum RunsCommand {
     /// twice. Prints a line a call: `undone r_…#3 memory.create_entities`,
     /// `already undone …`, `cannot be undone …` or `failed …: error`.
     /// With `--json`: the report as one JSON object.
-    Rollback(RollbackArgs),
+    Rollback(WithConfigArgs),
 }
 
+/// A run, and the config whose connectors act on it (`resume`,
+/// `rollback`).
 #[derive(Args)]
-struct ResumeArgs {
+struct WithConfigArgs {
     #[command(flatten)]
     state: StateArg,
     /// The run's id (`r_…`).
     id: String,
-    /// The configuration whose connectors and approvals to use.
+    /// The configuration whose connectors to use, with its approvals
+    /// (`resume`) or its `codemode.undo` (`rollback`).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
-    /// Print the outcome as one JSON object, as `run --json` does.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args)]
-struct RollbackArgs {
-    #[command(flatten)]
-    state: StateArg,
-    /// The run's id (`r_…`).
-    id: String,
-    /// The configuration whose connectors and `codemode.undo` to use.
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
-    /// Print the report as one JSON object.
+    /// Print the outcome (as `run --json` does) or the report as one JSON
+    /// object.
     #[arg(long)]
     json: bool,
 }
@@ -651,7 +641,7 @@ fn outcome_text(out: &mut String, outcome: Option<&Value>) {
 }
 
 /// `codemode runs rollback`.
-fn rollback(args: &RollbackArgs) -> Result<ExitCode> {
+fn rollback(args: &WithConfigArgs) -> Result<ExitCode> {
     let store = args.state.open()?;
     let config = Config::load(&args.config)?;
     crate::tokio_runtime()?.block_on(async {
