@@ -89,6 +89,14 @@ impl NewDurableRun {
     pub fn id(&self) -> &str {
         &self.id
     }
+
+    /// Record it as started by `origin` (`serve:ana`), not by the origin
+    /// its [`DurableRuns`] gives every run.
+    #[must_use]
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.run.origin = origin.into();
+        self
+    }
 }
 
 /// How often an unloaded run reads the store for a decision on its calls,

@@ -56,8 +56,12 @@ pub use decisions::{CallDecision, Decided, Wait};
 pub use durable::{DurableError, DurableRuns, NewDurableRun};
 pub use error::{Result, StoreError};
 pub use journal::RunJournal;
-pub use rollback::{RollbackError, RollbackReport, RollbackStep, Undo, rollback};
-pub use store::{FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus};
+pub use rollback::{
+    PlannedUndo, RollbackError, RollbackReport, RollbackStep, Undo, plan, rollback,
+};
+pub use store::{
+    FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus, cut, outcome_line,
+};
 pub use undo::UndoStep;
 pub use waiting::WaitingStores;
 

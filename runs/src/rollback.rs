@@ -201,10 +201,7 @@ pub async fn rollback(
         record: &record,
     };
     let mut steps = Vec::new();
-    for applied in applied_calls(&record.entries) {
-        if undoing.grants.read_only(applied.namespace, applied.method) {
-            continue;
-        }
+    for applied in effects(&record, &undoing.grants) {
         let operation = format!("{}.{}", applied.namespace, applied.method);
         let undo = if store.undo_done(run, applied.call)? {
             Undo::AlreadyApplied
@@ -234,6 +231,55 @@ pub async fn rollback(
         steps,
         rolled_back: true,
     })
+}
+
+/// One call a rollback of a run would undo, as seen before it starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedUndo {
+    /// The call's number in its run.
+    pub call: u32,
+    /// `namespace.method`.
+    pub operation: String,
+    /// Whether the configuration has an undo for it; a call without one
+    /// stays as it is.
+    pub undoable: bool,
+    /// Whether an earlier rollback applied its undo.
+    pub undone: bool,
+}
+
+/// What rolling `record` back would do, call by call in the order a
+/// rollback takes them: the applied calls but the read-only ones (a method
+/// `grants` says is read-only), each with whether `undos` has an undo for
+/// it, and whether its undo was applied already.
+pub fn plan(
+    record: &RunRecord,
+    grants: &Grants,
+    undos: &BTreeMap<String, String>,
+) -> Vec<PlannedUndo> {
+    effects(record, grants)
+        .into_iter()
+        .map(|applied| {
+            let operation = format!("{}.{}", applied.namespace, applied.method);
+            PlannedUndo {
+                call: applied.call,
+                undoable: undos.contains_key(&operation),
+                undone: record
+                    .undos
+                    .iter()
+                    .any(|step| step.call == applied.call && step.result.is_ok()),
+                operation,
+            }
+        })
+        .collect()
+}
+
+/// The calls of `record` that changed something: applied, of a method
+/// `grants` does not say is read-only; newest effect first.
+fn effects<'a>(record: &'a RunRecord, grants: &Grants) -> Vec<Applied<'a>> {
+    applied_calls(&record.entries)
+        .into_iter()
+        .filter(|applied| !grants.read_only(applied.namespace, applied.method))
+        .collect()
 }
 
 /// A call that took effect, as its journal has it.

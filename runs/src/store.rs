@@ -129,7 +129,7 @@ impl FromStr for Status {
 }
 
 /// One run, as [`RunStore::list`] shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
     /// Its id.
     pub id: String,
@@ -139,10 +139,47 @@ pub struct RunSummary {
     pub status: Status,
     /// How many of its calls wait for a decision.
     pub waiting: u32,
+    /// How many calls it asked for.
+    pub calls: u32,
+    /// How many entries its journal has: the last one's number.
+    pub entries: u64,
+    /// How it ended, in a line ([`outcome_line`]), once it has.
+    pub outcome: Option<String>,
     /// When it was created, in milliseconds since the Unix epoch.
     pub created: u64,
     /// When it last changed, in milliseconds since the Unix epoch.
     pub updated: u64,
+}
+
+/// How long [`RunSummary::outcome`] lets a result or a message be.
+const SUMMARY_CHARS: usize = 120;
+
+/// An outcome in a line: `succeeded: RESULT`, or `failed: KIND error:
+/// NAME: MESSAGE`, the result or message cut to `max` characters.
+pub fn outcome_line(outcome: &Value, max: usize) -> String {
+    fn text(value: Option<&Value>) -> &str {
+        value.and_then(Value::as_str).unwrap_or_default()
+    }
+    match outcome.get("error").filter(|error| !error.is_null()) {
+        None => {
+            let result = outcome.get("result").unwrap_or(&Value::Null);
+            format!("succeeded: {}", cut(&result.to_string(), max))
+        }
+        Some(error) => format!(
+            "failed: {} error: {}: {}",
+            text(error.get("kind")),
+            text(error.get("name")),
+            cut(text(error.get("message")), max)
+        ),
+    }
+}
+
+/// `text`'s first `max` characters, and `…` when there were more.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// What running a run needs of its record (see [`RunStore::runnable`]).
@@ -454,41 +491,96 @@ impl RunStore {
     ///
     /// [`StoreError`] when the file cannot be read.
     pub fn list(&self, status: Option<Status>) -> Result<Vec<RunSummary>> {
+        let runs = self.summaries("", [])?;
+        Ok(runs
+            .into_iter()
+            .filter(|run| status.is_none_or(|wanted| wanted == run.status))
+            .collect())
+    }
+
+    /// The runs that may have changed since `since` (milliseconds since
+    /// the Unix epoch): those still running or waiting, and those updated
+    /// at `since` or later. Newest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be read.
+    pub fn changed(&self, since: u64) -> Result<Vec<RunSummary>> {
+        self.summaries("WHERE r.status = 'running' OR r.updated >= ?1", [since])
+    }
+
+    /// The summaries of the runs `filter` (a `WHERE` clause of `runs r`,
+    /// with `params`) keeps, newest first.
+    fn summaries<P: rusqlite::Params>(&self, filter: &str, params: P) -> Result<Vec<RunSummary>> {
         self.with(|conn| {
-            let mut statement = conn.prepare(
-                "SELECT r.id, r.origin, r.status, r.created, r.updated,
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT r.id, r.origin, r.status, r.created, r.updated, r.outcome,
                         (SELECT count(*) FROM waits w
                          WHERE w.run = r.id AND NOT EXISTS (
                              SELECT 1 FROM decisions d
-                             WHERE d.run = w.run AND d.call = w.call AND d.waiting = w.waiting))
-                 FROM runs r ORDER BY r.created DESC, r.rowid DESC",
-            )?;
-            let rows = statement.query_map([], |row| {
+                             WHERE d.run = w.run AND d.call = w.call AND d.waiting = w.waiting)),
+                        (SELECT count(*) FROM entries e WHERE e.run = r.id AND e.kind = 'call'),
+                        (SELECT coalesce(max(seq), 0) FROM entries e WHERE e.run = r.id)
+                 FROM runs r {filter} ORDER BY r.created DESC, r.rowid DESC",
+            ))?;
+            let rows = statement.query_map(params, |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, u64>(3)?,
-                    row.get::<_, u64>(4)?,
-                    row.get::<_, u32>(5)?,
+                    (
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ),
+                    (row.get::<_, u64>(3)?, row.get::<_, u64>(4)?),
+                    row.get::<_, Option<String>>(5)?,
+                    (
+                        row.get::<_, u32>(6)?,
+                        row.get::<_, u32>(7)?,
+                        row.get::<_, u64>(8)?,
+                    ),
                 ))
             })?;
             let mut runs = Vec::new();
             for row in rows {
-                let (id, origin, stored, created, updated, waiting) = row?;
-                let shown = shown_status(from_text(&stored)?, waiting > 0);
-                if status.is_none_or(|wanted| wanted == shown) {
-                    runs.push(RunSummary {
-                        id,
-                        origin,
-                        status: shown,
-                        waiting,
-                        created,
-                        updated,
-                    });
-                }
+                let ((id, origin, stored), (created, updated), outcome, (waiting, calls, entries)) =
+                    row?;
+                let outcome: Option<Value> =
+                    outcome.as_deref().map(serde_json::from_str).transpose()?;
+                runs.push(RunSummary {
+                    id,
+                    origin,
+                    status: shown_status(from_text(&stored)?, waiting > 0),
+                    waiting,
+                    calls,
+                    entries,
+                    outcome: outcome.map(|outcome| outcome_line(&outcome, SUMMARY_CHARS)),
+                    created,
+                    updated,
+                });
             }
             Ok(runs)
+        })
+    }
+
+    /// The entries of `run`'s journal after the first `seen`, each with its
+    /// number (the first is 1).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unreadable`] for an entry that is not one.
+    pub fn entries_after(&self, run: &str, seen: u64) -> Result<Vec<(u64, Entry)>> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT seq, entry FROM entries WHERE run = ?1 AND seq > ?2 ORDER BY seq",
+            )?;
+            let rows = statement.query_map(params![run, seen], |row| {
+                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let (seq, entry) = row?;
+                entries.push((seq, serde_json::from_str(&entry)?));
+            }
+            Ok(entries)
         })
     }
 

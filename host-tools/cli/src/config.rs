@@ -58,6 +58,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
+use codemode_mcp_server::Role;
 use codemode_openapi::ApiConfig;
 use codemode_runtime::{Execution, Language, Limits, Policy, Runtime, Secrets};
 use serde::Deserialize;
@@ -93,6 +94,18 @@ struct Section {
     approvals: Option<Policy>,
     /// The source of each operation's undo, by `namespace.method`.
     undo: BTreeMap<String, String>,
+    /// Who may use `serve --http`: each bearer token by its name.
+    tokens: BTreeMap<String, TokenConfig>,
+}
+
+/// One bearer token of `codemode.tokens`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenConfig {
+    /// What its holder may do.
+    pub(crate) role: Role,
+    /// Its value, from the environment (`${VAR}`).
+    pub(crate) token: String,
 }
 
 impl Default for Section {
@@ -103,6 +116,7 @@ impl Default for Section {
             max_output_tokens: codemode_mcp_server::DEFAULT_MAX_OUTPUT_TOKENS,
             approvals: None,
             undo: BTreeMap::new(),
+            tokens: BTreeMap::new(),
         }
     }
 }
@@ -149,6 +163,14 @@ impl Config {
                 expansion.expand(entries, section)?;
             }
         }
+        if let Some(Value::Object(tokens)) = value.pointer_mut("/codemode/tokens") {
+            for (name, token) in tokens.iter_mut() {
+                if let Some(value) = token.get_mut("token") {
+                    let path = format!("codemode.tokens.{name}.token");
+                    expansion.token(value, &path)?;
+                }
+            }
+        }
         let mut config: Self = serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
             anyhow!("at `{path}`: {}", error.into_inner())
@@ -188,6 +210,11 @@ impl Config {
     /// The source of each operation's undo, by `namespace.method`.
     pub(crate) fn undo(&self) -> &BTreeMap<String, String> {
         &self.codemode.undo
+    }
+
+    /// Who may use `serve --http`: the bearer tokens, each by its name.
+    pub(crate) fn tokens(&self) -> &BTreeMap<String, TokenConfig> {
+        &self.codemode.tokens
     }
 
     /// Every undo's key names a method of a configured namespace.
@@ -294,6 +321,24 @@ impl Expansion<'_> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Fill in a bearer token, at `path`: it must be one `${VAR}` and
+    /// nothing else, so that no token is written in the file.
+    fn token(&mut self, value: &mut Value, path: &str) -> Result<()> {
+        let Value::String(text) = value else {
+            bail!("at `{path}`: a token is a string, `${{VAR}}`");
+        };
+        let reference = text
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|name| !name.contains(['{', '}', ':']));
+        if reference.is_none() {
+            bail!(
+                "at `{path}`: a token comes from the environment: write `${{VAR}}` and set VAR, not the token itself or a default"
+            );
+        }
+        self.expand(value, path)
     }
 
     /// `text` with each `${VAR}` and `${VAR:-default}` replaced.
@@ -417,6 +462,55 @@ mod tests {
             "[redacted] [redacted] [redacted] 1234567"
         );
         assert!(Config::default().secrets().is_empty());
+    }
+
+    #[test]
+    fn tokens_come_from_the_environment_and_are_secrets() {
+        let environment = |name: &str| match name {
+            "AGENT_TOKEN" => Some("agent-token-from-the-environment".to_owned()),
+            _ => None,
+        };
+        let text =
+            r#"{"codemode": {"tokens": {"ci": {"role": "agent", "token": "${AGENT_TOKEN}"}}}}"#;
+        let config = Config::parse_with(text, &environment).expect("valid config");
+        let ci = &config.tokens()["ci"];
+        assert_eq!(
+            (ci.role, ci.token.as_str()),
+            (Role::Agent, "agent-token-from-the-environment")
+        );
+        assert_eq!(
+            config.secrets().redact("agent-token-from-the-environment"),
+            "[redacted]"
+        );
+        for (token, expected) in [
+            (r#""written-in-the-file""#, "write `${VAR}` and set VAR"),
+            (
+                r#""${AGENT_TOKEN:-fallback}""#,
+                "not the token itself or a default",
+            ),
+            (r#""Bearer ${AGENT_TOKEN}""#, "write `${VAR}` and set VAR"),
+            (r#"7"#, "a token is a string"),
+            (r#""${UNSET_TOKEN}""#, "`UNSET_TOKEN` is not set"),
+        ] {
+            let text = format!(
+                r#"{{"codemode": {{"tokens": {{"ci": {{"role": "agent", "token": {token}}}}}}}}}"#
+            );
+            let error = format!(
+                "{:#}",
+                Config::parse_with(&text, &environment).expect_err(token)
+            );
+            assert!(
+                error.contains("at `codemode.tokens.ci.token`") && error.contains(expected),
+                "{token}: {error}"
+            );
+        }
+        let text =
+            r#"{"codemode": {"tokens": {"ci": {"role": "owner", "token": "${AGENT_TOKEN}"}}}}"#;
+        let error = format!(
+            "{:#}",
+            Config::parse_with(text, &environment).expect_err("a role")
+        );
+        assert!(error.contains("at `codemode.tokens.ci.role`"), "{error}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use codemode_runs::{Decided, RunRecord, RunStore, Status, Undo};
+use codemode_runs::{Decided, RunRecord, RunStore, Status, Undo, cut, outcome_line};
 use codemode_runtime::{CallFailure, Decision, Entry, LogLevel, Ruling, Runtime, Waiting};
 use serde_json::Value;
 
@@ -344,14 +344,6 @@ pub(crate) fn call_text(name: &str, args: &str, max: usize) -> String {
     format!("{name}({})", cut(args, max))
 }
 
-/// `text`'s first `max` characters, and `…` when there were more.
-fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
 /// The command a person at another shell decides on `call` of `run` with:
 /// `codemode runs approve r_… 3`, with `--state` unless `state` is the
 /// default.
@@ -614,30 +606,11 @@ fn waits_text(out: &mut String, record: &RunRecord) {
 
 /// The outcome as `runs show` gives it.
 fn outcome_text(out: &mut String, outcome: Option<&Value>) {
-    let Some(outcome) = outcome else {
-        let _ = writeln!(out, "outcome: none yet");
-        return;
-    };
-    let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_owned();
-    match outcome.get("error").filter(|error| !error.is_null()) {
-        None => {
-            let result = outcome.get("result").unwrap_or(&Value::Null);
-            let _ = writeln!(
-                out,
-                "outcome: succeeded: {}",
-                cut(&result.to_string(), SHOWN_CHARS)
-            );
-        }
-        Some(error) => {
-            let _ = writeln!(
-                out,
-                "outcome: failed: {} error: {}: {}",
-                text(error.get("kind")),
-                text(error.get("name")),
-                cut(&text(error.get("message")), SHOWN_CHARS)
-            );
-        }
-    }
+    let line = outcome.map_or_else(
+        || "none yet".to_owned(),
+        |outcome| outcome_line(outcome, SHOWN_CHARS),
+    );
+    let _ = writeln!(out, "outcome: {line}");
 }
 
 /// `codemode runs rollback`.
@@ -685,6 +658,10 @@ mod tests {
     #[test]
     fn long_text_is_cut_at_a_character_with_a_mark() {
         assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(
+            outcome_line(&serde_json::json!({ "result": "abcd" }), 3),
+            r#"succeeded: "ab…"#
+        );
         assert_eq!(cut("abcd", 3), "abc…");
         assert_eq!(cut("ééé", 2), "éé…");
         assert_eq!(

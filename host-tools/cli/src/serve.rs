@@ -3,6 +3,7 @@
 //! `codemode tokens`: what its tool list costs an agent beside theirs (for
 //! an API, beside one native tool per operation).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,8 +14,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use codemode_mcp_client::McpConnector;
 use codemode_mcp_server::{
-    CodeModeServer, DEFAULT_KEEP_WAITING, DEFAULT_WAITING_STORES, HttpServer, ServerOptions,
-    TokenCounter, serve_stdio, tool_list_tokens,
+    Access, CodeModeServer, DEFAULT_KEEP_WAITING, DEFAULT_WAITING_STORES, HttpServer, Role,
+    ServerOptions, TokenCounter, serve_stdio, tool_list_tokens,
 };
 use codemode_openapi::OpenApiConnector;
 use codemode_runs::RunStore;
@@ -47,6 +48,11 @@ pub(crate) struct ServeArgs {
     /// How long, in seconds, a waiting run keeps its sandbox at most.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_KEEP_WAITING.as_secs())]
     keep_waiting: u64,
+    /// Serve `--http` on an address other than loopback although the
+    /// config has no `codemode.tokens`: anyone who can reach it then runs
+    /// code with this host's credentials and decides its runs' calls.
+    #[arg(long)]
+    insecure_no_auth: bool,
 }
 
 impl ServeArgs {
@@ -180,7 +186,8 @@ async fn build_server(
     let mut options = ServerOptions::default()
         .limits(config.limits())
         .max_output_tokens(config.max_output_tokens())
-        .redact(connectors.secrets.clone());
+        .redact(connectors.secrets.clone())
+        .undo(config.undo().clone());
     if let Some(policy) = config.approvals() {
         options = options.approvals(policy.clone());
     }
@@ -219,7 +226,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
                 serve_stdio(server).await.context("serving on stdio")?;
             }
             Some(address) => {
-                let http = HttpServer::start(server, address)
+                let access = access(&config, address, args.insecure_no_auth)?;
+                let http = HttpServer::start(server, address, access)
                     .await
                     .with_context(|| format!("binding {address}"))?;
                 eprintln!(
@@ -234,6 +242,48 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Who may use the server at `address`: the config's tokens; without any,
+/// everyone, which `codemode serve` allows on loopback only unless told
+/// `--insecure-no-auth`. Says which, on stderr.
+fn access(config: &Config, address: SocketAddr, insecure_no_auth: bool) -> Result<Access> {
+    let tokens = config.tokens();
+    if tokens.is_empty() {
+        if !address.ip().is_loopback() && !insecure_no_auth {
+            anyhow::bail!(
+                "refusing to serve {address} without authentication: anyone who could reach it would run code with this host's credentials; configure bearer tokens (`codemode.tokens`), bind a loopback address (127.0.0.1), or pass --insecure-no-auth"
+            );
+        }
+        let warning = if address.ip().is_loopback() {
+            "on loopback only"
+        } else {
+            "--insecure-no-auth: anyone who can reach it runs code with this host's credentials"
+        };
+        eprintln!(
+            "codemode: no tokens (codemode.tokens): serving without authentication, {warning}"
+        );
+        return Ok(Access::open());
+    }
+    let access = Access::tokens(
+        tokens
+            .iter()
+            .map(|(name, token)| (name.as_str(), token.role, token.token.as_str())),
+    )
+    .context("in `codemode.tokens`")?;
+    let mut roles: BTreeMap<Role, usize> = BTreeMap::new();
+    for token in tokens.values() {
+        *roles.entry(token.role).or_default() += 1;
+    }
+    let roles: Vec<String> = roles
+        .iter()
+        .map(|(role, count)| format!("{count} {}", role.as_str()))
+        .collect();
+    eprintln!(
+        "codemode: bearer tokens required ({}); `/mcp` takes agents, the console reviewers",
+        roles.join(", ")
+    );
+    Ok(access)
 }
 
 /// The startup line about approvals: the policy in brief, or that there

@@ -81,14 +81,18 @@ impl DurableExecute {
         }
     }
 
-    /// Run `code` durably; ask `peer` about gated calls when it can be
-    /// asked.
+    /// Run `code` durably, recorded as started by `origin` when given; ask
+    /// `peer` about gated calls when it can be asked.
     pub(crate) async fn execute(
         self: &Arc<Self>,
         code: String,
+        origin: Option<String>,
         peer: Option<Peer<RoleServer>>,
     ) -> Step {
-        let new = self.runs.create(&code, Language::TypeScript);
+        let mut new = self.runs.create(&code, Language::TypeScript);
+        if let Some(origin) = origin {
+            new = new.origin(origin);
+        }
         let run = new.id().to_owned();
         let (announce, mut waiting) = mpsc::unbounded_channel();
         let asking: Arc<dyn Approver> = Arc::new(Announcing {

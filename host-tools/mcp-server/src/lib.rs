@@ -22,7 +22,9 @@
 //! `{ status: "pending", run, waiting }` and `execute { run }` later waits
 //! for the outcome (see `durable.rs`).
 
+mod auth;
 mod catalog;
+mod console;
 mod describe;
 mod durable;
 mod o200k;
@@ -34,6 +36,7 @@ mod server;
 mod tokens;
 mod transport;
 
+pub use auth::{Access, AccessError, Caller, MIN_TOKEN_BYTES, Refusal, Role};
 pub use describe::tool_list_tokens;
 pub use output::{Fitted, fit};
 pub use server::{

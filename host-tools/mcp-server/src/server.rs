@@ -4,10 +4,13 @@
 //! asked for them, and stops the run when the client cancels the request or
 //! goes away.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use codemode_runs::{DurableRuns, RunStore, WaitingStores};
+use codemode_runs::{
+    DurableRuns, PlannedUndo, RollbackError, RollbackReport, RunRecord, RunStore, WaitingStores,
+};
 use codemode_runtime::{
     Connector, Document, Execution, Grants, Limits, Policy, Runtime, Secrets, Unload,
 };
@@ -18,6 +21,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::auth::Caller;
 use crate::catalog::CatalogOnly;
 use crate::describe::{self, EXECUTE, Namespace, SEARCH};
 use crate::durable::{DurableExecute, Step};
@@ -45,6 +49,12 @@ pub enum ServerError {
     /// The catalog could not be serialized (a schema JSON cannot hold).
     #[error("the catalog of operations could not be built: {0}")]
     Catalog(#[source] serde_json::Error),
+}
+
+/// The origin recorded for a run that `caller` started over HTTP:
+/// `serve:NAME`, by its token's name.
+pub(crate) fn started_by(caller: &Caller) -> String {
+    format!("serve:{}", caller.name)
 }
 
 /// The global of `search` code that holds the catalog of every tool.
@@ -78,6 +88,10 @@ pub struct ServerOptions {
     /// give it up and resume from their journal once decided. Default
     /// [`DEFAULT_WAITING_STORES`] runs, for [`DEFAULT_KEEP_WAITING`].
     pub waiting_stores: (usize, Duration),
+    /// How to undo each operation, `namespace.method`: the source of an
+    /// arrow function `(call) => …` (see `codemode_runs::rollback`), for
+    /// the console's Rollback. Default: none, so no call can be undone.
+    pub undo: BTreeMap<String, String>,
 }
 
 /// How many waiting runs keep their sandbox by default.
@@ -95,6 +109,7 @@ impl Default for ServerOptions {
             approvals: None,
             state: None,
             waiting_stores: (DEFAULT_WAITING_STORES, DEFAULT_KEEP_WAITING),
+            undo: BTreeMap::new(),
         }
     }
 }
@@ -127,6 +142,13 @@ impl ServerOptions {
     /// Keep `execute`'s runs durable in `store`.
     pub fn state(mut self, store: RunStore) -> Self {
         self.state = Some(store);
+        self
+    }
+
+    /// Undo operations as `undo` says, by `namespace.method`, when the
+    /// console rolls a run back.
+    pub fn undo(mut self, undo: BTreeMap<String, String>) -> Self {
+        self.undo = undo;
         self
     }
 
@@ -265,6 +287,35 @@ impl CodeModeServer {
         }
     }
 
+    /// The store of its durable runs; `None` without a state directory.
+    pub(crate) fn store(&self) -> Option<&RunStore> {
+        self.inner.options.state.as_ref()
+    }
+
+    /// Roll the finished run `run` back with the configured undos, as
+    /// `codemode_runs::rollback` does.
+    pub(crate) async fn rollback(
+        &self,
+        store: &RunStore,
+        run: &str,
+    ) -> Result<RollbackReport, RollbackError> {
+        let inner = &self.inner;
+        codemode_runs::rollback(
+            store,
+            &inner.runtime,
+            Arc::clone(&inner.execute),
+            &inner.options.undo,
+            run,
+            &inner.options.limits,
+        )
+        .await
+    }
+
+    /// What rolling `record` back would do, call by call.
+    pub(crate) fn rollback_plan(&self, record: &RunRecord) -> Vec<PlannedUndo> {
+        codemode_runs::plan(record, &self.inner.execute, &self.inner.options.undo)
+    }
+
     /// The tools this server lists: `search` and `execute`.
     pub fn tools(&self) -> &[Tool] {
         &self.inner.tools
@@ -386,7 +437,12 @@ impl ServerHandler for CodeModeServer {
             // The person is asked through the client when it can ask.
             let can_ask = !context.peer.supported_elicitation_modes().is_empty();
             let peer = can_ask.then(|| context.peer.clone());
-            let step = durable.execute(code, peer).await;
+            let origin = context
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Caller>())
+                .map(started_by);
+            let step = durable.execute(code, origin, peer).await;
             return Ok(self.answer(step).into());
         }
         let result = tokio::select! {

@@ -25,6 +25,7 @@ use rmcp::{ErrorData, RoleServer, ServiceExt};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::{Access, Role};
 use crate::server::CodeModeServer;
 
 /// The longest message `serve_stdio` reads: one line, its newline
@@ -165,7 +166,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for BoundedLines<R> {
     }
 }
 
-/// The server on streamable HTTP, at `http://ADDR/mcp`.
+/// The server on streamable HTTP, at `http://ADDR/mcp`, and its runs
+/// console at `http://ADDR/runs`, both behind [`Access`].
 pub struct HttpServer {
     address: SocketAddr,
     stop: CancellationToken,
@@ -173,7 +175,9 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Bind `address` (port 0 picks a free port) and start serving.
+    /// Bind `address` (port 0 picks a free port) and start serving, to the
+    /// callers `access` admits: `/mcp` to agents, the console's API (see
+    /// `console.rs`) to reviewers.
     ///
     /// A server bound to a loopback address answers only requests whose
     /// `Host` is a loopback name (DNS rebinding protection); one bound to
@@ -182,7 +186,11 @@ impl HttpServer {
     /// # Errors
     ///
     /// When the address cannot be bound.
-    pub async fn start(server: CodeModeServer, address: SocketAddr) -> std::io::Result<Self> {
+    pub async fn start(
+        server: CodeModeServer,
+        address: SocketAddr,
+        access: Access,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let stop = CancellationToken::new();
@@ -194,11 +202,23 @@ impl HttpServer {
         }
         let service: StreamableHttpService<CodeModeServer, LocalSessionManager> =
             StreamableHttpService::new(
-                move || Ok(server.clone()),
+                {
+                    let server = server.clone();
+                    move || Ok(server.clone())
+                },
                 Arc::new(LocalSessionManager::default()),
                 config,
             );
-        let router = axum::Router::new().nest_service("/mcp", service);
+        let access = Arc::new(access);
+        let console = crate::console::router(
+            server.clone(),
+            Arc::clone(&access),
+            address.ip().is_loopback(),
+        );
+        let mcp = axum::Router::new().nest_service("/mcp", service).layer(
+            axum::middleware::from_fn_with_state((access, Role::Agent), crate::auth::require),
+        );
+        let router = mcp.merge(console);
         let shutdown = stop.clone().cancelled_owned();
         // A reply is a few small writes (headers, then the stream's events):
         // with Nagle's algorithm, the second waits for the client's delayed
