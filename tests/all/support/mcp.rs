@@ -109,7 +109,8 @@ pub async fn http_server<C: Connector>(
         .collect();
     let runtime = Arc::new(codemode_runtime::Runtime::new().expect("runtime"));
     let server = CodeModeServer::new(runtime, connectors, options).expect("a server");
-    let http = HttpServer::start(server, "127.0.0.1:0".parse().expect("an address"))
+    let address = "127.0.0.1:0".parse().expect("an address");
+    let http = HttpServer::start(server, address, Access::open())
         .await
         .expect("binds");
     let url = format!("http://{}/mcp", http.address());
