@@ -6,8 +6,9 @@
 //! `limits`, `pool`, `documents`, `discovery`, `typescript`), beside the
 //! threat-oriented `escape` (hostile scripts, one attack a test) and
 //! `mutation`; the connectors and front ends theirs (`openapi`,
-//! `openapi_attacks`, `mcp`, `secrets`, `cli`, and `runs_cli` for durable
-//! runs through the binary).
+//! `openapi_attacks`, `mcp`, `secrets`, `cli`, `runs_cli` for durable
+//! runs through the binary, and `team` for `serve --http` with tokens and
+//! its runs console).
 
 mod approvals;
 mod cli;
@@ -29,5 +30,6 @@ mod runs_cli;
 mod scripts;
 mod secrets;
 mod support;
+mod team;
 mod typescript;
 mod unloading;

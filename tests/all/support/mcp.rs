@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use codemode_mcp_client::{McpConnector, Timeouts, UpstreamConfig};
-use codemode_mcp_server::{CodeModeServer, HttpServer, ServerOptions};
+use codemode_mcp_server::{Access, CodeModeServer, HttpServer, ServerOptions};
 use codemode_runtime::{Connector, Secrets};
 use codemode_test_support::deadline::{self, step};
 use codemode_test_support::files::{mcp_server, scratch};
@@ -16,6 +16,7 @@ use codemode_test_support::mcp::{self, tool_call};
 use rmcp::model::ProgressNotificationParam;
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
@@ -119,9 +120,24 @@ pub async fn http_server<C: Connector>(
 
 /// A client with `handler` of our server at `url`, over HTTP.
 pub async fn client(url: &str, handler: Progress) -> RunningService<RoleClient, Progress> {
+    client_with(StreamableHttpClientTransportConfig::with_uri(url), handler).await
+}
+
+/// A client of our server at `url`, over HTTP, sending the bearer token
+/// `token`.
+pub async fn client_with_token(url: &str, token: &str) -> RunningService<RoleClient, Progress> {
+    let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(token);
+    client_with(config, Progress::default()).await
+}
+
+async fn client_with(
+    config: StreamableHttpClientTransportConfig,
+    handler: Progress,
+) -> RunningService<RoleClient, Progress> {
+    let url = config.uri.clone();
     step(
         format!("connecting to `{url}`"),
-        handler.serve(StreamableHttpClientTransport::from_uri(url)),
+        handler.serve(StreamableHttpClientTransport::from_config(config)),
     )
     .await
     .expect("the client connects")

@@ -1,0 +1,400 @@
+//! `codemode serve --http` for a team, through the binary: bearer tokens
+//! and their roles on `/mcp`, on the runs console's API and on its event
+//! stream; the refusal to serve a public address without tokens; and a
+//! person at the console in headless Chromium (playwright-core), approving
+//! a call an agent's run waits on and rolling the run back. The connector
+//! is the reference MCP server `server-memory`, its graph in a scratch
+//! file; the agents are the MCP inspector's CLI, the MCP TypeScript SDK's
+//! client and rmcp's.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, Result};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::support::deadline::{self, step};
+use crate::support::mcp::{call, client_with_token, free_port};
+use crate::support::{BINARY, bounded_test, mcp_server, npm, scratch};
+
+/// The tokens, by role, as the environment gives them to `serve`.
+const AGENT: &str = "agent-token-0123456789abcdef0123456789";
+const REVIEWER: &str = "reviewer-token-0123456789abcdef012345";
+const ADMIN: &str = "admin-token-0123456789abcdef0123456789";
+
+/// `codemode serve --http` on a free loopback port, with server-memory as
+/// `memory` (`create_entities` gated, the rest allowed, creations
+/// undoable), its runs in a scratch state directory, and the tokens `bot`
+/// (agent), `ana` (reviewer) and `root` (admin).
+struct Served {
+    dir: PathBuf,
+    base: String,
+    _process: Child,
+}
+
+impl Served {
+    async fn start(name: &str) -> Result<Self> {
+        let dir = scratch(name);
+        let codemode = json!({
+            "approvals": { "rules": [
+                { "match": "memory.create_entities", "action": "approve" },
+                { "match": "memory.*", "action": "allow" },
+            ] },
+            "undo": { "memory.create_entities":
+                "({ args }) => memory.delete_entities({ entityNames: args.entities.map((e) => e.name) })" },
+            "tokens": {
+                "bot": { "role": "agent", "token": "${CODEMODE_TEST_AGENT}" },
+                "ana": { "role": "reviewer", "token": "${CODEMODE_TEST_REVIEWER}" },
+                "root": { "role": "admin", "token": "${CODEMODE_TEST_ADMIN}" },
+            },
+        });
+        let config = json!({
+            "mcpServers": { "memory": {
+                "command": "node",
+                "args": [mcp_server("memory").display().to_string()],
+                "env": { "MEMORY_FILE_PATH": dir.join("memory.jsonl").display().to_string() },
+            } },
+            "codemode": codemode,
+        });
+        std::fs::write(dir.join("servers.json"), config.to_string())?;
+        let address = format!("127.0.0.1:{}", free_port());
+        let mut command = Command::new(BINARY);
+        command
+            .args(["serve", "--config"])
+            .arg(dir.join("servers.json"))
+            .arg("--state")
+            .arg(dir.join("state"))
+            .args(["--http", &address])
+            .env("CODEMODE_TEST_AGENT", AGENT)
+            .env("CODEMODE_TEST_REVIEWER", REVIEWER)
+            .env("CODEMODE_TEST_ADMIN", ADMIN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut process = deadline::spawn(&mut command)?;
+        let stderr = process.stderr.take().context("stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let mut said = String::new();
+        step("`codemode serve --http` starts", async {
+            while let Some(line) = lines.next_line().await? {
+                said.push_str(&line);
+                said.push('\n');
+                if line.contains("serving MCP at") {
+                    return Ok(());
+                }
+            }
+            anyhow::bail!("`codemode serve` ended: {said}")
+        })
+        .await?;
+        // Keep reading, so that the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            dir,
+            base: format!("http://{address}"),
+            _process: process,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A request to `serve`, with `token` as bearer when given.
+fn request(method: reqwest::Method, url: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    let request = reqwest::Client::new().request(method, url);
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+/// The MCP `initialize` request, as a client's first POST to `/mcp`.
+fn initialize() -> Value {
+    json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": { "name": "team-test", "version": "1" } } })
+}
+
+/// The status of `method path` with `token`, and its body.
+async fn status(
+    served: &Served,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+) -> Result<(StatusCode, String)> {
+    let mut builder = request(method.clone(), &served.url(path), token)
+        .header("accept", "application/json, text/event-stream");
+    if method == reqwest::Method::POST {
+        let body = if path == "/mcp" {
+            initialize()
+        } else {
+            json!({})
+        };
+        builder = builder.json(&body);
+    }
+    let response = step(format!("{method} {path}"), builder.send()).await?;
+    let status = response.status();
+    // An event stream that was let in does not end: its status is enough.
+    let body = if status.is_success() && path.ends_with("/events") {
+        String::new()
+    } else {
+        step("the body", response.text()).await?
+    };
+    Ok((status, body))
+}
+
+#[bounded_test]
+async fn tokens_and_roles_guard_mcp_the_console_and_its_events() -> Result<()> {
+    let served = Served::start("team-auth").await?;
+    use reqwest::Method as M;
+    let routes = [
+        (M::POST, "/mcp", "agent"),
+        (M::GET, "/runs/api/runs", "reviewer"),
+        (M::GET, "/runs/api/events", "reviewer"),
+        (
+            M::POST,
+            "/runs/api/runs/r_unknown/calls/1/approve",
+            "reviewer",
+        ),
+        (M::POST, "/runs/api/runs/r_unknown/rollback", "reviewer"),
+    ];
+    for (method, path, needs) in routes {
+        for (token, expected) in [
+            (None, StatusCode::UNAUTHORIZED),
+            (Some("not-a-token"), StatusCode::UNAUTHORIZED),
+            // A token's prefix is not the token.
+            (Some(&AGENT[..AGENT.len() - 1]), StatusCode::UNAUTHORIZED),
+        ] {
+            let (got, body) = status(&served, method.clone(), path, token).await?;
+            assert_eq!(got, expected, "{method} {path} with {token:?}: {body}");
+            for secret in [AGENT, REVIEWER, ADMIN, "bot", "ana", "root"] {
+                assert!(
+                    !body.contains(secret),
+                    "{path}: the refusal names `{secret}`: {body}"
+                );
+            }
+        }
+        let (agent, body) = status(&served, method.clone(), path, Some(AGENT)).await?;
+        let (reviewer, _) = status(&served, method.clone(), path, Some(REVIEWER)).await?;
+        if needs == "agent" {
+            assert_eq!(
+                (agent, reviewer),
+                (StatusCode::OK, StatusCode::OK),
+                "{path}"
+            );
+        } else {
+            assert_eq!(agent, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert!(body.contains("needs the `reviewer` role"), "{path}: {body}");
+            // Let in: an unknown run is the API's answer, not a refusal.
+            assert!(
+                matches!(reviewer, StatusCode::OK | StatusCode::NOT_FOUND),
+                "{path}: {reviewer}"
+            );
+        }
+    }
+    let refused = request(M::GET, &served.url("/runs/api/runs"), None)
+        .send()
+        .await?;
+    assert!(refused.headers().contains_key("www-authenticate"));
+
+    // Browsers: another host name, another site's page, a form.
+    let rebound = request(M::GET, &served.url("/runs/api/runs"), Some(REVIEWER))
+        .header("host", "evil.example")
+        .send()
+        .await?;
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    let approve = served.url("/runs/api/runs/r_unknown/calls/1/approve");
+    let cross_site = request(M::POST, &approve, Some(REVIEWER))
+        .header("origin", "http://evil.example")
+        .json(&json!({}))
+        .send()
+        .await?;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let form = request(M::POST, &approve, Some(REVIEWER))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("reason=x")
+        .send()
+        .await?;
+    assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // The inspector's CLI connects with the agent's token, not without.
+    let inspect = async |headers: &[&str]| -> Result<std::process::Output> {
+        let mut command = Command::new("node");
+        command
+            .current_dir(npm(
+                "node_modules/@modelcontextprotocol/inspector-cli/build",
+            ))
+            .arg("index.js")
+            .arg(served.url("/mcp"))
+            .args(["--transport", "http", "--method", "tools/call"])
+            .args(["--tool-name", "search", "--tool-arg"])
+            .arg("code=codemode.search('open nodes', { limit: 1 })[0].name")
+            .args(headers);
+        deadline::output(&mut command, b"").await
+    };
+    let header = format!("Authorization: Bearer {AGENT}");
+    let with = inspect(&["--header", &header]).await?;
+    let stdout = String::from_utf8_lossy(&with.stdout);
+    assert!(
+        with.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(stdout.contains("memory.open_nodes"), "{stdout}");
+    let without = inspect(&[]).await?;
+    assert!(
+        !without.status.success(),
+        "the inspector got in without a token"
+    );
+
+    // A reviewer may not decide the calls of a run their own token
+    // started; an admin may.
+    let client = client_with_token(&served.url("/mcp"), REVIEWER).await;
+    let code = "await memory.create_entities({ entities: [{ name: 'Own', entityType: 't', observations: [] }] }); 1";
+    let (failed, pending) = call(&client, "execute", code).await;
+    assert!(!failed && pending["status"] == "pending", "{pending}");
+    let run = pending["run"].as_str().context("a run id")?;
+    let own = served.url(&format!("/runs/api/runs/{run}/calls/1/approve"));
+    let by_reviewer = request(M::POST, &own, Some(REVIEWER))
+        .json(&json!({}))
+        .send()
+        .await?;
+    assert_eq!(by_reviewer.status(), StatusCode::FORBIDDEN);
+    let body = by_reviewer.text().await?;
+    assert!(body.contains("`ana` started this run"), "{body}");
+    let by_admin = request(M::POST, &own, Some(ADMIN))
+        .json(&json!({}))
+        .send()
+        .await?;
+    assert_eq!(by_admin.status(), StatusCode::OK);
+    let decided: Value = by_admin.json().await?;
+    assert_eq!(decided["decision"]["by"], "root", "{decided}");
+    let _ = client.cancel().await;
+    Ok(())
+}
+
+#[bounded_test]
+async fn serve_refuses_a_public_address_without_tokens() -> Result<()> {
+    let dir = scratch("team-public");
+    let address = format!("0.0.0.0:{}", free_port());
+    let output = deadline::output(
+        Command::new(BINARY)
+            .args(["serve", "--http", &address, "--state"])
+            .arg(dir.join("state")),
+        b"",
+    )
+    .await?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "refusing to serve {address} without authentication"
+        )) && stderr.contains("--insecure-no-auth"),
+        "{stderr}"
+    );
+
+    // Told to, it serves, and says what that means.
+    let mut process = deadline::spawn(
+        Command::new(BINARY)
+            .args(["serve", "--insecure-no-auth", "--http", &address])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )?;
+    let stderr = process.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let mut said = String::new();
+    step("`serve --insecure-no-auth` starts", async {
+        while let Some(line) = lines.next_line().await? {
+            said.push_str(&line);
+            if line.contains("serving MCP at") {
+                break;
+            }
+        }
+        anyhow::Ok(())
+    })
+    .await?;
+    assert!(
+        said.contains(
+            "serving without authentication, --insecure-no-auth: anyone who can reach it"
+        ),
+        "{said}"
+    );
+    Ok(())
+}
+
+/// Where the console test keeps its screenshots: kept after the test.
+fn screenshots() -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts/console");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+#[bounded_test]
+async fn a_reviewer_approves_and_rolls_back_in_the_browser() -> Result<()> {
+    let served = Served::start("team-browser").await?;
+    let shots = screenshots()?;
+    let output = deadline::output(
+        Command::new("node")
+            .arg(npm("fixtures/console-browser.mjs"))
+            .args([&served.base, AGENT, REVIEWER])
+            .arg(&shots),
+        b"",
+    )
+    .await?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim())?;
+
+    // The call showed within a second of the agent being told it waits.
+    let shown = seen["shownAfterMs"].as_u64().context("shownAfterMs")?;
+    assert!(shown < 1_000, "the waiting call showed after {shown} ms");
+    // The markup in its arguments showed as text, and ran nothing.
+    assert_eq!(seen["operation"], "memory.create_entities", "{seen}");
+    let args = seen["args"].as_str().unwrap_or_default();
+    assert!(
+        args.contains("Ada <script>alert(1)</script><img src=x onerror=alert(2)>"),
+        "{args}"
+    );
+    assert_eq!(seen["dialogs"], json!([]), "{seen}");
+    assert_eq!(seen["injected"], 0, "{seen}");
+    assert!(seen.get("pageError").is_none(), "{seen}");
+    // The gated call's line, and only it, is highlighted.
+    let highlighted = seen["highlighted"].as_array().context("highlighted")?;
+    assert_eq!(highlighted.len(), 1, "{seen}");
+    assert!(
+        highlighted[0]
+            .as_str()
+            .is_some_and(|line| line.starts_with("2await memory.create_entities"))
+    );
+    // Approved, the run finished with its result.
+    assert_eq!(seen["result"]["result"], json!(["approved"]), "{seen}");
+    assert!(
+        seen["listedOutcome"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("succeeded"))
+    );
+    // The rollback named the call it could not undo, and undid the other.
+    assert_eq!(
+        seen["plan"],
+        json!([
+            "#2 memory.add_observations · cannot be undone",
+            "#1 memory.create_entities · will be undone"
+        ]),
+        "{seen}"
+    );
+    assert_eq!(seen["report"]["rolled_back"], true, "{seen}");
+    let graph = std::fs::read_to_string(served.dir.join("memory.jsonl"))?;
+    assert!(!graph.contains("Ada"), "the entity is still there: {graph}");
+    for shot in ["1-pending.png", "2-approved.png", "3-rolled-back.png"] {
+        assert!(shots.join(shot).metadata()?.len() > 1_000, "{shot}");
+    }
+    Ok(())
+}
