@@ -200,6 +200,20 @@ async fn tokens_and_roles_guard_mcp_the_console_and_its_events() -> Result<()> {
         .await?;
     assert!(refused.headers().contains_key("www-authenticate"));
 
+    // The page itself holds no data, and lets no script but its own run.
+    let page = request(M::GET, &served.url("/runs"), None).send().await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'sha256-") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+
     // Browsers: another host name, another site's page, a form.
     let rebound = request(M::GET, &served.url("/runs/api/runs"), Some(REVIEWER))
         .header("host", "evil.example")

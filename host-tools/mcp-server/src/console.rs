@@ -35,17 +35,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
-use axum::http::{Method, StatusCode};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use base64::Engine as _;
 use codemode_runs::{Decided, RollbackError, RunStore, RunSummary, StoreError};
 use codemode_runtime::{Decision, Entry};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -85,10 +89,40 @@ pub(crate) fn router(server: CodeModeServer, access: Arc<Access>, loopback: bool
             crate::auth::require,
         ))
         .with_state(server);
+    let policy = page_policy();
     Router::new()
-        .route("/runs", get(|| async { Html(PAGE) }))
+        .route(
+            "/runs",
+            get(move || async move {
+                (
+                    [
+                        (CONTENT_SECURITY_POLICY, policy),
+                        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+                    ],
+                    Html(PAGE),
+                )
+            }),
+        )
         .merge(api)
         .layer(axum::middleware::from_fn_with_state(loopback, browsers))
+}
+
+/// The page's Content-Security-Policy: its one inline script may run, by
+/// its SHA-256, and nothing else; it may fetch only from this server, and
+/// may not be framed (a framed console could be clicked through).
+fn page_policy() -> HeaderValue {
+    let script = PAGE
+        .split_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(script, _)| script);
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+    let policy = format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; style-src 'unsafe-inline'; \
+         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 }
 
 /// Refuse what a browser must not do: reach a loopback console under
