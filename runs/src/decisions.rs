@@ -19,11 +19,11 @@
 use std::time::SystemTime;
 
 use codemode_runtime::{Action, Because, Decision, Entry, PendingCall, Waiting};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Failure, Result, StoreError};
+use crate::sql::{Row, Tx, args};
 use crate::store::{RunStore, Status, from_text, millis, now_millis, to_text};
 
 /// A call's wait for a decision.
@@ -106,29 +106,33 @@ impl RunStore {
     pub(crate) fn record_wait(&self, call: &CallWait<'_>) -> Result<u64> {
         self.write(|tx| {
             self.stored_status(tx, call.run)?;
+            let (waiting, args, because) = (
+                to_text(&call.waiting)?,
+                call.args.to_string(),
+                serde_json::to_string(call.because)?,
+            );
             tx.execute(
                 "INSERT INTO waits
                      (run, call, waiting, namespace, method, args, because, since, expires)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT DO NOTHING",
-                params![
+                args![
                     call.run,
                     call.call,
-                    to_text(&call.waiting)?,
+                    &waiting,
                     call.namespace,
                     call.method,
-                    call.args.to_string(),
-                    serde_json::to_string(call.because)?,
+                    &args,
+                    &because,
                     now_millis(),
                     millis(call.expires),
                 ],
             )?;
-            let expires = tx.query_row(
+            tx.one(
                 "SELECT expires FROM waits WHERE run = ?1 AND call = ?2 AND waiting = ?3",
-                params![call.run, call.call, to_text(&call.waiting)?],
-                |row| row.get(0),
-            )?;
-            Ok(expires)
+                args![call.run, call.call, &waiting],
+            )?
+            .get(0)
         })
     }
 
@@ -140,11 +144,11 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`].
     pub fn pending(&self, run: Option<&str>) -> Result<Vec<Wait>> {
-        self.with(|conn| {
+        self.with(|tx| {
             if let Some(run) = run {
-                self.stored_status(conn, run)?;
+                self.stored_status(tx, run)?;
             }
-            waits(conn, run, true)
+            waits(tx, run, true)
         })
     }
 
@@ -163,27 +167,27 @@ impl RunStore {
         self.write(|tx| {
             let running = self.stored_status(tx, run)? == Status::Running;
             let open: Option<String> = tx
-                .query_row(
+                .optional(
                     "SELECT w.waiting FROM waits w
                      WHERE w.run = ?1 AND w.call = ?2 AND ?3 AND NOT EXISTS (
                          SELECT 1 FROM decisions d
                          WHERE d.run = w.run AND d.call = w.call AND d.waiting = w.waiting)
                      ORDER BY w.waiting = 'in-doubt' DESC LIMIT 1",
-                    params![run, call, running],
-                    |row| row.get(0),
-                )
-                .optional()?;
+                    args![run, call, running],
+                )?
+                .map(|row| row.get(0))
+                .transpose()?;
             let waiting = match open {
                 Some(waiting) => from_text(&waiting)?,
                 None => {
-                    let latest = tx
-                        .query_row(
+                    let latest: Option<String> = tx
+                        .optional(
                             "SELECT decision FROM decisions WHERE run = ?1 AND call = ?2
                              ORDER BY waiting = 'in-doubt' DESC LIMIT 1",
-                            params![run, call],
-                            |row| row.get::<_, String>(0),
-                        )
-                        .optional()?;
+                            args![run, call],
+                        )?
+                        .map(|row| row.get(0))
+                        .transpose()?;
                     if let Some(latest) = latest {
                         return Ok(Decided::Already(serde_json::from_str(&latest)?));
                     }
@@ -210,10 +214,10 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`].
     pub fn decision(&self, run: &str, call: u32, waiting: Waiting) -> Result<Option<Decision>> {
-        self.with(|conn| {
-            let decision = stored_decision(conn, run, call, waiting)?;
+        self.with(|tx| {
+            let decision = stored_decision(tx, run, call, waiting)?;
             if decision.is_none() {
-                self.stored_status(conn, run)?;
+                self.stored_status(tx, run)?;
             }
             Ok(decision)
         })
@@ -260,7 +264,7 @@ impl<'a> CallWait<'a> {
 
 /// Insert `decision` unless the wait has one; say which stands.
 fn record(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     run: &str,
     call: u32,
     waiting: Waiting,
@@ -276,57 +280,57 @@ fn record(
     let inserted = tx.execute(
         "INSERT INTO decisions (run, call, waiting, decision, at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT DO NOTHING",
-        params![
+        args![
             run,
             call,
-            to_text(&waiting)?,
-            serde_json::to_string(decision)?,
+            &to_text(&waiting)?,
+            &serde_json::to_string(decision)?,
             now_millis()
         ],
     )?;
     if inserted == 1 {
         tx.execute(
             "UPDATE runs SET updated = ?2 WHERE id = ?1",
-            params![run, now_millis()],
+            args![run, now_millis()],
         )?;
         return Ok(Decided::Recorded);
     }
     match stored_decision(tx, run, call, waiting)? {
         Some(existing) => Ok(Decided::Already(existing)),
-        None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+        None => Err(Failure::Missing("the decision that stands".into())),
     }
 }
 
 fn stored_decision(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     run: &str,
     call: u32,
     waiting: Waiting,
 ) -> Result<Option<Decision>, Failure> {
-    let decision = conn
-        .query_row(
+    let decision: Option<String> = tx
+        .optional(
             "SELECT decision FROM decisions WHERE run = ?1 AND call = ?2 AND waiting = ?3",
-            params![run, call, to_text(&waiting)?],
-            |row| row.get::<_, String>(0),
-        )
-        .optional()?;
+            args![run, call, &to_text(&waiting)?],
+        )?
+        .map(|row| row.get(0))
+        .transpose()?;
     Ok(decision.as_deref().map(serde_json::from_str).transpose()?)
 }
 
 /// Whether the journal of `run` has call `call` gated for approval and not
 /// started.
-fn gated_not_started(conn: &Connection, run: &str, call: u32) -> Result<bool, Failure> {
-    let mut statement = conn.prepare(
+fn gated_not_started(tx: &mut dyn Tx, run: &str, call: u32) -> Result<bool, Failure> {
+    let rows = tx.query(
         "SELECT kind, entry FROM entries WHERE run = ?1 AND call = ?2 AND kind <> 'wait'",
+        args![run, call],
     )?;
-    let mut rows = statement.query(params![run, call])?;
     let mut gated = false;
-    while let Some(row) = rows.next()? {
+    for row in rows {
         let kind: String = row.get(0)?;
         if kind != "call" {
             return Ok(false);
         }
-        let entry: Entry = serde_json::from_str(&row.get::<_, String>(1)?)?;
+        let entry: Entry = serde_json::from_str(&row.get::<String>(1)?)?;
         gated = matches!(entry, Entry::Call { ruling, .. } if ruling.action == Action::Approve);
     }
     Ok(gated)
@@ -334,12 +338,8 @@ fn gated_not_started(conn: &Connection, run: &str, call: u32) -> Result<bool, Fa
 
 /// The waits of `run`, or of every run; only the undecided ones of running
 /// runs when `open`. Oldest first.
-pub(crate) fn waits(
-    conn: &Connection,
-    run: Option<&str>,
-    open: bool,
-) -> Result<Vec<Wait>, Failure> {
-    let mut statement = conn.prepare_cached(
+pub(crate) fn waits(tx: &mut dyn Tx, run: Option<&str>, open: bool) -> Result<Vec<Wait>, Failure> {
+    let rows = tx.query(
         "SELECT w.run, w.call, w.namespace, w.method, w.args, w.waiting, w.because,
                 w.since, w.expires, d.at
          FROM waits w
@@ -348,24 +348,20 @@ pub(crate) fn waits(
          WHERE (?1 IS NULL OR w.run = ?1)
            AND NOT (?2 AND (d.at IS NOT NULL OR r.status <> 'running'))
          ORDER BY w.since, w.run, w.call",
+        args![run, open],
     )?;
-    let mut rows = statement.query(params![run, open])?;
-    let mut waits = Vec::new();
-    while let Some(row) = rows.next()? {
-        waits.push(wait_of(row)?);
-    }
-    Ok(waits)
+    rows.iter().map(wait_of).collect()
 }
 
-fn wait_of(row: &Row<'_>) -> Result<Wait, Failure> {
+fn wait_of(row: &Row) -> Result<Wait, Failure> {
     Ok(Wait {
         run: row.get(0)?,
         call: row.get(1)?,
         namespace: row.get(2)?,
         method: row.get(3)?,
-        args: serde_json::from_str(&row.get::<_, String>(4)?)?,
-        waiting: from_text(&row.get::<_, String>(5)?)?,
-        because: serde_json::from_str(&row.get::<_, String>(6)?)?,
+        args: serde_json::from_str(&row.get::<String>(4)?)?,
+        waiting: from_text(&row.get::<String>(5)?)?,
+        because: serde_json::from_str(&row.get::<String>(6)?)?,
         since: row.get(7)?,
         expires: row.get(8)?,
         decided: row.get(9)?,
@@ -373,17 +369,17 @@ fn wait_of(row: &Row<'_>) -> Result<Wait, Failure> {
 }
 
 /// The decisions on the calls of `run`, by call.
-pub(crate) fn decisions(conn: &Connection, run: &str) -> Result<Vec<CallDecision>, Failure> {
-    let mut statement = conn.prepare_cached(
+pub(crate) fn decisions(tx: &mut dyn Tx, run: &str) -> Result<Vec<CallDecision>, Failure> {
+    let rows = tx.query(
         "SELECT call, waiting, decision, at FROM decisions WHERE run = ?1 ORDER BY call, at",
+        args![run],
     )?;
-    let mut rows = statement.query([run])?;
     let mut decisions = Vec::new();
-    while let Some(row) = rows.next()? {
+    for row in rows {
         decisions.push(CallDecision {
             call: row.get(0)?,
-            waiting: from_text(&row.get::<_, String>(1)?)?,
-            decision: serde_json::from_str(&row.get::<_, String>(2)?)?,
+            waiting: from_text(&row.get::<String>(1)?)?,
+            decision: serde_json::from_str(&row.get::<String>(2)?)?,
             at: row.get(3)?,
         });
     }

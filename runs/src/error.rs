@@ -103,6 +103,23 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// PostgreSQL failed, or could not be reached.
+    #[error("{} failed", file.display())]
+    Postgres {
+        /// The database's URL, without its password.
+        file: PathBuf,
+        /// PostgreSQL's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The database holds what this codemode does not expect there.
+    #[error("{} holds what this codemode does not expect: {what}", file.display())]
+    Unexpected {
+        /// The store.
+        file: PathBuf,
+        /// What.
+        what: String,
+    },
     /// Any other failure of SQLite.
     #[error("{} failed", file.display())]
     Sqlite {
@@ -169,8 +186,23 @@ impl fmt::Display for WaitingList<'_> {
 /// A failure inside one operation, before it is given its file.
 pub(crate) enum Failure {
     Sql(rusqlite::Error),
+    Postgres(tokio_postgres::Error),
     Json(serde_json::Error),
     Store(StoreError),
+    /// A statement gave no row where it always gives one.
+    Missing(String),
+    /// A column held what its reader did not expect.
+    Column {
+        index: usize,
+        found: String,
+        wanted: &'static str,
+    },
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Self::Postgres(error)
+    }
 }
 
 impl From<rusqlite::Error> for Failure {
@@ -196,8 +228,21 @@ impl Failure {
     pub(crate) fn in_file(self, file: PathBuf) -> StoreError {
         match self {
             Self::Sql(error) => StoreError::from_sqlite(file, error),
+            Self::Postgres(source) => StoreError::Postgres { file, source },
             Self::Json(source) => StoreError::Unreadable { file, source },
             Self::Store(error) => error,
+            Self::Missing(what) => StoreError::Unexpected {
+                file,
+                what: format!("no row for `{what}`"),
+            },
+            Self::Column {
+                index,
+                found,
+                wanted,
+            } => StoreError::Unexpected {
+                file,
+                what: format!("column {index} holds {found}, not a {wanted}"),
+            },
         }
     }
 }

@@ -18,11 +18,11 @@
 use std::sync::{Mutex, PoisonError};
 
 use codemode_runtime::{Entry, Journal, JournalError, Replay};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use crate::error::{Failure, Result, StoreError};
 use crate::lock::{LockError, RunLock};
+use crate::sql::{Tx, args};
 use crate::store::{NewRun, RunStore, Status};
 
 /// The journal of one run in a [`RunStore`].
@@ -64,26 +64,26 @@ fn commit(store: &RunStore, run: &str, entries: &[Entry]) -> Result<(), JournalE
 /// its last.
 fn append_in(
     store: &RunStore,
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     run: &str,
     entries: &[Entry],
 ) -> Result<(), Failure> {
     let last: Option<u64> = tx
-        .prepare_cached(
+        .optional(
             "SELECT (SELECT max(seq) FROM entries WHERE run = ?1)
              FROM runs WHERE id = ?1",
+            args![run],
         )?
-        .query_row([run], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| store.unknown(run))?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO entries (run, seq, kind, call, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+        .ok_or_else(|| store.unknown(run))?
+        .get(0)?;
     for (seq, entry) in (last.unwrap_or(0) + 1..).zip(entries) {
         let json = serde_json::to_value(entry)?;
         let kind = json.get("entry").and_then(Value::as_str).unwrap_or("");
         let call = json.get("call").and_then(Value::as_u64);
-        insert.execute(params![run, seq, kind, call, json.to_string()])?;
+        tx.execute(
+            "INSERT INTO entries (run, seq, kind, call, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![run, seq, kind, call, &json.to_string()],
+        )?;
     }
     Ok(())
 }
@@ -165,7 +165,7 @@ impl Recording {
     }
 
     /// Insert the new run in `tx`, or refuse its id if taken.
-    fn record(&self, tx: &Transaction<'_>, run: &NewRun, created: u64) -> Result<(), Failure> {
+    fn record(&self, tx: &mut dyn Tx, run: &NewRun, created: u64) -> Result<(), Failure> {
         if self.store.insert(tx, &self.run, run, created)? {
             return Ok(());
         }

@@ -47,6 +47,8 @@ pub mod journal;
 mod lock;
 pub mod rollback;
 mod schema;
+mod sql;
+mod sqlite;
 pub mod store;
 pub mod undo;
 pub mod waiting;

@@ -1,60 +1,33 @@
 //! [`RunLock`]: what makes one process at a time run a run, or roll it
-//! back. An exclusive lock on a file of the run's own in the state
-//! directory (`locks/ID.lock`), which the kernel releases when the process
-//! dies however it dies (`kill -9` included), so a run is never left
-//! locked by a process that is gone.
+//! back. The database takes it (`Database::lock`): a lock file in
+//! SQLite's state directory, a session advisory lock in PostgreSQL. Either
+//! is released when the process dies however it dies (`kill -9`
+//! included), so a run is never left locked by a process that is gone.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
-
+use crate::sql::Held;
 use crate::store::RunStore;
 
 /// A run's exclusive lock, released when dropped (or when its process
 /// dies).
-pub(crate) struct RunLock {
-    file: File,
-    path: PathBuf,
-}
+pub(crate) struct RunLock(Box<dyn Held>);
 
 /// Why a run's lock was not taken.
 pub(crate) enum LockError {
     /// Another process (or another task of this one) holds it.
     Busy,
-    /// Its file could not be made.
+    /// Its file (or its database call) failed.
     File(std::io::Error),
 }
 
 impl RunLock {
     /// Take the lock of `run` of `store`, without waiting.
     pub(crate) fn take(store: &RunStore, run: &str) -> Result<Self, LockError> {
-        let path = lock_path(store, run);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(LockError::File)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(LockError::File)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { file, path }),
-            Err(TryLockError::WouldBlock) => Err(LockError::Busy),
-            Err(TryLockError::Error(error)) => Err(LockError::File(error)),
-        }
+        store.database().lock(run).map(Self)
     }
 
-    /// Release the lock of a run that has ended, and remove its file, so
-    /// that the lock directory holds only the files of unfinished runs. A
-    /// process that opened the file before it went finds the run ended
-    /// once it has the lock, and leaves it.
+    /// Release the lock of a run that has ended, leaving nothing of it
+    /// behind.
     pub(crate) fn remove(self) {
-        let _ = std::fs::remove_file(&self.path);
-        drop(self.file);
+        self.0.remove();
     }
-}
-
-fn lock_path(store: &RunStore, run: &str) -> PathBuf {
-    let dir = store.file().parent().map(PathBuf::from).unwrap_or_default();
-    dir.join("locks").join(format!("{run}.lock"))
 }

@@ -3,13 +3,12 @@
 //! finished, read back, listed.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use codemode_runtime::{Entry, Language, Limits, Replay};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
@@ -17,6 +16,7 @@ use crate::decisions::{CallDecision, Wait};
 use crate::error::{Failure, Result, StoreError};
 use crate::journal::RunJournal;
 use crate::schema;
+use crate::sql::{Database, Param, Tx, args};
 use crate::undo::UndoStep;
 
 /// The file's name in the state directory.
@@ -38,14 +38,13 @@ pub struct RunStore {
 }
 
 struct Shared {
-    file: PathBuf,
-    conn: Mutex<Connection>,
+    database: Box<dyn Database>,
 }
 
 impl fmt::Debug for RunStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunStore")
-            .field("file", &self.shared.file)
+            .field("place", &self.file())
             .finish_non_exhaustive()
     }
 }
@@ -259,62 +258,77 @@ impl RunStore {
         })?;
         let file = dir.join(FILE_NAME);
         let conn = schema::open(&file)?;
-        Ok(Self {
-            shared: Arc::new(Shared {
-                file,
-                conn: Mutex::new(conn),
-            }),
-        })
+        Ok(Self::on(Box::new(crate::sqlite::Sqlite::new(file, conn))))
     }
 
-    /// The database file.
+    /// The store kept in `database`.
+    pub(crate) fn on(database: Box<dyn Database>) -> Self {
+        Self {
+            shared: Arc::new(Shared { database }),
+        }
+    }
+
+    /// The database it is kept in.
+    pub(crate) fn database(&self) -> &dyn Database {
+        &*self.shared.database
+    }
+
+    /// Where it is kept: the SQLite file, or the PostgreSQL URL without
+    /// its password.
     pub fn file(&self) -> &Path {
-        &self.shared.file
+        self.shared.database.place()
     }
 
-    /// Run `operation` on the connection, and name the file in its errors.
+    /// Run `operation` in one read transaction, and name the store in its
+    /// errors.
     pub(crate) fn with<T>(
         &self,
-        operation: impl FnOnce(&mut Connection) -> Result<T, Failure>,
+        operation: impl FnOnce(&mut dyn Tx) -> Result<T, Failure>,
     ) -> Result<T> {
-        let mut conn = self
-            .shared
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        operation(&mut conn).map_err(|failure| failure.in_file(self.shared.file.clone()))
+        self.transact(false, operation)
     }
 
-    /// Run `operation` in one write transaction, taken at once so that two
-    /// processes never both read and then both write.
+    /// Run `operation` in one write transaction, which excludes every other
+    /// writer of every process until it ends, so that two processes never
+    /// both read and then both write.
     pub(crate) fn write<T>(
         &self,
-        operation: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Failure>,
+        operation: impl FnOnce(&mut dyn Tx) -> Result<T, Failure>,
     ) -> Result<T> {
-        self.with(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = operation(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })
+        self.transact(true, operation)
+    }
+
+    fn transact<T>(
+        &self,
+        write: bool,
+        operation: impl FnOnce(&mut dyn Tx) -> Result<T, Failure>,
+    ) -> Result<T> {
+        let mut operation = Some(operation);
+        let mut value = None;
+        self.shared
+            .database
+            .transact(write, &mut |tx| {
+                if let Some(operation) = operation.take() {
+                    value = Some(operation(tx)?);
+                }
+                Ok(())
+            })
+            .and_then(|()| value.ok_or_else(|| Failure::Missing("a value".into())))
+            .map_err(|failure| failure.in_file(self.file().to_owned()))
     }
 
     /// The error for a run this file does not have.
     pub(crate) fn unknown(&self, run: &str) -> Failure {
         Failure::Store(StoreError::UnknownRun {
             run: run.to_owned(),
-            file: self.shared.file.clone(),
+            file: self.file().to_owned(),
         })
     }
 
     /// The stored status of `run`, or [`StoreError::UnknownRun`].
-    pub(crate) fn stored_status(&self, conn: &Connection, run: &str) -> Result<Status, Failure> {
-        let status: Option<String> = conn
-            .query_row("SELECT status FROM runs WHERE id = ?1", [run], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        let status = status.ok_or_else(|| self.unknown(run))?;
+    pub(crate) fn stored_status(&self, tx: &mut dyn Tx, run: &str) -> Result<Status, Failure> {
+        let row = tx.optional("SELECT status FROM runs WHERE id = ?1", args![run])?;
+        let status: String = row.ok_or_else(|| self.unknown(run))?.get(0)?;
         from_text(&status)
     }
 
@@ -340,28 +354,29 @@ impl RunStore {
     /// it was (not when the id is taken).
     pub(crate) fn insert(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &mut dyn Tx,
         id: &str,
         run: &NewRun,
         created: u64,
     ) -> Result<bool, Failure> {
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO runs
+        let grants = serde_json::to_string(&run.grants)?;
+        let limits = run.limits.to_string();
+        let inserted = tx.execute(
+            "INSERT INTO runs
                      (id, code, language, grants, limits, seed, origin, status, created, updated)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8)
                  ON CONFLICT (id) DO NOTHING",
-            )?
-            .execute(params![
+            args![
                 id,
-                run.code,
+                &run.code,
                 language_name(run.language),
-                serde_json::to_string(&run.grants)?,
-                run.limits.to_string(),
-                run.seed,
-                run.origin,
+                &grants,
+                &limits,
+                &run.seed,
+                &run.origin,
                 created,
-            ])?;
+            ],
+        )?;
         Ok(inserted == 1)
     }
 
@@ -371,7 +386,7 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`].
     pub fn journal(&self, run: &str) -> Result<RunJournal> {
-        self.with(|conn| self.stored_status(conn, run).map(drop))?;
+        self.with(|tx| self.stored_status(tx, run).map(drop))?;
         Ok(RunJournal::new(self.clone(), run.to_owned()))
     }
 
@@ -381,16 +396,12 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`], [`StoreError::Unreadable`].
     pub fn replay(&self, run: &str) -> Result<Replay> {
-        self.with(|conn| {
-            let seed: Option<Vec<u8>> = conn
-                .query_row("SELECT seed FROM runs WHERE id = ?1", [run], |row| {
-                    row.get(0)
-                })
-                .optional()?;
-            let seed = seed.ok_or_else(|| self.unknown(run))?;
+        self.with(|tx| {
+            let row = tx.optional("SELECT seed FROM runs WHERE id = ?1", args![run])?;
+            let seed: Vec<u8> = row.ok_or_else(|| self.unknown(run))?.get(0)?;
             Ok(Replay {
                 seed: seed_of(seed)?,
-                entries: entries(conn, run)?,
+                entries: entries(tx, run)?,
             })
         })
     }
@@ -401,33 +412,28 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`], [`StoreError::Unreadable`].
     pub fn load(&self, run: &str) -> Result<RunRecord> {
-        self.with(|conn| {
-            let tx = conn.transaction()?;
-            let record = tx
-                .query_row(
-                    "SELECT code, language, grants, limits, seed, origin, status, outcome,
-                            created, updated
-                     FROM runs WHERE id = ?1",
-                    [run],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, Vec<u8>>(4)?,
-                            row.get::<_, String>(5)?,
-                            row.get::<_, String>(6)?,
-                            row.get::<_, Option<String>>(7)?,
-                            row.get::<_, u64>(8)?,
-                            row.get::<_, u64>(9)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let (code, language, grants, limits, seed, origin, status, outcome, created, updated) =
-                record.ok_or_else(|| self.unknown(run))?;
-            let waits = crate::decisions::waits(&tx, Some(run), false)?;
+        self.with(|tx| {
+            let row = tx.optional(
+                "SELECT code, language, grants, limits, seed, origin, status, outcome,
+                        created, updated
+                 FROM runs WHERE id = ?1",
+                args![run],
+            )?;
+            let row = row.ok_or_else(|| self.unknown(run))?;
+            let (code, language, grants, limits) = (
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<String>(2)?,
+                row.get::<String>(3)?,
+            );
+            let (seed, origin, status, outcome) = (
+                row.get::<Vec<u8>>(4)?,
+                row.get::<String>(5)?,
+                row.get::<String>(6)?,
+                row.get::<Option<String>>(7)?,
+            );
+            let (created, updated) = (row.get::<u64>(8)?, row.get::<u64>(9)?);
+            let waits = crate::decisions::waits(tx, Some(run), false)?;
             let stored: Status = from_text(&status)?;
             Ok(RunRecord {
                 id: run.to_owned(),
@@ -441,10 +447,10 @@ impl RunStore {
                 outcome: outcome.as_deref().map(serde_json::from_str).transpose()?,
                 created,
                 updated,
-                entries: entries(&tx, run)?,
+                entries: entries(tx, run)?,
                 waits,
-                decisions: crate::decisions::decisions(&tx, run)?,
-                undos: crate::undo::undos(&tx, run)?,
+                decisions: crate::decisions::decisions(tx, run)?,
+                undos: crate::undo::undos(tx, run)?,
             })
         })
     }
@@ -452,23 +458,19 @@ impl RunStore {
     /// What running `run` needs of its record, in one read: its script,
     /// language, granted namespaces, limits and stored status.
     pub(crate) fn runnable(&self, run: &str) -> Result<Runnable> {
-        self.with(|conn| {
-            let row = conn
-                .query_row(
-                    "SELECT code, language, grants, limits, status FROM runs WHERE id = ?1",
-                    [run],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, String>(4)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let (code, language, grants, limits, status) = row.ok_or_else(|| self.unknown(run))?;
+        self.with(|tx| {
+            let row = tx.optional(
+                "SELECT code, language, grants, limits, status FROM runs WHERE id = ?1",
+                args![run],
+            )?;
+            let row = row.ok_or_else(|| self.unknown(run))?;
+            let (code, language, grants, limits, status) = (
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<String>(2)?,
+                row.get::<String>(3)?,
+                row.get::<String>(4)?,
+            );
             let grants: Vec<(String, Vec<String>)> = serde_json::from_str(&grants)?;
             Ok(Runnable {
                 code,
@@ -482,7 +484,7 @@ impl RunStore {
 
     /// The stored status of `run`.
     pub(crate) fn status(&self, run: &str) -> Result<Status> {
-        self.with(|conn| self.stored_status(conn, run))
+        self.with(|tx| self.stored_status(tx, run))
     }
 
     /// The runs, newest first; only those with `status` when one is given.
@@ -491,7 +493,7 @@ impl RunStore {
     ///
     /// [`StoreError`] when the file cannot be read.
     pub fn list(&self, status: Option<Status>) -> Result<Vec<RunSummary>> {
-        let runs = self.summaries("", [])?;
+        let runs = self.summaries("", args![])?;
         Ok(runs
             .into_iter()
             .filter(|run| status.is_none_or(|wanted| wanted == run.status))
@@ -506,15 +508,19 @@ impl RunStore {
     ///
     /// [`StoreError`] when the file cannot be read.
     pub fn changed(&self, since: u64) -> Result<Vec<RunSummary>> {
-        self.summaries("WHERE r.status = 'running' OR r.updated >= ?1", [since])
+        self.summaries(
+            "WHERE r.status = 'running' OR r.updated >= ?1",
+            args![since],
+        )
     }
 
     /// The summaries of the runs `filter` (a `WHERE` clause of `runs r`,
     /// with `params`) keeps, newest first.
-    fn summaries<P: rusqlite::Params>(&self, filter: &str, params: P) -> Result<Vec<RunSummary>> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT r.id, r.origin, r.status, r.created, r.updated, r.outcome,
+    fn summaries(&self, filter: &str, params: &[Param<'_>]) -> Result<Vec<RunSummary>> {
+        self.with(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT r.id, r.origin, r.status, r.created, r.updated, r.outcome,
                         (SELECT count(*) FROM waits w
                          WHERE w.run = r.id AND NOT EXISTS (
                              SELECT 1 FROM decisions d
@@ -522,27 +528,20 @@ impl RunStore {
                         (SELECT count(*) FROM entries e WHERE e.run = r.id AND e.kind = 'call'),
                         (SELECT coalesce(max(seq), 0) FROM entries e WHERE e.run = r.id)
                  FROM runs r {filter} ORDER BY r.created DESC, r.rowid DESC",
-            ))?;
-            let rows = statement.query_map(params, |row| {
-                Ok((
-                    (
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                    ),
-                    (row.get::<_, u64>(3)?, row.get::<_, u64>(4)?),
-                    row.get::<_, Option<String>>(5)?,
-                    (
-                        row.get::<_, u32>(6)?,
-                        row.get::<_, u32>(7)?,
-                        row.get::<_, u64>(8)?,
-                    ),
-                ))
-            })?;
+                ),
+                params,
+            )?;
             let mut runs = Vec::new();
             for row in rows {
-                let ((id, origin, stored), (created, updated), outcome, (waiting, calls, entries)) =
-                    row?;
+                let (id, origin, stored) = (
+                    row.get::<String>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<String>(2)?,
+                );
+                let (created, updated) = (row.get::<u64>(3)?, row.get::<u64>(4)?);
+                let outcome = row.get::<Option<String>>(5)?;
+                let (waiting, calls, entries) =
+                    (row.get::<u32>(6)?, row.get::<u32>(7)?, row.get::<u64>(8)?);
                 let outcome: Option<Value> =
                     outcome.as_deref().map(serde_json::from_str).transpose()?;
                 runs.push(RunSummary {
@@ -568,17 +567,15 @@ impl RunStore {
     ///
     /// [`StoreError::Unreadable`] for an entry that is not one.
     pub fn entries_after(&self, run: &str, seen: u64) -> Result<Vec<(u64, Entry)>> {
-        self.with(|conn| {
-            let mut statement = conn.prepare_cached(
+        self.with(|tx| {
+            let rows = tx.query(
                 "SELECT seq, entry FROM entries WHERE run = ?1 AND seq > ?2 ORDER BY seq",
+                args![run, seen],
             )?;
-            let rows = statement.query_map(params![run, seen], |row| {
-                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
-            })?;
             let mut entries = Vec::new();
             for row in rows {
-                let (seq, entry) = row?;
-                entries.push((seq, serde_json::from_str(&entry)?));
+                let entry: String = row.get(1)?;
+                entries.push((row.get(0)?, serde_json::from_str(&entry)?));
             }
             Ok(entries)
         })
@@ -614,22 +611,17 @@ impl RunStore {
     /// Set the status of `run`, and its outcome if given, in `tx`.
     pub(crate) fn update_in(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &mut dyn Tx,
         run: &str,
         status: Status,
         outcome: Option<&Value>,
     ) -> Result<(), Failure> {
-        let changed = tx
-            .prepare_cached(
-                "UPDATE runs SET status = ?2, outcome = coalesce(?3, outcome), updated = ?4
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                run,
-                status.as_str(),
-                outcome.map(Value::to_string),
-                now_millis()
-            ])?;
+        let outcome = outcome.map(Value::to_string);
+        let changed = tx.execute(
+            "UPDATE runs SET status = ?2, outcome = coalesce(?3, outcome), updated = ?4
+             WHERE id = ?1",
+            args![run, status.as_str(), outcome.as_ref(), now_millis()],
+        )?;
         if changed == 0 {
             return Err(self.unknown(run));
         }
@@ -647,12 +639,14 @@ fn shown_status(stored: Status, waits: bool) -> Status {
 }
 
 /// The journal of `run`, in order.
-fn entries(conn: &Connection, run: &str) -> Result<Vec<Entry>, Failure> {
-    let mut statement = conn.prepare("SELECT entry FROM entries WHERE run = ?1 ORDER BY seq")?;
-    let rows = statement.query_map([run], |row| row.get::<_, String>(0))?;
+fn entries(tx: &mut dyn Tx, run: &str) -> Result<Vec<Entry>, Failure> {
+    let rows = tx.query(
+        "SELECT entry FROM entries WHERE run = ?1 ORDER BY seq",
+        args![run],
+    )?;
     let mut entries = Vec::new();
     for row in rows {
-        entries.push(serde_json::from_str(&row?)?);
+        entries.push(serde_json::from_str(&row.get::<String>(0)?)?);
     }
     Ok(entries)
 }

@@ -2,7 +2,7 @@
 //! which failed and why, so that a rollback retried after a failure goes on
 //! from where it stopped and never undoes a call twice.
 
-use rusqlite::{Connection, params};
+use crate::sql::{Tx, args};
 use serde::Serialize;
 
 use crate::error::{Failure, Result};
@@ -28,13 +28,13 @@ impl RunStore {
     ///
     /// [`StoreError::UnknownRun`](crate::StoreError::UnknownRun).
     pub fn undo_done(&self, run: &str, call: u32) -> Result<bool> {
-        self.with(|conn| {
-            self.stored_status(conn, run)?;
-            Ok(conn.query_row(
+        self.with(|tx| {
+            self.stored_status(tx, run)?;
+            tx.one(
                 "SELECT EXISTS (SELECT 1 FROM undos WHERE run = ?1 AND call = ?2 AND state = 'applied')",
-                params![run, call],
-                |row| row.get(0),
-            )?)
+                args![run, call],
+            )?
+            .get(0)
         })
     }
 
@@ -64,7 +64,7 @@ impl RunStore {
                  SET state = excluded.state, error = excluded.error,
                      undo_run = excluded.undo_run, at = excluded.at
                  WHERE undos.state <> 'applied'",
-                params![run, call, state, error, undo_run, now_millis()],
+                args![run, call, state, error.as_ref(), undo_run, now_millis()],
             )?;
             Ok(())
         })
@@ -72,21 +72,23 @@ impl RunStore {
 }
 
 /// The undo steps of `run`, by call.
-pub(crate) fn undos(conn: &Connection, run: &str) -> Result<Vec<UndoStep>, Failure> {
-    let mut statement = conn.prepare_cached(
+pub(crate) fn undos(tx: &mut dyn Tx, run: &str) -> Result<Vec<UndoStep>, Failure> {
+    let rows = tx.query(
         "SELECT call, state, error, undo_run, at FROM undos WHERE run = ?1 ORDER BY call",
+        args![run],
     )?;
-    let rows = statement.query_map([run], |row| {
+    let mut steps = Vec::new();
+    for row in rows {
         let error: Option<String> = row.get(2)?;
-        Ok(UndoStep {
+        steps.push(UndoStep {
             call: row.get(0)?,
-            result: match row.get::<_, String>(1)?.as_str() {
+            result: match row.get::<String>(1)?.as_str() {
                 "applied" => Ok(()),
                 _ => Err(error.unwrap_or_default()),
             },
             undo_run: row.get(3)?,
             at: row.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        });
+    }
+    Ok(steps)
 }

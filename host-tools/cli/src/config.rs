@@ -387,7 +387,7 @@ impl Expansion<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::Config;
+    use super::{Config, Role};
     use codemode_mcp_client::UpstreamConfig;
     use codemode_runtime::{Action, Runtime};
 
