@@ -345,7 +345,7 @@ pub(crate) fn waits(tx: &mut dyn Tx, run: Option<&str>, open: bool) -> Result<Ve
          FROM waits w
          JOIN runs r ON r.id = w.run
          LEFT JOIN decisions d ON d.run = w.run AND d.call = w.call AND d.waiting = w.waiting
-         WHERE (?1 IS NULL OR w.run = ?1)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR w.run = ?1)
            AND NOT (?2 AND (d.at IS NOT NULL OR r.status <> 'running'))
          ORDER BY w.since, w.run, w.call",
         args![run, open],

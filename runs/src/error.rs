@@ -103,14 +103,24 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
-    /// PostgreSQL failed, or could not be reached.
-    #[error("{} failed", file.display())]
+    /// PostgreSQL failed.
+    #[error("{} failed: {reason}", file.display())]
     Postgres {
         /// The database's URL, without its password.
         file: PathBuf,
+        /// PostgreSQL's words.
+        reason: String,
         /// PostgreSQL's error.
         #[source]
         source: tokio_postgres::Error,
+    },
+    /// PostgreSQL could not be reached.
+    #[error("cannot connect to {}: {reason}", file.display())]
+    Unreachable {
+        /// The database's URL, without its password.
+        file: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// The database holds what this codemode does not expect there.
     #[error("{} holds what this codemode does not expect: {what}", file.display())]
@@ -228,7 +238,13 @@ impl Failure {
     pub(crate) fn in_file(self, file: PathBuf) -> StoreError {
         match self {
             Self::Sql(error) => StoreError::from_sqlite(file, error),
-            Self::Postgres(source) => StoreError::Postgres { file, source },
+            Self::Postgres(source) => StoreError::Postgres {
+                file,
+                reason: source
+                    .as_db_error()
+                    .map_or_else(|| source.to_string(), |db| db.message().to_owned()),
+                source,
+            },
             Self::Json(source) => StoreError::Unreadable { file, source },
             Self::Store(error) => error,
             Self::Missing(what) => StoreError::Unexpected {

@@ -46,6 +46,7 @@ mod error;
 pub mod journal;
 mod lock;
 pub mod rollback;
+mod postgres;
 mod schema;
 mod sql;
 mod sqlite;
@@ -62,7 +63,8 @@ pub use rollback::{
     PlannedUndo, RollbackError, RollbackReport, RollbackStep, Undo, plan, rollback,
 };
 pub use store::{
-    FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus, cut, outcome_line,
+    FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus, cut,
+    is_database_url, outcome_line, shown,
 };
 pub use undo::UndoStep;
 pub use waiting::WaitingStores;

@@ -261,6 +261,33 @@ impl RunStore {
         Ok(Self::on(Box::new(crate::sqlite::Sqlite::new(file, conn))))
     }
 
+    /// Connect to the PostgreSQL database at `url`
+    /// (`postgres://user:password@host:port/database`), which several
+    /// processes may share, and bring its schema up to date.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unreachable`], [`StoreError::Postgres`];
+    /// [`StoreError::NotOurs`] for a database with a `runs` table codemode
+    /// did not make; [`StoreError::NewerSchema`].
+    pub fn connect(url: &str) -> Result<Self> {
+        Ok(Self::on(Box::new(crate::postgres::Postgres::connect(url)?)))
+    }
+
+    /// The store at `state`: a PostgreSQL URL (`postgres://…` or
+    /// `postgresql://…`), else a state directory, as [`open`](Self::open)
+    /// opens it.
+    ///
+    /// # Errors
+    ///
+    /// [`connect`](Self::connect)'s or [`open`](Self::open)'s.
+    pub fn at(state: &Path) -> Result<Self> {
+        match state.to_str() {
+            Some(url) if is_database_url(url) => Self::connect(url),
+            _ => Self::open(state),
+        }
+    }
+
     /// The store kept in `database`.
     pub(crate) fn on(database: Box<dyn Database>) -> Self {
         Self {
@@ -627,6 +654,20 @@ impl RunStore {
         }
         Ok(())
     }
+}
+
+/// `state` as messages show it: a PostgreSQL URL without its password, a
+/// directory as it is.
+pub fn shown(state: &Path) -> String {
+    match state.to_str() {
+        Some(url) if is_database_url(url) => crate::postgres::without_password(url),
+        _ => state.display().to_string(),
+    }
+}
+
+/// Whether `state` names a PostgreSQL database rather than a directory.
+pub fn is_database_url(state: &str) -> bool {
+    state.starts_with("postgres://") || state.starts_with("postgresql://")
 }
 
 /// A run that is `running` shows as `waiting` while a call of it waits.

@@ -233,7 +233,7 @@ impl Durable<'_> {
         eprintln!(
             "codemode: run {} (durable, in {})",
             new.id(),
-            state.display()
+            codemode_runs::shown(state)
         );
         Ok(runs.start(new, Some(asking)).await?)
     }
@@ -245,7 +245,7 @@ impl Durable<'_> {
         let (runs, asking) = self.runs(terminal)?;
         eprintln!(
             "codemode: resuming run {id} (durable, in {})",
-            state.display()
+            codemode_runs::shown(state)
         );
         Ok(runs.run(id, Some(asking)).await?)
     }
@@ -254,7 +254,7 @@ impl Durable<'_> {
         self,
         terminal: Option<Arc<TerminalApprover>>,
     ) -> Result<(DurableRuns, Arc<dyn Approver>)> {
-        let store = RunStore::open(self.state)?;
+        let store = RunStore::at(self.state)?;
         let mut runs = DurableRuns::new(store, self.runtime, self.grants, self.limits, "run")
             .policy(self.policy);
         if self.stream_logs {

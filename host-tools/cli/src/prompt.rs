@@ -164,7 +164,7 @@ impl Announcing {
     /// Announce waits of runs in the state directory `state`.
     pub(crate) fn new(state: &Path, terminal: Option<Arc<TerminalApprover>>) -> Self {
         Self {
-            state: state.display().to_string(),
+            state: codemode_runs::shown(state),
             terminal,
         }
     }

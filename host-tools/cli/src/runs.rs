@@ -73,7 +73,7 @@ impl StateArg {
 
     /// The runs database of the state directory (created if missing).
     fn open(&self) -> Result<RunStore> {
-        Ok(RunStore::open(&self.dir()?)?)
+        Ok(RunStore::at(&self.dir()?)?)
     }
 }
 

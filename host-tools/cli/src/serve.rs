@@ -193,7 +193,7 @@ async fn build_server(
     }
     if let Some(state) = state {
         options = options
-            .state(RunStore::open(state.dir)?)
+            .state(RunStore::at(state.dir)?)
             .waiting_stores(state.waiting_stores, state.keep_waiting);
     }
     let server = CodeModeServer::new(runtime, connectors.all(), options)?;
@@ -216,7 +216,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
             let resumed = server.resume_unfinished().map_err(anyhow::Error::msg)?;
             eprintln!(
                 "codemode: durable runs in {}; {resumed} unfinished run(s) resumed",
-                dir.display()
+                codemode_runs::shown(dir)
             );
         }
         let names = connectors.summary();
