@@ -25,7 +25,7 @@ use crate::approver::StoreApprover;
 use crate::error::{Result, StoreError};
 use crate::journal::Recording;
 use crate::lock::{LockError, RunLock};
-use crate::store::{NewRun, RunStore, Status, fresh_id, now_millis};
+use crate::store::{NewRun, RunStore, fresh_id, now_millis};
 
 /// Why a durable run could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -319,11 +319,7 @@ impl DurableRuns {
     ///
     /// The store's.
     pub fn unfinished(&self) -> Result<Vec<String>> {
-        let mut runs = Vec::new();
-        for status in [Status::Running, Status::Waiting] {
-            runs.extend(self.store.list(Some(status))?.into_iter().map(|run| run.id));
-        }
-        Ok(runs)
+        self.store.unfinished()
     }
 
     /// Whether another process runs `run` now.

@@ -158,12 +158,13 @@ impl Postgres {
         let client = &connection.client;
         let run = |sql: &str| block_on(client.batch_execute(sql));
         let migrated = (|| -> Result<(), Failure> {
-            run(&format!("SELECT pg_advisory_lock({STORE_KEY}, {MIGRATING})"))?;
+            run(&format!(
+                "SELECT pg_advisory_lock({STORE_KEY}, {MIGRATING})"
+            ))?;
             run("CREATE TABLE IF NOT EXISTS codemode_schema (version INTEGER NOT NULL)")?;
-            let version: i32 = block_on(client.query_one(
-                "SELECT coalesce(max(version), 0) FROM codemode_schema",
-                &[],
-            ))?
+            let version: i32 = block_on(
+                client.query_one("SELECT coalesce(max(version), 0) FROM codemode_schema", &[]),
+            )?
             .get(0);
             let known = MIGRATIONS.len() as i32;
             if version > known {
@@ -175,10 +176,9 @@ impl Postgres {
                 .into());
             }
             if version == 0 {
-                let foreign: bool = block_on(
-                    client.query_one("SELECT to_regclass('runs') IS NOT NULL", &[]),
-                )?
-                .get(0);
+                let foreign: bool =
+                    block_on(client.query_one("SELECT to_regclass('runs') IS NOT NULL", &[]))?
+                        .get(0);
                 if foreign {
                     return Err(StoreError::NotOurs {
                         file: place.clone(),
@@ -190,7 +190,9 @@ impl Postgres {
             for (number, migration) in (1..).zip(MIGRATIONS).skip(version as usize) {
                 run("BEGIN")?;
                 let applied = run(migration).and_then(|()| {
-                    run(&format!("INSERT INTO codemode_schema (version) VALUES ({number})"))
+                    run(&format!(
+                        "INSERT INTO codemode_schema (version) VALUES ({number})"
+                    ))
                 });
                 match applied {
                     Ok(()) => run("COMMIT")?,
@@ -231,7 +233,11 @@ impl Database for Postgres {
 
     fn lock(&self, run: &str) -> Result<Box<dyn Held>, LockError> {
         let key = run_key(run);
-        let mut held = self.shared.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = self
+            .shared
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if held.contains(&key) {
             return Err(LockError::Busy);
         }
@@ -376,7 +382,11 @@ pub(crate) fn without_password(url: &str) -> String {
 }
 
 impl ToSql for Param<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         match *self {
             Self::Null => Ok(IsNull::Yes),
             Self::Int(value) if *ty == Type::INT4 => i32::try_from(value)?.to_sql(ty, out),

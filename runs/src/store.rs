@@ -587,6 +587,22 @@ impl RunStore {
         })
     }
 
+    /// The runs that have not ended (running, or waiting for a person),
+    /// oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store cannot be read.
+    pub fn unfinished(&self) -> Result<Vec<String>> {
+        self.with(|tx| {
+            let rows = tx.query(
+                "SELECT id FROM runs WHERE status = 'running' ORDER BY created, rowid",
+                args![],
+            )?;
+            rows.iter().map(|row| row.get(0)).collect()
+        })
+    }
+
     /// The entries of `run`'s journal after the first `seen`, each with its
     /// number (the first is 1).
     ///

@@ -14,6 +14,8 @@
 //!   connector is tested against.
 //! - [`mcp`]: clients of an MCP server on a process's stdio, and their
 //!   tool calls.
+//! - [`postgres`]: a PostgreSQL server for the test process, and a fresh
+//!   database on it for each test.
 //! - [`runs`]: the async runtimes a benchmark drives its runs on, and
 //!   limits with one change.
 //! - [`tsc`]: the TypeScript compiler from `tests/npm` over generated
@@ -28,5 +30,6 @@ pub mod files;
 pub mod github;
 pub mod mcp;
 pub mod openapi;
+pub mod postgres;
 pub mod runs;
 pub mod tsc;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use codemode_runtime::{Because, Decision, Waiting};
 use serde_json::json;
 
-use super::{call_wait, new_run, store};
+use super::{Backend, call_wait, new_run, on_both_backends, store};
 use crate::{Decided, RunStore, StoreApprover};
 
 /// An approver in this process that never answers.
@@ -15,9 +15,8 @@ fn silent() -> Option<std::future::Pending<Decision>> {
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_from_another_store_reaches_the_waiting_run() -> Result<()> {
-    let (store, dir) = store("approver-other");
+async fn a_decision_from_another_store_reaches_the_waiting_run(backend: Backend) -> Result<()> {
+    let (store, place) = store(backend, "approver-other");
     let id = store.create(&new_run("1"))?;
     let approver = StoreApprover::new(store.clone());
     let waiting = {
@@ -32,7 +31,7 @@ async fn a_decision_from_another_store_reaches_the_waiting_run() -> Result<()> {
                 .await
         })
     };
-    let other = RunStore::open(&dir)?;
+    let other = RunStore::at(&place.state)?;
     while other.pending(Some(&id))?.is_empty() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -42,10 +41,10 @@ async fn a_decision_from_another_store_reaches_the_waiting_run() -> Result<()> {
     assert_eq!(decided, approve);
     Ok(())
 }
+on_both_backends!(async fn a_decision_from_another_store_reaches_the_waiting_run, #[tokio::test(flavor = "multi_thread", worker_threads = 2)]);
 
-#[tokio::test]
-async fn the_person_asked_here_decides_when_first() -> Result<()> {
-    let (store, _dir) = store("approver-asked");
+async fn the_person_asked_here_decides_when_first(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "approver-asked");
     let id = store.create(&new_run("1"))?;
     let approver = StoreApprover::new(store.clone());
     let (args, because) = (json!({}), Because::Default);
@@ -63,10 +62,10 @@ async fn the_person_asked_here_decides_when_first() -> Result<()> {
     assert_eq!(store.decision(&id, 1, Waiting::Approval)?, Some(asked));
     Ok(())
 }
+on_both_backends!(async fn the_person_asked_here_decides_when_first, #[tokio::test]);
 
-#[tokio::test]
-async fn a_decision_recorded_first_beats_the_person_asked_here() -> Result<()> {
-    let (store, _dir) = store("approver-recorded");
+async fn a_decision_recorded_first_beats_the_person_asked_here(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "approver-recorded");
     let id = store.create(&new_run("1"))?;
     let (args, because) = (json!({}), Because::Default);
     let call = call_wait(&id, 1, Waiting::Approval, &args, &because);
@@ -83,12 +82,12 @@ async fn a_decision_recorded_first_beats_the_person_asked_here() -> Result<()> {
     assert_eq!(approver.decision(&call, Some(late)).await?, recorded);
     Ok(())
 }
+on_both_backends!(async fn a_decision_recorded_first_beats_the_person_asked_here, #[tokio::test]);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_and_an_approval_at_the_same_moment_agree() -> Result<()> {
-    let (store, dir) = store("approver-expiry");
+async fn expiry_and_an_approval_at_the_same_moment_agree(backend: Backend) -> Result<()> {
+    let (store, place) = store(backend, "approver-expiry");
     let id = store.create(&new_run("1"))?;
-    let other = RunStore::open(&dir)?;
+    let other = RunStore::at(&place.state)?;
     let approver = StoreApprover::new(store.clone());
     let (args, because) = (json!({}), Because::Default);
     let mut outcomes = [0, 0];
@@ -122,3 +121,4 @@ async fn expiry_and_an_approval_at_the_same_moment_agree() -> Result<()> {
     );
     Ok(())
 }
+on_both_backends!(async fn expiry_and_an_approval_at_the_same_moment_agree, #[tokio::test(flavor = "multi_thread", worker_threads = 2)]);

@@ -6,16 +6,15 @@ use anyhow::Result;
 use codemode_runtime::{Action, Because, Decision, Entry, Journal, Waiting};
 use serde_json::json;
 
-use super::{call_entry, call_wait, new_run, store};
+use super::{Backend, call_entry, call_wait, new_run, on_both_backends, store};
 use crate::{Decided, RunStore, StoreError};
 
 fn approve(by: &str) -> Decision {
     Decision::Approve { by: by.into() }
 }
 
-#[test]
-fn deciding_twice_keeps_the_first_decision() -> Result<()> {
-    let (store, _dir) = store("decide-twice");
+fn deciding_twice_keeps_the_first_decision(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "decide-twice");
     let id = store.create(&new_run("1"))?;
     let (args, because) = (json!({ "entities": [] }), Because::Rule("memory.*".into()));
     let wait = call_wait(&id, 2, Waiting::Approval, &args, &because);
@@ -57,10 +56,10 @@ fn deciding_twice_keeps_the_first_decision() -> Result<()> {
     assert!(record.waits[0].decided.is_some());
     Ok(())
 }
+on_both_backends!(fn deciding_twice_keeps_the_first_decision);
 
-#[test]
-fn a_call_that_does_not_wait_is_refused_with_the_calls_that_do() -> Result<()> {
-    let (store, _dir) = store("not-waiting");
+fn a_call_that_does_not_wait_is_refused_with_the_calls_that_do(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "not-waiting");
     let id = store.create(&new_run("1"))?;
     let (args, because) = (json!({}), Because::Default);
     let refusal = |store: &RunStore| {
@@ -94,10 +93,10 @@ fn a_call_that_does_not_wait_is_refused_with_the_calls_that_do() -> Result<()> {
     ));
     Ok(())
 }
+on_both_backends!(fn a_call_that_does_not_wait_is_refused_with_the_calls_that_do);
 
-#[test]
-fn a_gated_call_in_the_journal_can_be_decided_before_it_waits() -> Result<()> {
-    let (store, _dir) = store("decide-early");
+fn a_gated_call_in_the_journal_can_be_decided_before_it_waits(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "decide-early");
     let id = store.create(&new_run("1"))?;
     let journal = store.journal(&id)?;
     journal.append(&[
@@ -122,10 +121,10 @@ fn a_gated_call_in_the_journal_can_be_decided_before_it_waits() -> Result<()> {
     assert!(store.pending(Some(&id))?.is_empty());
     Ok(())
 }
+on_both_backends!(fn a_gated_call_in_the_journal_can_be_decided_before_it_waits);
 
-#[test]
-fn a_call_in_doubt_is_decided_apart_from_its_approval() -> Result<()> {
-    let (store, _dir) = store("in-doubt");
+fn a_call_in_doubt_is_decided_apart_from_its_approval(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "in-doubt");
     let id = store.create(&new_run("1"))?;
     let (args, because) = (json!({}), Because::Default);
     store.record_wait(&call_wait(&id, 1, Waiting::Approval, &args, &because))?;
@@ -167,6 +166,7 @@ fn a_call_in_doubt_is_decided_apart_from_its_approval() -> Result<()> {
     );
     Ok(())
 }
+on_both_backends!(fn a_call_in_doubt_is_decided_apart_from_its_approval);
 
 /// Two deciders at once on each of `calls` calls, `decide` being how each
 /// decides: exactly one decision is recorded, and both see it.
@@ -220,20 +220,20 @@ fn race(
     Ok(())
 }
 
-#[test]
-fn two_threads_deciding_at_once_record_one_decision() -> Result<()> {
-    let (store, _dir) = store("race-threads");
+fn two_threads_deciding_at_once_record_one_decision(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "race-threads");
     let shared = store.clone();
     race(&store, 50, move |decider, run, call| {
         shared.decide(run, call, &approve(&decider.to_string()))
     })
 }
+on_both_backends!(fn two_threads_deciding_at_once_record_one_decision);
 
-#[test]
-fn two_stores_on_one_file_deciding_at_once_record_one_decision() -> Result<()> {
-    let (store, dir) = store("race-stores");
-    let stores = [RunStore::open(&dir)?, RunStore::open(&dir)?];
+fn two_stores_on_one_file_deciding_at_once_record_one_decision(backend: Backend) -> Result<()> {
+    let (store, place) = store(backend, "race-stores");
+    let stores = [RunStore::at(&place.state)?, RunStore::at(&place.state)?];
     race(&store, 50, move |decider, run, call| {
         stores[decider].decide(run, call, &approve(&decider.to_string()))
     })
 }
+on_both_backends!(fn two_stores_on_one_file_deciding_at_once_record_one_decision);

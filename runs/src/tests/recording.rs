@@ -7,15 +7,16 @@ use anyhow::Result;
 use codemode_runtime::{Action, Journal};
 use serde_json::json;
 
-use super::{call_entry, new_run, store};
+use super::{Backend, call_entry, new_run, on_both_backends, store};
 use crate::journal::Recording;
 use crate::lock::{LockError, RunLock};
 use crate::store::fresh_id;
 use crate::{Status, StoreError};
 
-#[test]
-fn a_new_run_is_recorded_with_its_first_entries_and_locked_until_it_ends() -> Result<()> {
-    let (store, dir) = store("recording-first");
+fn a_new_run_is_recorded_with_its_first_entries_and_locked_until_it_ends(
+    backend: Backend,
+) -> Result<()> {
+    let (store, place) = store(backend, "recording-first");
     let id = fresh_id();
     let recording = Recording::new_run(store.clone(), id.clone(), new_run("1"), 5);
     assert_eq!(recording.replay()?.seed, [9; 32]);
@@ -43,13 +44,20 @@ fn a_new_run_is_recorded_with_its_first_entries_and_locked_until_it_ends() -> Re
     let record = store.load(&id)?;
     assert_eq!(record.status, Status::Succeeded);
     assert_eq!(record.outcome, Some(json!({ "ok": true })));
-    assert!(!dir.join("locks").join(format!("{id}.lock")).exists());
+    assert!(!place.lock_file(&id).exists(), "its lock file was removed");
+    drop(
+        RunLock::take(&store, &id)
+            .ok()
+            .expect("ended, it is unlocked"),
+    );
     Ok(())
 }
+on_both_backends!(fn a_new_run_is_recorded_with_its_first_entries_and_locked_until_it_ends);
 
-#[test]
-fn a_new_run_that_commits_nothing_is_recorded_once_with_its_outcome_and_no_lock() -> Result<()> {
-    let (store, dir) = store("recording-outcome");
+fn a_new_run_that_commits_nothing_is_recorded_once_with_its_outcome_and_no_lock(
+    backend: Backend,
+) -> Result<()> {
+    let (store, place) = store(backend, "recording-outcome");
     let id = fresh_id();
     let recording = Recording::new_run(store.clone(), id.clone(), new_run("1 + 1"), 7);
     recording.finish(false, &json!({ "ok": false }))?;
@@ -60,13 +68,15 @@ fn a_new_run_that_commits_nothing_is_recorded_once_with_its_outcome_and_no_lock(
     );
     assert_eq!(record.outcome, Some(json!({ "ok": false })));
     assert!(record.entries.is_empty());
-    assert!(!dir.join("locks").exists(), "no lock file was made");
+    assert!(!place.dir.join("locks").exists(), "no lock file was made");
     Ok(())
 }
+on_both_backends!(fn a_new_run_that_commits_nothing_is_recorded_once_with_its_outcome_and_no_lock);
 
-#[test]
-fn a_new_run_whose_id_is_taken_is_refused_before_it_writes_anything() -> Result<()> {
-    let (store, _dir) = store("recording-taken");
+fn a_new_run_whose_id_is_taken_is_refused_before_it_writes_anything(
+    backend: Backend,
+) -> Result<()> {
+    let (store, _place) = store(backend, "recording-taken");
     let taken = store.create(&new_run("1"))?;
     store
         .journal(&taken)?
@@ -94,3 +104,4 @@ fn a_new_run_whose_id_is_taken_is_refused_before_it_writes_anything() -> Result<
     assert_eq!((record.status, record.outcome), (Status::Running, None));
     Ok(())
 }
+on_both_backends!(fn a_new_run_whose_id_is_taken_is_refused_before_it_writes_anything);

@@ -14,12 +14,11 @@ use codemode_runtime::{
     Action, Because, CallContext, Connector, ConnectorError, Entry, Execution, Grants, Journal,
     Language, Limits, MethodDescription, Ruling, Runtime, Secrets,
 };
-use codemode_test_macros::bounded_test;
 use codemode_test_support::connector::{FnConnector, grant};
 use codemode_test_support::files::mcp_server;
 use serde_json::{Value, json};
 
-use super::{new_run, store};
+use super::{Backend, new_run, on_both_backends, store};
 use crate::rollback::execute_durably;
 use crate::{NewRun, RollbackError, RollbackReport, RunStore, Status, StoreError, Undo, rollback};
 
@@ -204,10 +203,11 @@ fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
 }
 
-#[bounded_test(multi_thread)]
-async fn a_rolled_back_run_leaves_none_of_its_entities_or_relations() -> Result<()> {
-    let (store, dir) = store("rollback-graph");
-    let (grants, counted) = memory(&dir).await?;
+async fn a_rolled_back_run_leaves_none_of_its_entities_or_relations(
+    backend: Backend,
+) -> Result<()> {
+    let (store, place) = store(backend, "rollback-graph");
+    let (grants, counted) = memory(&place.dir).await?;
     let fixture = Fixture::new(store, grants)?;
     // Made before the run, by no durable run: the rollback leaves it.
     fixture
@@ -270,12 +270,13 @@ async fn a_rolled_back_run_leaves_none_of_its_entities_or_relations() -> Result<
     assert_eq!(journaled, ["delete_relations"]);
     Ok(())
 }
+on_both_backends!(async fn a_rolled_back_run_leaves_none_of_its_entities_or_relations, #[bounded_test(multi_thread)]);
 
-#[bounded_test(multi_thread)]
-async fn a_failed_undo_stops_the_rollback_and_a_retry_goes_on_without_repeating_one() -> Result<()>
-{
-    let (store, dir) = store("rollback-retry");
-    let (grants, counted) = memory(&dir).await?;
+async fn a_failed_undo_stops_the_rollback_and_a_retry_goes_on_without_repeating_one(
+    backend: Backend,
+) -> Result<()> {
+    let (store, place) = store(backend, "rollback-retry");
+    let (grants, counted) = memory(&place.dir).await?;
     let fixture = Fixture::new(store, grants)?;
     let run = fixture
         .durable_run(
@@ -349,6 +350,7 @@ await memory.create_relations({ relations: [{ from: "Alan Turing", to: "Ada Love
     assert_eq!(counted.count("delete_entities"), 2);
     Ok(())
 }
+on_both_backends!(async fn a_failed_undo_stops_the_rollback_and_a_retry_goes_on_without_repeating_one, #[bounded_test(multi_thread)]);
 
 /// A `memory` connector of two methods that records each call's method.
 fn recorded() -> (Arc<Grants>, Arc<Mutex<Vec<String>>>) {
@@ -369,9 +371,10 @@ fn recorded() -> (Arc<Grants>, Arc<Mutex<Vec<String>>>) {
     (grant("memory", connector), calls)
 }
 
-#[tokio::test]
-async fn an_undo_run_left_unfinished_is_resumed_and_its_calls_not_made_again() -> Result<()> {
-    let (store, _dir) = store("rollback-resume");
+async fn an_undo_run_left_unfinished_is_resumed_and_its_calls_not_made_again(
+    backend: Backend,
+) -> Result<()> {
+    let (store, _place) = store(backend, "rollback-resume");
     let (grants, calls) = recorded();
     let fixture = Fixture::new(store, grants)?;
     let run = fixture
@@ -421,10 +424,12 @@ async fn an_undo_run_left_unfinished_is_resumed_and_its_calls_not_made_again() -
     assert_eq!(fixture.store.load(&undo_run)?.status, Status::Succeeded);
     Ok(())
 }
+on_both_backends!(async fn an_undo_run_left_unfinished_is_resumed_and_its_calls_not_made_again, #[tokio::test]);
 
-#[tokio::test]
-async fn only_a_finished_run_that_no_other_process_rolls_back_is_rolled_back() -> Result<()> {
-    let (store, _dir) = store("rollback-refused");
+async fn only_a_finished_run_that_no_other_process_rolls_back_is_rolled_back(
+    backend: Backend,
+) -> Result<()> {
+    let (store, _place) = store(backend, "rollback-refused");
     let fixture = Fixture::new(store, recorded().0)?;
     let running = fixture.store.create(&new_run("1"))?;
     let refused = fixture.rollback(&BTreeMap::new(), &running).await;
@@ -455,6 +460,7 @@ async fn only_a_finished_run_that_no_other_process_rolls_back_is_rolled_back() -
     );
     Ok(())
 }
+on_both_backends!(async fn only_a_finished_run_that_no_other_process_rolls_back_is_rolled_back, #[tokio::test]);
 
 #[test]
 fn limits_as_json_read_back_as_the_same_limits() -> Result<()> {

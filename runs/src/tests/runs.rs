@@ -5,12 +5,11 @@ use anyhow::Result;
 use codemode_runtime::{Action, CallFailure, Entry, Journal, Language, LogLevel, Waiting};
 use serde_json::json;
 
-use super::{call_entry, call_wait, new_run, store};
+use super::{Backend, call_entry, call_wait, new_run, on_both_backends, store};
 use crate::{RunStore, Status, StoreError};
 
-#[test]
-fn a_run_reads_back_as_created_and_journaled() -> Result<()> {
-    let (store, _dir) = store("round-trip");
+fn a_run_reads_back_as_created_and_journaled(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "round-trip");
     let id = store.create(&new_run("await memory.create_entities({ entities: [] })"))?;
     assert!(id.starts_with("r_") && id.len() == 14, "{id}");
     assert_ne!(store.create(&new_run("1"))?, id);
@@ -67,10 +66,10 @@ fn a_run_reads_back_as_created_and_journaled() -> Result<()> {
     assert_eq!(replay.entries, all);
     Ok(())
 }
+on_both_backends!(fn a_run_reads_back_as_created_and_journaled);
 
-#[test]
-fn runs_are_listed_newest_first_and_by_status() -> Result<()> {
-    let (store, _dir) = store("list");
+fn runs_are_listed_newest_first_and_by_status(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "list");
     let ids: Vec<String> = (0..5)
         .map(|i| store.create(&new_run(&i.to_string())))
         .collect::<Result<_, _>>()?;
@@ -99,10 +98,10 @@ fn runs_are_listed_newest_first_and_by_status() -> Result<()> {
     ));
     Ok(())
 }
+on_both_backends!(fn runs_are_listed_newest_first_and_by_status);
 
-#[test]
-fn an_unknown_run_is_named_with_the_file() -> Result<()> {
-    let (store, _dir) = store("unknown-run");
+fn an_unknown_run_is_named_with_the_file(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "unknown-run");
     let expected = format!("no run `r_nope` in {}", store.file().display());
     let message = |error: StoreError| error.to_string();
     assert_eq!(
@@ -138,23 +137,23 @@ fn an_unknown_run_is_named_with_the_file() -> Result<()> {
     );
     Ok(())
 }
+on_both_backends!(fn an_unknown_run_is_named_with_the_file);
 
-#[test]
-fn a_store_reopened_has_its_runs() -> Result<()> {
-    let (store, dir) = store("reopen");
+fn a_store_reopened_has_its_runs(backend: Backend) -> Result<()> {
+    let (store, place) = store(backend, "reopen");
     let id = store.create(&new_run("1"))?;
     store
         .journal(&id)?
         .append(&[call_entry(1, Action::Allow)])?;
     drop(store);
-    let again = RunStore::open(&dir)?;
+    let again = RunStore::at(&place.state)?;
     assert_eq!(again.load(&id)?.entries, [call_entry(1, Action::Allow)]);
     Ok(())
 }
+on_both_backends!(fn a_store_reopened_has_its_runs);
 
-#[test]
-fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried() -> Result<()> {
-    let (store, _dir) = store("undo");
+fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried(backend: Backend) -> Result<()> {
+    let (store, _place) = store(backend, "undo");
     let id = store.create(&new_run("1"))?;
     assert!(!store.undo_done(&id, 2)?);
     store.record_undo(&id, 2, None, Err("upstream down".into()))?;
@@ -177,3 +176,4 @@ fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried() -> Result<()>
     ));
     Ok(())
 }
+on_both_backends!(fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried);
