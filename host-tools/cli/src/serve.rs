@@ -166,6 +166,10 @@ impl Connectors {
     }
 }
 
+/// How often `serve` looks for runs that an instance sharing its store
+/// left unfinished when it died.
+const RESUME_EVERY: Duration = Duration::from_secs(2);
+
 /// Where a durable server keeps its runs, and how many waiting runs keep
 /// their sandbox, for how long.
 struct Durability<'a> {
@@ -214,6 +218,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
         eprintln!("codemode: {}", approvals_summary(config.approvals()));
         if let Some(dir) = &state {
             let resumed = server.resume_unfinished().map_err(anyhow::Error::msg)?;
+            server.keep_resuming(RESUME_EVERY);
             eprintln!(
                 "codemode: durable runs in {}; {resumed} unfinished run(s) resumed",
                 codemode_runs::shown(dir)

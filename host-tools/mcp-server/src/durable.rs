@@ -148,12 +148,36 @@ impl DurableExecute {
     pub(crate) fn resume_unfinished(self: &Arc<Self>) -> Result<usize, DurableError> {
         let mut resumed = 0;
         for run in self.runs.unfinished()? {
-            if !self.runs.busy(&run) {
+            // A run this process runs may not have taken its lock yet.
+            let here = self
+                .lock()
+                .get(&run)
+                .is_some_and(|ended| ended.borrow().is_none());
+            if !here && !self.runs.busy(&run) {
                 self.spawn(Started::Recorded(run), None, false);
                 resumed += 1;
             }
         }
         Ok(resumed)
+    }
+
+    /// Every `every`, resume the runs left unfinished that no process
+    /// runs: those of an instance that died, when several share a store.
+    /// Each run's lock lets exactly one process take it.
+    pub(crate) fn keep_resuming(self: &Arc<Self>, every: Duration) {
+        let durable = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(durable) = durable.upgrade() else {
+                    return;
+                };
+                // A store that fails now may not at the next tick.
+                let _ = durable.resume_unfinished();
+            }
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Receiver<Ended>>> {

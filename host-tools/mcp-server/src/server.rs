@@ -316,6 +316,15 @@ impl CodeModeServer {
         codemode_runs::plan(record, &self.inner.execute, &self.inner.options.undo)
     }
 
+    /// Every `every`, resume the durable runs left unfinished that no
+    /// process runs (see [`resume_unfinished`](Self::resume_unfinished)):
+    /// those of another instance sharing the store that died.
+    pub fn keep_resuming(&self, every: Duration) {
+        if let Some(durable) = &self.inner.durable {
+            durable.keep_resuming(every);
+        }
+    }
+
     /// The tools this server lists: `search` and `execute`.
     pub fn tools(&self) -> &[Tool] {
         &self.inner.tools
