@@ -17,7 +17,11 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::support::deadline::{self, step};
-use crate::support::mcp::{call, client_with_token, free_port};
+use codemode_test_support::mcp::tool_call;
+use rmcp::RoleClient;
+use rmcp::service::RunningService;
+
+use crate::support::mcp::{Progress, call, client_with_token, free_port};
 use crate::support::{BINARY, bounded_test, mcp_server, npm, scratch};
 
 /// The tokens, by role, as the environment gives them to `serve`.
@@ -32,12 +36,19 @@ const ADMIN: &str = "admin-token-0123456789abcdef0123456789";
 struct Served {
     dir: PathBuf,
     base: String,
-    _process: Child,
+    process: Child,
 }
 
 impl Served {
     async fn start(name: &str) -> Result<Self> {
         let dir = scratch(name);
+        let state = dir.join("state").display().to_string();
+        Self::start_in(dir, &state).await
+    }
+
+    /// The server with its runs at `state` (a directory or a database
+    /// URL), its memory server's graph in `dir`.
+    async fn start_in(dir: PathBuf, state: &str) -> Result<Self> {
         let codemode = json!({
             "approvals": { "rules": [
                 { "match": "memory.create_entities", "action": "approve" },
@@ -65,8 +76,7 @@ impl Served {
         command
             .args(["serve", "--config"])
             .arg(dir.join("servers.json"))
-            .arg("--state")
-            .arg(dir.join("state"))
+            .args(["--state", state])
             .args(["--http", &address])
             .env("CODEMODE_TEST_AGENT", AGENT)
             .env("CODEMODE_TEST_REVIEWER", REVIEWER)
@@ -93,7 +103,7 @@ impl Served {
         Ok(Self {
             dir,
             base: format!("http://{address}"),
-            _process: process,
+            process,
         })
     }
 
@@ -410,5 +420,150 @@ async fn a_reviewer_approves_and_rolls_back_in_the_browser() -> Result<()> {
     for shot in ["1-pending.png", "2-approved.png", "3-rolled-back.png"] {
         assert!(shots.join(shot).metadata()?.len() > 1_000, "{shot}");
     }
+    Ok(())
+}
+
+/// How many entries of kind `kind` (`started`, `finished`) call 1 of run
+/// `run` has in its journal, as `served`'s console gives it.
+async fn entries_of_call_1(served: &Served, run: &str, kind: &str) -> Result<usize> {
+    let url = served.url(&format!("/runs/api/runs/{run}"));
+    let record: Value = request(reqwest::Method::GET, &url, Some(REVIEWER))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let entries = record["run"]["entries"].as_array().context("entries")?;
+    Ok(entries
+        .iter()
+        .filter(|entry| entry["entry"] == kind && entry["call"] == 1)
+        .count())
+}
+
+/// Approve call 1 of run `run` at the console whose base URL is `base`.
+async fn approve(base: String, run: String) -> Result<()> {
+    let url = format!("{base}/runs/api/runs/{run}/calls/1/approve");
+    let response = request(reqwest::Method::POST, &url, Some(REVIEWER))
+        .json(&json!({}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "approving {run}: {}",
+        response.text().await?
+    );
+    Ok(())
+}
+
+/// How many entities named `name` the graphs in `dirs` hold, together.
+fn made(dirs: &[&Path], name: &str) -> Result<usize> {
+    let mut count = 0;
+    for dir in dirs {
+        let graph = std::fs::read_to_string(dir.join("memory.jsonl")).unwrap_or_default();
+        for line in graph.lines() {
+            let item: Value = serde_json::from_str(line)?;
+            if item["type"] == "entity" && item["name"] == name {
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// The code of a run whose one call (gated) makes the entity `name`, and
+/// whose result is `name`.
+fn making(name: &str) -> String {
+    format!(
+        "await memory.create_entities({{ entities: [{{ name: '{name}', entityType: 't', observations: [] }}] }}); '{name}'"
+    )
+}
+
+/// An agent's client of one instance.
+type Client = RunningService<RoleClient, Progress>;
+
+/// Start `code` through `client`: the id of its run, which waits.
+async fn paused(client: &Client, code: &str) -> Result<String> {
+    let (failed, pending) = call(client, "execute", code).await;
+    anyhow::ensure!(!failed && pending["status"] == "pending", "{pending}");
+    Ok(pending["run"].as_str().context("a run id")?.to_owned())
+}
+
+/// The outcome of run `run`, waited for through `client`.
+async fn outcome(client: &Client, run: &str) -> Result<Value> {
+    loop {
+        let request = tool_call("execute", json!({ "run": run }));
+        let result = step(
+            format!("execute {{ run: {run} }}"),
+            client.call_tool(request),
+        )
+        .await?;
+        let text = result.content[0]
+            .as_text()
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if value["status"] != "pending" {
+            return Ok(value);
+        }
+    }
+}
+
+#[bounded_test]
+async fn two_instances_share_runs_in_postgresql_and_each_runs_exactly_once() -> Result<()> {
+    let url = codemode_test_support::postgres::database("team_two");
+    let mut a = Served::start_in(scratch("team-pg-a"), &url).await?;
+    let b = Served::start_in(scratch("team-pg-b"), &url).await?;
+    let on_a = client_with_token(&a.url("/mcp"), AGENT).await;
+    let on_b = client_with_token(&b.url("/mcp"), AGENT).await;
+    let graphs = [a.dir.as_path(), b.dir.as_path()];
+
+    // Paused on A, approved through B: it completes, on A.
+    let run = paused(&on_a, &making("Shared")).await?;
+    approve(b.base.clone(), run.clone()).await?;
+    assert_eq!(outcome(&on_a, &run).await?["result"], "Shared");
+    assert_eq!(made(&graphs, "Shared")?, 1);
+
+    // 20 runs, started on both, approved at once through the other one:
+    // each made its call once, and none is lost.
+    let mut runs = Vec::new();
+    for i in 0..20 {
+        let client = if i % 2 == 0 { &on_a } else { &on_b };
+        runs.push(paused(client, &making(&format!("E{i}"))).await?);
+    }
+    let mut approving = tokio::task::JoinSet::new();
+    for (i, run) in runs.iter().enumerate() {
+        let other = if i % 2 == 0 { &b } else { &a };
+        approving.spawn(approve(other.base.clone(), run.clone()));
+    }
+    while let Some(approved) = approving.join_next().await {
+        approved??;
+    }
+    for (i, run) in runs.iter().enumerate() {
+        let (client, served) = if i % 2 == 0 { (&on_a, &a) } else { (&on_b, &b) };
+        let name = format!("E{i}");
+        assert_eq!(
+            outcome(client, run).await?["result"],
+            name.as_str(),
+            "{run}"
+        );
+        // The journal, not the graph: server-memory rewrites its whole
+        // file for each call, and loses writes made at once.
+        assert_eq!(entries_of_call_1(served, run, "started").await?, 1, "{run}");
+        assert_eq!(
+            entries_of_call_1(served, run, "finished").await?,
+            1,
+            "{run}"
+        );
+    }
+
+    // Paused on A, A killed: approved through B, B resumes the run (A's
+    // lock went with its connection), and it makes its call once.
+    let run = paused(&on_a, &making("Orphan")).await?;
+    a.process.start_kill()?;
+    a.process.wait().await?;
+    approve(b.base.clone(), run.clone()).await?;
+    assert_eq!(outcome(&on_b, &run).await?["result"], "Orphan");
+    assert_eq!(made(&graphs, "Orphan")?, 1);
+    assert_eq!(entries_of_call_1(&b, &run, "started").await?, 1);
+    let _ = on_b.cancel().await;
     Ok(())
 }
