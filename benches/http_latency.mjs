@@ -2,7 +2,7 @@
 // the MCP TypeScript SDK's client over streamable HTTP, one call at a time
 // on a kept-alive connection: what most agents' MCP clients do.
 //
-//   node benches/http_latency.mjs http://127.0.0.1:PORT/mcp [CALLS]
+//   node benches/http_latency.mjs http://127.0.0.1:PORT/mcp [CALLS] [TOKEN]
 //
 // `cargo bench --bench serve_load` runs it beside its own rmcp client.
 import { createRequire } from 'node:module';
@@ -12,13 +12,14 @@ const require = createRequire(fileURLToPath(new URL('../tests/npm/package.json',
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
 
-const [url, calls = '300'] = process.argv.slice(2);
+const [url, calls = '300', token = ''] = process.argv.slice(2);
 if (!url) {
-  console.error('usage: node benches/http_latency.mjs URL [CALLS]');
+  console.error('usage: node benches/http_latency.mjs URL [CALLS] [TOKEN]');
   process.exit(2);
 }
 const client = new Client({ name: 'codemode-latency', version: '1.0.0' });
-await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : {};
+await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit }));
 const execute = async () => {
   const result = await client.callTool({ name: 'execute', arguments: { code: '1 + 1' } });
   if (result.isError) throw new Error(`execute failed: ${JSON.stringify(result.content)}`);

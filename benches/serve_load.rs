@@ -13,8 +13,14 @@
 //!    so, and that it will be restarted), how long after the kill the last
 //!    of them ended, and the calls after that (all must succeed).
 //!
+//! Each part runs on three setups, one after another, so that their figures
+//! stand side by side: `open` (no tokens, no state: every `execute` a
+//! plain run), `sqlite` (a bearer token on every request, every `execute`
+//! a durable run in a SQLite file) and `postgres` (the same, the runs in
+//! PostgreSQL, on a server `scripts/test-postgres` starts).
+//!
 //! ```sh
-//! scripts/setup && cargo bench --bench serve_load -- 60
+//! scripts/setup && cargo bench --bench serve_load -- 60 [--setup open|sqlite|postgres]
 //! ```
 //!
 //! Exits non-zero when a call fails before the kill, fails with anything but
@@ -32,12 +38,43 @@ use codemode_test_support::mcp::tool_call;
 use codemode_test_support::runs::two_workers;
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const CLIENTS: usize = 32;
+
+/// The bearer token of the `sqlite` and `postgres` setups.
+const TOKEN: &str = "bench-token-0123456789abcdef0123456789abcdef";
+
+/// How `codemode serve` is set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// No tokens, no state.
+    Open,
+    /// A token; durable runs in a SQLite file.
+    Sqlite,
+    /// A token; durable runs in PostgreSQL.
+    Postgres,
+}
+
+impl Setup {
+    const ALL: [Self; 3] = [Self::Open, Self::Sqlite, Self::Postgres];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    fn token(self) -> Option<&'static str> {
+        (self != Self::Open).then_some(TOKEN)
+    }
+}
 
 /// One `execute` call: when it started (since the load began), how long it
 /// took, and why it failed if it did.
@@ -91,29 +128,71 @@ fn children(parent: u32) -> Vec<u32> {
 }
 
 fn main() -> ExitCode {
-    let seconds: u64 = std::env::args()
-        .skip(1)
-        .find(|arg| !arg.starts_with("--"))
-        .map_or(60, |arg| arg.parse().expect("usage: serve_load [SECONDS]"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds: u64 = args
+        .iter()
+        .find(|arg| !arg.starts_with("--") && arg.parse::<u64>().is_ok())
+        .map_or(60, |arg| arg.parse().unwrap_or(60));
+    let chosen: Vec<Setup> = args
+        .windows(2)
+        .filter(|pair| pair[0] == "--setup")
+        .filter_map(|pair| Setup::ALL.into_iter().find(|setup| setup.name() == pair[1]))
+        .collect();
+    let setups = if chosen.is_empty() {
+        Setup::ALL.to_vec()
+    } else {
+        chosen
+    };
+    let mut ok = true;
+    for setup in setups {
+        println!("== {}", setup.name());
+        ok &= load(setup, seconds);
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Both parts on `setup`, the load for `seconds`: whether every call went
+/// as it must.
+fn load(setup: Setup, seconds: u64) -> bool {
     let root = env!("CARGO_MANIFEST_DIR");
     let server_memory = mcp_server("memory");
-    let dir = scratch("load");
+    let dir = scratch(&format!("load-{}", setup.name()));
     let config = dir.join("servers.json");
+    let mut codemode = json!({});
+    if setup.token().is_some() {
+        codemode["tokens"] =
+            json!({ "bench": { "role": "agent", "token": "${CODEMODE_BENCH_TOKEN}" } });
+    }
     std::fs::write(
         &config,
         json!({ "mcpServers": { "memory": {
             "command": "node", "args": [server_memory],
             "env": { "MEMORY_FILE_PATH": dir.join("memory.jsonl").display().to_string() },
-        } } })
+        } }, "codemode": codemode })
         .to_string(),
     )
     .expect("the config is written");
+    let state = match setup {
+        Setup::Open => None,
+        Setup::Sqlite => Some(dir.join("state").display().to_string()),
+        Setup::Postgres => Some(codemode_test_support::postgres::database("load")),
+    };
 
     let tokio = two_workers();
     let ok = tokio.block_on(async {
-        let mut serve = Command::new(env!("CARGO_BIN_EXE_codemode"))
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_codemode"));
+        serve
             .args(["serve", "--http", "127.0.0.1:0", "--config"])
             .arg(&config)
+            .env("CODEMODE_BENCH_TOKEN", TOKEN);
+        if let Some(state) = &state {
+            serve.args(["--state", state]);
+        }
+        let mut serve = serve
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -134,7 +213,11 @@ fn main() -> ExitCode {
         };
         tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
         let connect = || async {
-            ().serve(StreamableHttpClientTransport::from_uri(url.as_str()))
+            let mut transport = StreamableHttpClientTransportConfig::with_uri(url.as_str());
+            if let Some(token) = setup.token() {
+                transport = transport.auth_header(token);
+            }
+            ().serve(StreamableHttpClientTransport::from_config(transport))
                 .await
                 .expect("the client connects")
         };
@@ -160,7 +243,7 @@ fn main() -> ExitCode {
         // The same from the MCP TypeScript SDK's client.
         let sdk = Command::new("node")
             .arg(format!("{root}/benches/http_latency.mjs"))
-            .args([url.as_str(), "300"])
+            .args([url.as_str(), "300", setup.token().unwrap_or("")])
             .status()
             .await;
         assert!(
@@ -243,9 +326,5 @@ fn main() -> ExitCode {
         before == 0 && unexpected == 0 && after > 0 && !upstream.is_empty()
     });
     let _ = std::fs::remove_dir_all(&dir);
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    ok
 }

@@ -2,10 +2,11 @@
 //! serve` instances behind a load balancer see the same runs, and any of
 //! them records a decision that the one running the run acts on.
 //!
-//! - **One connection a process**, driven by a thread of its own (a
-//!   single-threaded tokio runtime), so that the store's synchronous calls
-//!   work from any thread, async or not. Each transaction holds it in turn,
-//!   as SQLite's connection is held; statements are prepared once.
+//! - **A few connections a process** ([`CONNECTIONS`]), driven by a thread
+//!   of their own (a single-threaded tokio runtime), so that the store's
+//!   synchronous calls work from any thread, async or not. A transaction
+//!   holds one of them, taken in turn; statements are prepared once on
+//!   each. The first also holds the runs' locks.
 //! - **Writers take turns.** A write transaction first takes a transaction
 //!   advisory lock on the store, so that writes are serialized across every
 //!   process exactly as SQLite's `BEGIN IMMEDIATE` serializes them: each
@@ -24,6 +25,7 @@
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::BytesMut;
@@ -44,6 +46,9 @@ const WRITERS: i32 = 1;
 /// The second key of the lock migrations are applied under.
 const MIGRATING: i32 = 0;
 
+/// How many connections a process opens.
+pub(crate) const CONNECTIONS: usize = 4;
+
 /// Each schema version's migration, in order: version N is the N-th.
 const MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/1.sql")];
 
@@ -54,7 +59,10 @@ pub(crate) struct Postgres {
 
 struct Shared {
     place: PathBuf,
-    connection: Mutex<Connection>,
+    /// The connections; the first holds the runs' session locks.
+    connections: Vec<Mutex<Connection>>,
+    /// The connection the next transaction takes.
+    next: AtomicUsize,
     /// The keys of the run locks this process holds.
     held: Mutex<HashSet<i64>>,
 }
@@ -105,23 +113,30 @@ impl Postgres {
                     }
                 };
                 runtime.block_on(async move {
-                    match config.connect(NoTls).await {
-                        Ok((client, connection)) => {
-                            let _ = sender.send(Ok(client));
-                            // Drives the connection until the client is dropped.
-                            let _ = connection.await;
-                        }
-                        Err(error) => {
-                            let _ = sender.send(Err(error.to_string()));
+                    let mut clients = Vec::with_capacity(CONNECTIONS);
+                    let mut driving = tokio::task::JoinSet::new();
+                    for _ in 0..CONNECTIONS {
+                        match config.connect(NoTls).await {
+                            Ok((client, connection)) => {
+                                clients.push(client);
+                                // Driven until its client is dropped.
+                                driving.spawn(connection);
+                            }
+                            Err(error) => {
+                                let _ = sender.send(Err(error.to_string()));
+                                return;
+                            }
                         }
                     }
+                    let _ = sender.send(Ok(clients));
+                    while driving.join_next().await.is_some() {}
                 });
             })
             .map_err(|error| StoreError::Unexpected {
                 file: place.clone(),
                 what: format!("its connection's thread did not start: {error}"),
             })?;
-        let client = receiver
+        let clients = receiver
             .recv()
             .map_err(|_| "the connection's thread ended".to_owned())
             .and_then(|connected| connected)
@@ -132,10 +147,16 @@ impl Postgres {
         let store = Self {
             shared: Arc::new(Shared {
                 place: place.clone(),
-                connection: Mutex::new(Connection {
-                    client,
-                    statements: HashMap::new(),
-                }),
+                connections: clients
+                    .into_iter()
+                    .map(|client| {
+                        Mutex::new(Connection {
+                            client,
+                            statements: HashMap::new(),
+                        })
+                    })
+                    .collect(),
+                next: AtomicUsize::new(0),
                 held: Mutex::new(HashSet::new()),
             }),
         };
@@ -143,9 +164,16 @@ impl Postgres {
         Ok(store)
     }
 
+    /// The connection that holds the runs' locks.
     fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.shared
-            .connection
+        self.shared.first()
+    }
+
+    /// A connection for a transaction: the next one in turn.
+    fn any_connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        let connections = &self.shared.connections;
+        let next = self.shared.next.fetch_add(1, Ordering::Relaxed) % connections.len();
+        connections[next]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -217,7 +245,40 @@ impl Database for Postgres {
         write: bool,
         work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
-        let mut connection = self.connection();
+        blocking(|| self.transact_here(write, work))
+    }
+
+    fn lock(&self, run: &str) -> Result<Box<dyn Held>, LockError> {
+        blocking(|| self.lock_here(run))
+    }
+
+    fn place(&self) -> &Path {
+        &self.shared.place
+    }
+}
+
+/// Run `wait`, which waits on the database's round trips, telling a
+/// multi-threaded tokio runtime that this worker blocks so that it hands
+/// the worker's other tasks to another thread meanwhile (a transaction
+/// takes a few round trips: milliseconds, against SQLite's microseconds).
+fn blocking<T>(wait: impl FnOnce() -> T) -> T {
+    let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+        runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+    });
+    if multi_threaded {
+        tokio::task::block_in_place(wait)
+    } else {
+        wait()
+    }
+}
+
+impl Postgres {
+    fn transact_here(
+        &self,
+        write: bool,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let mut connection = self.any_connection();
         let begin = if write {
             format!("BEGIN; SELECT pg_advisory_xact_lock({STORE_KEY}, {WRITERS})")
         } else {
@@ -231,7 +292,7 @@ impl Database for Postgres {
         Ok(ended?)
     }
 
-    fn lock(&self, run: &str) -> Result<Box<dyn Held>, LockError> {
+    fn lock_here(&self, run: &str) -> Result<Box<dyn Held>, LockError> {
         let key = run_key(run);
         let mut held = self
             .shared
@@ -258,10 +319,6 @@ impl Database for Postgres {
             key,
         }))
     }
-
-    fn place(&self) -> &Path {
-        &self.shared.place
-    }
 }
 
 /// A run's session advisory lock, held by this process's connection.
@@ -274,13 +331,18 @@ impl Held for AdvisoryLock {
     fn remove(self: Box<Self>) {}
 }
 
+impl Shared {
+    /// The first connection, which holds the runs' locks.
+    fn first(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.connections[0]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl Drop for AdvisoryLock {
     fn drop(&mut self) {
-        let connection = self
-            .shared
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let connection = self.shared.first();
         // A connection that is gone has released it already.
         let _ = block_on(
             connection
