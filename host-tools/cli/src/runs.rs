@@ -56,9 +56,11 @@ pub(crate) fn default_state_dir() -> Result<PathBuf> {
 /// `--state`, for every `runs` command.
 #[derive(Args)]
 struct StateArg {
-    /// The state directory, which holds `runs.sqlite3`. Default:
-    /// `$XDG_STATE_HOME/codemode`, or `~/.local/state/codemode`.
-    #[arg(long, value_name = "DIR")]
+    /// The state directory, which holds `runs.sqlite3`, or the PostgreSQL
+    /// database `postgres://USER:PASSWORD@HOST/DB` that `serve --state`
+    /// keeps its runs in. Default: `$XDG_STATE_HOME/codemode`, or
+    /// `~/.local/state/codemode`.
+    #[arg(long, value_name = "DIR|URL")]
     state: Option<PathBuf>,
 }
 

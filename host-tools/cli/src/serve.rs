@@ -32,14 +32,16 @@ pub(crate) struct ServeArgs {
     /// Serve streamable HTTP at `http://ADDR:PORT/mcp` instead of stdio.
     #[arg(long, value_name = "ADDR:PORT")]
     http: Option<SocketAddr>,
-    /// Keep every `execute` as a durable run in DIR (`runs.sqlite3`): a
-    /// call waiting for approval answers `{ status: "pending", run }`
-    /// unless the client can be asked (elicitation), `codemode runs
-    /// approve` decides from anywhere, and runs left unfinished by a server
-    /// that died are resumed at start. Default, when the config gates
-    /// calls (`codemode.approvals`): `$XDG_STATE_HOME/codemode`, or
+    /// Keep every `execute` as a durable run in DIR (`runs.sqlite3`), or
+    /// in the PostgreSQL database `postgres://USER:PASSWORD@HOST/DB`,
+    /// which several instances may share: a call waiting for approval
+    /// answers `{ status: "pending", run }` unless the client can be asked
+    /// (elicitation), the console or `codemode runs approve` decides from
+    /// anywhere, and runs left unfinished by a server that died are
+    /// resumed. Default, when the config gates calls
+    /// (`codemode.approvals`): `$XDG_STATE_HOME/codemode`, or
     /// `~/.local/state/codemode`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR|URL")]
     state: Option<PathBuf>,
     /// How many runs waiting for a person keep their sandbox in memory;
     /// the others give it up and resume from their journal once decided.

@@ -137,7 +137,8 @@ async fn browsers(State(loopback): State<bool>, request: Request, next: Next) ->
         return refuse(
             StatusCode::FORBIDDEN,
             "this console answers only at a loopback address (localhost, 127.0.0.1, [::1])",
-        );
+        )
+        .into_response();
     }
     if request.method() == Method::POST {
         let json = headers
@@ -148,7 +149,8 @@ async fn browsers(State(loopback): State<bool>, request: Request, next: Next) ->
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send JSON (`Content-Type: application/json`)",
-            );
+            )
+            .into_response();
         }
         if let Some(origin) = headers.get(ORIGIN) {
             let same = origin.to_str().ok().is_some_and(|origin| {
@@ -161,7 +163,8 @@ async fn browsers(State(loopback): State<bool>, request: Request, next: Next) ->
                 return refuse(
                     StatusCode::FORBIDDEN,
                     "a request from another site's page is refused",
-                );
+                )
+                .into_response();
             }
         }
     }
@@ -180,13 +183,21 @@ fn is_loopback_host(host: &str) -> bool {
     )
 }
 
-/// An error reply: `{ "error": message }` with `status`.
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+/// An error reply: `{ "error": message }` with its status.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn refuse(status: StatusCode, message: &str) -> Refused {
+    Refused(status, message.to_owned())
 }
 
 /// The store, or the reply for a server that keeps no runs.
-fn store(server: &CodeModeServer) -> Result<RunStore, Response> {
+fn store(server: &CodeModeServer) -> Result<RunStore, Refused> {
     server.store().cloned().ok_or_else(|| {
         refuse(
             StatusCode::NOT_FOUND,
@@ -196,7 +207,7 @@ fn store(server: &CodeModeServer) -> Result<RunStore, Response> {
 }
 
 /// The reply for a store error.
-fn store_error(error: &StoreError) -> Response {
+fn store_error(error: &StoreError) -> Refused {
     let status = match error {
         StoreError::UnknownRun { .. } => StatusCode::NOT_FOUND,
         StoreError::NotWaiting { .. } | StoreError::NotInDoubt { .. } => StatusCode::CONFLICT,
@@ -208,7 +219,7 @@ fn store_error(error: &StoreError) -> Response {
 /// Run `read` on the store off the async threads.
 async fn blocking<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, Refused> {
     match tokio::task::spawn_blocking(read).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(store_error(&error)),
@@ -220,7 +231,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `GET /runs/api/runs`.
-async fn overview(State(server): State<CodeModeServer>) -> Result<Json<Value>, Response> {
+async fn overview(State(server): State<CodeModeServer>) -> Result<Json<Value>, Refused> {
     let store = store(&server)?;
     let (runs, pending) = blocking(move || {
         let mut runs = store.list(None)?;
@@ -272,7 +283,7 @@ fn lines_naming(code: &str, operation: &str) -> Vec<usize> {
 async fn run(
     State(server): State<CodeModeServer>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, Refused> {
     let store = store(&server)?;
     let record = blocking(move || store.load(&id)).await?;
     let plan = server.rollback_plan(&record);
@@ -302,7 +313,7 @@ async fn approve(
     State(server): State<CodeModeServer>,
     Extension(caller): Extension<Caller>,
     Path((id, call)): Path<(String, u32)>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, Refused> {
     let decision = Decision::Approve {
         by: caller.name.clone(),
     };
@@ -315,7 +326,7 @@ async fn reject(
     Extension(caller): Extension<Caller>,
     Path((id, call)): Path<(String, u32)>,
     body: Option<Json<Reason>>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, Refused> {
     let reason = body.map(|Json(body)| body.reason).unwrap_or_default();
     let reason = match reason.trim() {
         "" => "rejected".to_owned(),
@@ -337,7 +348,7 @@ async fn decide(
     id: String,
     call: u32,
     decision: Decision,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, Refused> {
     let store = store(server)?;
     let proposed = decision.clone();
     let own = started_by(caller);
@@ -368,7 +379,7 @@ async fn decide(
 async fn rollback(
     State(server): State<CodeModeServer>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, Refused> {
     let store = store(&server)?;
     match server.rollback(&store, &id).await {
         Ok(report) => Ok(Json(json!(report))),
@@ -385,7 +396,7 @@ async fn rollback(
 
 /// `GET /runs/api/events`: `run` and `progress` events, read from the
 /// store every [`POLL`], until the client goes away.
-async fn events(State(server): State<CodeModeServer>) -> Result<Response, Response> {
+async fn events(State(server): State<CodeModeServer>) -> Result<Response, Refused> {
     let store = store(&server)?;
     let (sender, receiver) = mpsc::channel(64);
     tokio::spawn(async move {
