@@ -301,6 +301,41 @@ async fn tokens_and_roles_guard_mcp_the_console_and_its_events() -> Result<()> {
 }
 
 #[bounded_test]
+async fn the_event_stream_tells_how_runs_go_on_as_mcp_progress_words_it() -> Result<()> {
+    let served = Served::start("team-events").await?;
+    let mut stream = request(
+        reqwest::Method::GET,
+        &served.url("/runs/api/events"),
+        Some(REVIEWER),
+    )
+    .send()
+    .await?;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let agent = client_with_token(&served.url("/mcp"), AGENT).await;
+    let code = "console.log('hello from the run'); (await memory.read_graph({})).entities.length";
+    let (failed, result) = call(&agent, "execute", code).await;
+    assert!(!failed, "{result}");
+    let mut said = String::new();
+    let expected = [
+        "event: progress",
+        r#""message":"call memory.read_graph""#,
+        r#""message":"log: hello from the run""#,
+        r#""status":"succeeded""#,
+    ];
+    step("the events of the run", async {
+        while !expected.iter().all(|event| said.contains(event)) {
+            let chunk = stream.chunk().await?.context("the stream ended")?;
+            said.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        anyhow::Ok(())
+    })
+    .await
+    .with_context(|| format!("the stream said: {said}"))?;
+    let _ = agent.cancel().await;
+    Ok(())
+}
+
+#[bounded_test]
 async fn serve_refuses_a_public_address_without_tokens() -> Result<()> {
     let dir = scratch("team-public");
     let address = format!("0.0.0.0:{}", free_port());

@@ -17,7 +17,7 @@
 //!   run's summary, whenever it changes) and `progress` (a run's console
 //!   lines and connector calls, the messages MCP progress carries). They
 //!   are read from the store, so a console on one instance sees the runs
-//!   of every instance that shares it.
+//!   of every instance that shares it; at most 32 are open at once.
 //!
 //! The page is static and holds no run data: it asks for a token and reads
 //! everything through the API, which [`Access`] guards like `/mcp`. It puts
@@ -50,7 +50,7 @@ use codemode_runtime::{Decision, Entry};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Access, Caller, Role};
@@ -73,6 +73,10 @@ const CLOCK_SLACK_MS: u64 = 5_000;
 /// follow at the next read.
 const PROGRESS_BATCH: usize = 200;
 
+/// The most event streams open at once: each reads the store every
+/// [`POLL`].
+const MAX_EVENT_STREAMS: usize = 32;
+
 /// The console's routes, `/runs` and `/runs/api/…`, for `server`'s runs,
 /// to the reviewers `access` admits; `loopback` when the server is bound to
 /// a loopback address.
@@ -84,6 +88,7 @@ pub(crate) fn router(server: CodeModeServer, access: Arc<Access>, loopback: bool
         .route("/runs/api/runs/{id}/calls/{call}/reject", post(reject))
         .route("/runs/api/runs/{id}/rollback", post(rollback))
         .route("/runs/api/events", get(events))
+        .layer(Extension(Arc::new(Semaphore::new(MAX_EVENT_STREAMS))))
         .layer(axum::middleware::from_fn_with_state(
             (access, Role::Reviewer),
             crate::auth::require,
@@ -396,10 +401,23 @@ async fn rollback(
 
 /// `GET /runs/api/events`: `run` and `progress` events, read from the
 /// store every [`POLL`], until the client goes away.
-async fn events(State(server): State<CodeModeServer>) -> Result<Response, Refused> {
+async fn events(
+    State(server): State<CodeModeServer>,
+    Extension(streams): Extension<Arc<Semaphore>>,
+) -> Result<Response, Refused> {
     let store = store(&server)?;
+    let Ok(stream) = streams.try_acquire_owned() else {
+        return Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "{MAX_EVENT_STREAMS} event streams are open, the most this server keeps; close one"
+            ),
+        ));
+    };
     let (sender, receiver) = mpsc::channel(64);
     tokio::spawn(async move {
+        // Held while the stream is open.
+        let _stream = stream;
         let mut watch = Watch::new(now_millis());
         let mut ticks = tokio::time::interval(POLL);
         loop {
