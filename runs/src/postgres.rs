@@ -7,11 +7,13 @@
 //!   synchronous calls work from any thread, async or not. A transaction
 //!   holds one of them, taken in turn; statements are prepared once on
 //!   each. The first also holds the runs' locks.
-//! - **Writers take turns.** A write transaction first takes a transaction
-//!   advisory lock on the store, so that writes are serialized across every
-//!   process exactly as SQLite's `BEGIN IMMEDIATE` serializes them: each
-//!   statement of the store keeps the meaning it has in SQLite, and a
-//!   decision is recorded once whoever makes it.
+//! - **Writers go on together** (`READ COMMITTED`), where SQLite's take
+//!   turns: every write the store makes is safe so. A run's journal,
+//!   status and undos are written only by the process holding its lock
+//!   (below); every other write is one insert that a key decides
+//!   (`ON CONFLICT DO NOTHING`, then a read of what stands: PostgreSQL makes
+//!   the second insert wait for the first to end), so two processes
+//!   deciding one call at once record one decision, and both read it.
 //! - **A run's lock is a session advisory lock** on a key of its id, taken
 //!   without waiting (`pg_try_advisory_lock`): exactly one process runs or
 //!   resumes a run. PostgreSQL releases it when the process's connection
@@ -39,9 +41,6 @@ use crate::sql::{Cell, Database, Held, Param, Row, Tx};
 
 /// "cmru": the first key of the store's own advisory locks.
 const STORE_KEY: i32 = 0x636d_7275;
-
-/// The second key of the lock writers take turns with.
-const WRITERS: i32 = 1;
 
 /// The second key of the lock migrations are applied under.
 const MIGRATING: i32 = 0;
@@ -280,11 +279,11 @@ impl Postgres {
     ) -> Result<(), Failure> {
         let mut connection = self.any_connection();
         let begin = if write {
-            format!("BEGIN; SELECT pg_advisory_xact_lock({STORE_KEY}, {WRITERS})")
+            "BEGIN"
         } else {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned()
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         };
-        block_on(connection.client.batch_execute(&begin))?;
+        block_on(connection.client.batch_execute(begin))?;
         let done = work(&mut PostgresTx(&mut connection));
         let end = if done.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = block_on(connection.client.batch_execute(end));

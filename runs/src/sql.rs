@@ -12,8 +12,10 @@ use crate::error::Failure;
 /// PostgreSQL (shared by several processes).
 pub(crate) trait Database: Send + Sync {
     /// Run `work` in one transaction, and commit it when `work` returns
-    /// `Ok`. A write transaction excludes every other writer, of every
-    /// process, until it ends; a read sees one consistent state.
+    /// `Ok`. A read sees one consistent state. Writes must be safe with
+    /// other writers going on at once (PostgreSQL lets them; SQLite's take
+    /// turns): a run's own rows are written only under its lock, and every
+    /// other write is an insert that a key decides.
     fn transact(
         &self,
         write: bool,

@@ -315,9 +315,9 @@ impl RunStore {
         self.transact(false, operation)
     }
 
-    /// Run `operation` in one write transaction, which excludes every other
-    /// writer of every process until it ends, so that two processes never
-    /// both read and then both write.
+    /// Run `operation` in one write transaction: in SQLite it excludes
+    /// every other writer until it ends; in PostgreSQL others go on, which
+    /// each write of the store is made safe with (see `sql.rs`).
     pub(crate) fn write<T>(
         &self,
         operation: impl FnOnce(&mut dyn Tx) -> Result<T, Failure>,
