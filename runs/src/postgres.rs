@@ -49,7 +49,10 @@ const MIGRATING: i32 = 0;
 pub(crate) const CONNECTIONS: usize = 4;
 
 /// Each schema version's migration, in order: version N is the N-th.
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/1.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/postgres/1.sql"),
+    include_str!("../migrations/postgres/2.sql"),
+];
 
 /// A PostgreSQL database and this process's connection to it.
 pub(crate) struct Postgres {

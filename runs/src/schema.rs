@@ -24,14 +24,17 @@ use crate::error::{Result, StoreError};
 /// "cmru": marks a SQLite file as a codemode runs database.
 const APPLICATION_ID: i64 = 0x636d_7275;
 
-/// The schema version this build writes and reads.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and reads: the last migration's.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// How long a statement waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Version 1 of the schema: `migrations/sqlite/1.sql`.
-const SCHEMA: &str = include_str!("../migrations/sqlite/1.sql");
+/// Each schema version's migration, `migrations/sqlite/N.sql`, in order.
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/sqlite/1.sql"),
+    include_str!("../migrations/sqlite/2.sql"),
+];
 
 /// Open `file` for reading and writing, creating it with the schema when
 /// it does not exist or is empty.
@@ -100,13 +103,16 @@ fn check_identity(conn: &Connection, file: &Path) -> Result<()> {
     }
 }
 
-/// Create the tables in an empty file, once even when two processes open
-/// it at the same moment.
+/// Apply the migrations the file lacks (every one to an empty file), in
+/// one transaction, once even when two processes open it at the same
+/// moment.
 fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version == 0 {
-        tx.execute_batch(SCHEMA)?;
+    for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+        tx.execute_batch(migration)?;
+    }
+    if version < SCHEMA_VERSION {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }

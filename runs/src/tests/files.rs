@@ -74,7 +74,7 @@ fn a_newer_schema_is_refused() -> Result<()> {
     assert_eq!(
         refusal(&dir),
         format!(
-            "{} has schema version 9, newer than the 1 this codemode knows; upgrade codemode",
+            "{} has schema version 9, newer than the 2 this codemode knows; upgrade codemode",
             file.display()
         )
     );

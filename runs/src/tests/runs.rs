@@ -1,11 +1,12 @@
 //! A run's life: created, journaled, read back, listed, finished, rolled
-//! back.
+//! back; and a store of an older schema, migrated with its runs.
 
 use anyhow::Result;
 use codemode_runtime::{Action, CallFailure, Entry, Journal, Language, LogLevel, Waiting};
 use serde_json::json;
 
 use super::{Backend, call_entry, call_wait, new_run, on_both_backends, store};
+use crate::sql::args;
 use crate::{RunStore, Status, StoreError};
 
 fn a_run_reads_back_as_created_and_journaled(backend: Backend) -> Result<()> {
@@ -177,3 +178,46 @@ fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried(backend: Backen
     Ok(())
 }
 on_both_backends!(fn an_applied_undo_stays_applied_and_a_failed_one_can_be_retried);
+
+/// Take `store` back to schema version 1, as a codemode of that version
+/// left it: without the index version 2 adds.
+fn back_to_version_1(backend: Backend, store: &RunStore) -> Result<()> {
+    let undo: &[&str] = match backend {
+        Backend::Sqlite => &["DROP INDEX runs_by_status", "PRAGMA user_version = 1"],
+        Backend::Postgres => &[
+            "DROP INDEX runs_by_status",
+            "DELETE FROM codemode_schema WHERE version = 2",
+        ],
+    };
+    store.write(|tx| {
+        for sql in undo {
+            tx.query(sql, args![])?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Whether `store` has the index version 2 adds.
+fn has_status_index(backend: Backend, store: &RunStore) -> Result<bool> {
+    let sql = match backend {
+        Backend::Sqlite => "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_by_status'",
+        Backend::Postgres => "SELECT count(*) FROM pg_indexes WHERE indexname = 'runs_by_status'",
+    };
+    Ok(store.with(|tx| tx.one(sql, args![])?.get::<u64>(0))? == 1)
+}
+
+fn an_older_schema_is_migrated_and_keeps_its_runs(backend: Backend) -> Result<()> {
+    let (store, place) = store(backend, "migrate");
+    let id = store.create(&new_run("1"))?;
+    assert!(has_status_index(backend, &store)?);
+    back_to_version_1(backend, &store)?;
+    assert!(!has_status_index(backend, &store)?);
+    drop(store);
+    let store = RunStore::at(&place.state)?;
+    assert!(has_status_index(backend, &store)?, "migrated to version 2");
+    assert_eq!(store.load(&id)?.code, "1");
+    assert_eq!(store.unfinished()?, [id]);
+    Ok(())
+}
+on_both_backends!(fn an_older_schema_is_migrated_and_keeps_its_runs);
