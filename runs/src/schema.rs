@@ -109,7 +109,10 @@ fn check_identity(conn: &Connection, file: &Path) -> Result<()> {
 fn create_schema(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+    for migration in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
         tx.execute_batch(migration)?;
     }
     if version < SCHEMA_VERSION {
