@@ -20,6 +20,12 @@
 //!   ends, `kill -9` included. A process also refuses its own second take.
 //! - **Migrations** (`migrations/postgres/N.sql`) are applied once, under a
 //!   session advisory lock, with the version in `codemode_schema`.
+//! - **Fail-stop.** When the connection holding the run locks ends (the
+//!   server restarted, the network broke), PostgreSQL has released them and
+//!   another process may take the runs: every later operation of the store
+//!   fails, so that no run of this process journals (and so makes) another
+//!   call. There is no reconnecting: start the process again, and the runs
+//!   resume from their journals, here or elsewhere.
 //!
 //! TLS is not spoken: reach a remote server through a tunnel, or keep it on
 //! a private network.
@@ -27,7 +33,7 @@
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::BytesMut;
@@ -67,6 +73,10 @@ struct Shared {
     next: AtomicUsize,
     /// The keys of the run locks this process holds.
     held: Mutex<HashSet<i64>>,
+    /// Whether the connection that holds them has ended: PostgreSQL has
+    /// released them, another process may take the runs, and so this one
+    /// must not write for them again.
+    locks_lost: Arc<AtomicBool>,
 }
 
 struct Connection {
@@ -101,6 +111,8 @@ impl Postgres {
         let fail = |failure: Failure| failure.in_file(place.clone());
         let config: tokio_postgres::Config = url.parse().map_err(|e| fail(Failure::Postgres(e)))?;
         let (sender, receiver) = std::sync::mpsc::channel();
+        let locks_lost = Arc::new(AtomicBool::new(false));
+        let lost = Arc::clone(&locks_lost);
         std::thread::Builder::new()
             .name("codemode-postgres".into())
             .spawn(move || {
@@ -117,12 +129,16 @@ impl Postgres {
                 runtime.block_on(async move {
                     let mut clients = Vec::with_capacity(CONNECTIONS);
                     let mut driving = tokio::task::JoinSet::new();
-                    for _ in 0..CONNECTIONS {
+                    for index in 0..CONNECTIONS {
                         match config.connect(NoTls).await {
                             Ok((client, connection)) => {
                                 clients.push(client);
-                                // Driven until its client is dropped.
-                                driving.spawn(connection);
+                                // Driven until its client is dropped, or
+                                // the server or the network ends it.
+                                driving.spawn(async move {
+                                    let _ = connection.await;
+                                    index
+                                });
                             }
                             Err(error) => {
                                 let _ = sender.send(Err(error.to_string()));
@@ -131,7 +147,11 @@ impl Postgres {
                         }
                     }
                     let _ = sender.send(Ok(clients));
-                    while driving.join_next().await.is_some() {}
+                    while let Some(ended) = driving.join_next().await {
+                        if ended.is_ok_and(|index| index == 0) {
+                            lost.store(true, Ordering::SeqCst);
+                        }
+                    }
                 });
             })
             .map_err(|error| StoreError::Unexpected {
@@ -160,6 +180,7 @@ impl Postgres {
                     .collect(),
                 next: AtomicUsize::new(0),
                 held: Mutex::new(HashSet::new()),
+                locks_lost,
             }),
         };
         store.migrate()?;
@@ -280,6 +301,7 @@ impl Postgres {
         write: bool,
         work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
+        self.check_locks()?;
         let mut connection = self.any_connection();
         let begin = if write {
             "BEGIN"
@@ -294,7 +316,24 @@ impl Postgres {
         Ok(ended?)
     }
 
+    /// Refuse to go on once the connection holding the run locks has
+    /// ended: the runs this process ran may be another's now, and a write
+    /// for them (a journal entry, before a call's effect) could make a
+    /// call twice. The process must be started again.
+    fn check_locks(&self) -> Result<(), Failure> {
+        if self.shared.locks_lost.load(Ordering::SeqCst) {
+            return Err(Failure::Store(StoreError::Unreachable {
+                file: self.shared.place.clone(),
+                reason: "the connection that held this process's run locks ended, so its runs may be another process's now; it stops writing so that no call is made twice: start it again".into(),
+            }));
+        }
+        Ok(())
+    }
+
     fn lock_here(&self, run: &str) -> Result<Box<dyn Held>, LockError> {
+        self.check_locks().map_err(|_| {
+            LockError::File(std::io::Error::other("the run locks' connection ended"))
+        })?;
         let key = run_key(run);
         let mut held = self
             .shared

@@ -221,3 +221,50 @@ fn an_older_schema_is_migrated_and_keeps_its_runs(backend: Backend) -> Result<()
     Ok(())
 }
 on_both_backends!(fn an_older_schema_is_migrated_and_keeps_its_runs);
+
+#[test]
+fn a_postgres_store_whose_lock_connection_ends_stops_writing() -> Result<()> {
+    let (store, place) = store(Backend::Postgres, "lock-connection");
+    let id = store.create(&new_run("1"))?;
+    let lock = crate::lock::RunLock::take(&store, &id).ok();
+    assert!(lock.is_some(), "the run's lock is taken");
+    // The server ends the connection that holds the run's lock (and only
+    // it: the store's others go on), as a broken network would.
+    let url = place.state.display().to_string();
+    let ended = std::process::Command::new("psql")
+        .args([url.as_str(), "-qAtc"])
+        .arg(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .output()?;
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    let started = std::time::Instant::now();
+    let refusal = loop {
+        let error = match store.create(&new_run("2")) {
+            Err(error) if error.to_string().contains("so that no call is made twice") => {
+                break error.to_string();
+            }
+            Err(error) => error.to_string(),
+            Ok(_) => "it wrote".to_owned(),
+        };
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the store does not refuse to write after its lock connection ended: {error}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(
+        refusal.contains("so that no call is made twice"),
+        "{refusal}"
+    );
+    // The lock went with the connection: another process may take the run.
+    let other = RunStore::at(&place.state)?;
+    assert!(crate::lock::RunLock::take(&other, &id).is_ok());
+    drop(lock);
+    Ok(())
+}
