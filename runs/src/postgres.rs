@@ -278,6 +278,10 @@ impl Database for Postgres {
     fn place(&self) -> &Path {
         &self.shared.place
     }
+
+    fn unusable(&self) -> Option<Failure> {
+        self.check_locks().err()
+    }
 }
 
 /// Run `wait`, which waits on the database's round trips, telling a

@@ -30,6 +30,12 @@ pub(crate) trait Database: Send + Sync {
     /// Where it is, as errors name it: the SQLite file, or the PostgreSQL
     /// URL without its password.
     fn place(&self) -> &Path;
+
+    /// Why it may no longer be written, if it may not (see
+    /// `RunStore::usable`).
+    fn unusable(&self) -> Option<Failure> {
+        None
+    }
 }
 
 /// A run's lock, held until dropped.

@@ -306,6 +306,21 @@ impl RunStore {
         self.shared.database.place()
     }
 
+    /// Whether the store may still be written: a PostgreSQL store whose
+    /// connection holding the run locks ended may not (its runs may be
+    /// another process's now), and its process should stop and start
+    /// again.
+    ///
+    /// # Errors
+    ///
+    /// Why it may not.
+    pub fn usable(&self) -> Result<()> {
+        match self.shared.database.unusable() {
+            Some(failure) => Err(failure.in_file(self.file().to_owned())),
+            None => Ok(()),
+        }
+    }
+
     /// Run `operation` in one read transaction, and name the store in its
     /// errors.
     pub(crate) fn with<T>(

@@ -602,3 +602,25 @@ async fn two_instances_share_runs_in_postgresql_and_each_runs_exactly_once() -> 
     let _ = on_b.cancel().await;
     Ok(())
 }
+
+#[bounded_test]
+async fn an_instance_that_loses_its_lock_connection_stops() -> Result<()> {
+    let url = codemode_test_support::postgres::database("team_lost");
+    let mut a = Served::start_in(scratch("team-lost"), &url).await?;
+    let agent = client_with_token(&a.url("/mcp"), AGENT).await;
+    // A run waits, its lock held on the instance's lock connection.
+    paused(&agent, &making("Held")).await?;
+    let ended = Command::new("psql")
+        .args([url.as_str(), "-qAtc"])
+        .arg(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .output()
+        .await?;
+    assert_eq!(String::from_utf8_lossy(&ended.stdout).trim(), "1");
+    let status = step("the instance stops", a.process.wait()).await?;
+    assert_eq!(status.code(), Some(1));
+    let _ = agent.cancel().await;
+    Ok(())
+}

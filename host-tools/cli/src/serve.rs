@@ -221,6 +221,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
         if let Some(dir) = &state {
             let resumed = server.resume_unfinished().map_err(anyhow::Error::msg)?;
             server.keep_resuming(RESUME_EVERY);
+            stop_when_the_store_is_unusable(server.clone());
             eprintln!(
                 "codemode: durable runs in {}; {resumed} unfinished run(s) resumed",
                 codemode_runs::shown(dir)
@@ -249,6 +250,21 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Exit (status 1) once the store may no longer be written (a PostgreSQL
+/// store that lost the connection holding its run locks): its runs may be
+/// another instance's now, and a supervisor starts this one again.
+fn stop_when_the_store_is_unusable(server: CodeModeServer) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(RESUME_EVERY).await;
+            if let Some(why) = server.unusable_store() {
+                eprintln!("codemode: stopping: {why}");
+                std::process::exit(1);
+            }
+        }
+    });
 }
 
 /// Who may use the server at `address`: the config's tokens; without any,

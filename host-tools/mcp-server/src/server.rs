@@ -325,6 +325,12 @@ impl CodeModeServer {
         }
     }
 
+    /// Why its durable runs' store may no longer be written, if it may not
+    /// (see `RunStore::usable`): the server should then stop.
+    pub fn unusable_store(&self) -> Option<String> {
+        self.store()?.usable().err().map(|error| error.to_string())
+    }
+
     /// The tools this server lists: `search` and `execute`.
     pub fn tools(&self) -> &[Tool] {
         &self.inner.tools
