@@ -64,7 +64,7 @@ pub use rollback::{
 };
 pub use store::{
     FILE_NAME, NewRun, RunRecord, RunStore, RunSummary, Status, UnknownStatus, cut,
-    is_database_url, outcome_line, shown,
+    is_database_url, now_millis, outcome_line, shown,
 };
 pub use undo::UndoStep;
 pub use waiting::WaitingStores;

@@ -187,11 +187,6 @@ impl Postgres {
         Ok(store)
     }
 
-    /// The connection that holds the runs' locks.
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.shared.first()
-    }
-
     /// A connection for a transaction: the next one in turn.
     fn any_connection(&self) -> std::sync::MutexGuard<'_, Connection> {
         let connections = &self.shared.connections;
@@ -205,7 +200,7 @@ impl Postgres {
     /// processes start at once.
     fn migrate(&self) -> Result<(), StoreError> {
         let place = self.shared.place.clone();
-        let connection = self.connection();
+        let connection = self.shared.first();
         let client = &connection.client;
         let run = |sql: &str| block_on(client.batch_execute(sql));
         let migrated = (|| -> Result<(), Failure> {
@@ -347,7 +342,7 @@ impl Postgres {
         if held.contains(&key) {
             return Err(LockError::Busy);
         }
-        let connection = self.connection();
+        let connection = self.shared.first();
         let taken: bool = block_on(
             connection
                 .client

@@ -798,8 +798,8 @@ pub(crate) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
     Ok(serde_json::from_value(Value::String(text.to_owned()))?)
 }
 
-/// Now, in milliseconds since the Unix epoch.
-pub(crate) fn now_millis() -> u64 {
+/// Now, in milliseconds since the Unix epoch, as the store keeps times.
+pub fn now_millis() -> u64 {
     millis(SystemTime::now())
 }
 

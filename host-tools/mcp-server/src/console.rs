@@ -45,7 +45,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
-use codemode_runs::{Decided, RollbackError, RunStore, RunSummary, StoreError};
+use codemode_runs::{Decided, RollbackError, RunStore, RunSummary, StoreError, now_millis};
 use codemode_runtime::{Decision, Entry};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -514,13 +514,6 @@ impl Watch {
         self.last_read = now;
         Ok(events)
     }
-}
-
-/// Now, in milliseconds since the Unix epoch, as the store keeps times.
-fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The progress message of a journal entry, as MCP progress words it: a
