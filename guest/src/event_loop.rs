@@ -6,7 +6,7 @@ use javy::quickjs::Ctx;
 
 use crate::bindings::ScriptError;
 use crate::bindings::codemode::sandbox::host;
-use crate::connectors;
+use crate::{connectors, limits};
 use crate::protocol::Hooks;
 use crate::report::internal_error;
 
@@ -37,6 +37,10 @@ fn drive(ctx: &Ctx<'_>, hooks: &Hooks) -> javy::quickjs::Result<()> {
             return hooks.unsettled(ctx);
         }
         let timeout_ns = (delay_ms >= 0.0).then(|| (delay_ms * 1_000_000.0).ceil() as u64);
+        // Past the guest's own deadline the run ends here; `limits` says why.
+        let Ok(timeout_ns) = limits::bound_wait(timeout_ns) else {
+            return Ok(());
+        };
         match host::wait_next(timeout_ns) {
             Some(completion) => connectors::complete(ctx, completion)?,
             None => hooks.fire_timers(ctx)?,

@@ -11,7 +11,8 @@
 //! rest is in one module per job:
 //! - [`protocol`]: the boundary with the JavaScript (every native, every
 //!   hook, the shared enums);
-//! - [`request`] installs a run's request and [`event_loop`] drives it;
+//! - [`request`] installs a run's request and [`event_loop`] drives it,
+//!   within the [`limits`] the guest enforces itself;
 //!   [`source`] prepares the agent's code and [`report`] turns the outcome
 //!   into the run's result or error;
 //! - the natives: [`connectors`] (connector calls), [`clock`] (the run's
@@ -29,6 +30,7 @@ mod connectors;
 mod documents;
 mod event_loop;
 mod json;
+mod limits;
 mod protocol;
 mod report;
 mod request;
@@ -51,8 +53,13 @@ mod bindings {
 
     use super::Sandbox;
     export!(Sandbox with_types_in self);
+
+    pub(crate) use self::exports::codemode::sandbox::runner::{
+        Failure, GuestLimits, Language, Request, ScriptError,
+    };
 }
 
+use bindings::exports::codemode::sandbox::runner::Guest as Runner;
 use bindings::{Guest, Request, ScriptError};
 use protocol::Hooks;
 use report::describe_failure;
@@ -75,7 +82,9 @@ impl Guest for Sandbox {
     fn initialize() {
         state();
     }
+}
 
+impl Runner for Sandbox {
     fn run(request: Request) -> Result<Option<String>, ScriptError> {
         clock::reseed();
         request::run(state(), request)
@@ -108,6 +117,7 @@ fn build_state() -> Result<State, String> {
         .gc_threshold(1 << 20)
         .max_stack_size(256 * 1024);
     let runtime = javy::Runtime::new(config).map_err(|e| e.to_string())?;
+    limits::install(runtime.context().runtime());
     let hooks = runtime.context().with(|ctx| {
         let returned = evaluate_javascript(&ctx).map_err(|error| describe_failure(&ctx, error))?;
         let hooks = Hooks::resolve(&ctx, &returned)?;

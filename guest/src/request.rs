@@ -7,7 +7,7 @@ use javy::quickjs::Ctx;
 use crate::bindings::{Request, ScriptError};
 use crate::protocol::Hooks;
 use crate::report::{internal_error, internal_message};
-use crate::{State, connectors, event_loop, json, report, source};
+use crate::{State, connectors, event_loop, json, limits, report, source};
 
 /// Connectors with at most this many methods get a frozen namespace with
 /// every method in place; larger ones a namespace that finds a method on
@@ -16,7 +16,9 @@ const EAGER_METHODS: usize = 64;
 
 /// Run `request` to completion in the snapshot's context.
 pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, ScriptError> {
-    state.runtime.context().with(|ctx| {
+    let runtime = state.runtime.context().runtime();
+    limits::start(runtime, &request.limits);
+    let ran = state.runtime.context().with(|ctx| {
         let hooks = &state.hooks;
         install(&ctx, hooks, &request)?;
         connectors::set_connectors(
@@ -39,7 +41,8 @@ pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, Scr
 
         let outcome = hooks.report(&ctx).map_err(|e| internal_error(&ctx, e))?;
         report::read(outcome, request.max_result_bytes, &code)
-    })
+    });
+    limits::finish(runtime, ran)
 }
 
 /// Install the request's connectors, globals and documents as globals.

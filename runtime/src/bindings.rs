@@ -11,3 +11,7 @@ wasmtime::component::bindgen!({
     },
     exports: { default: async },
 });
+
+pub(crate) use self::exports::codemode::sandbox::runner::{
+    Connector, Data, Document, Failure, GuestLimits, Language, Request, ScriptError,
+};

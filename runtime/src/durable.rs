@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use tokio::sync::Notify;
 
 use crate::journal::{CallFailure, ClockKind, Entry, Journal, JournalError, Replay};
-use crate::outcome::LogLevel;
+use codemode_outcome::LogLevel;
 
 /// A call as the journal identifies it: namespace, method, canonical
 /// arguments, and which of the calls with those three it is.

@@ -18,9 +18,8 @@ use crate::gate::Gate;
 use crate::grants::Grants;
 use crate::host::{LogSink, RunState};
 use crate::journal::{Journal, Replay};
-use crate::limits::Limits;
-use crate::outcome::LogEntry;
 use crate::policy::Policy;
+use codemode_outcome::{Limits, LogEntry};
 
 /// The language of a script.
 ///
@@ -277,6 +276,13 @@ impl Execution {
                 .collect(),
             documents: places,
             max_result_bytes: u32::try_from(limits.result_bytes).unwrap_or(u32::MAX),
+            // The store enforces both, and a durable run journals every
+            // clock read: the guest's own limits are for hosts that meter
+            // nothing.
+            limits: bindings::GuestLimits {
+                memory_bytes: None,
+                deadline_ms: None,
+            },
         };
         let run = Arc::new(RunScope::new(started + limits.timeout));
         let state = RunState::new(

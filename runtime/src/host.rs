@@ -36,11 +36,10 @@ use crate::durable::{Durable, Known, MonotonicClock, ReplayedWait, WallClock};
 use crate::gate::Gate;
 use crate::grants::{Grant, Grants};
 use crate::journal::{CallFailure, Entry, JournalError, canonical_json, now_millis};
-use crate::limits::Limits;
 use crate::nesting::{self, MAX_REPLY_DEPTH};
-use crate::outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel};
 use crate::policy::{Action, Ruling};
 use crate::redact::Secrets;
+use codemode_outcome::{ErrorKind, ExecutionError, Limits, LogEntry, LogLevel};
 
 /// Receives each console line as the script writes it.
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;
@@ -121,10 +120,7 @@ impl RunState {
                 call_numbers: HashMap::new(),
             },
             console: Console {
-                entries: Vec::new(),
-                bytes: 0,
-                cap: limits.log_bytes,
-                truncated: false,
+                kept: codemode_outcome::Console::new(limits.log_bytes),
                 sink,
             },
             documents: Documents {
@@ -805,68 +801,24 @@ fn encode_reply(reply: &Value, secrets: &Secrets, cap: usize, method: &str) -> R
         .map_err(|_| call_error("connector", "the reply is not UTF-8".into()))
 }
 
-/// What a console line costs against the log cap besides its text: about
-/// what it takes in the host (an entry) and in a JSON outcome
-/// (`{"level":"log","text":""}`).
-const LINE_BYTES: usize = 32;
-
-/// Console output of one run, capped.
+/// The run's console: its lines, kept up to the log cap, each told to the
+/// sink as it is kept.
 pub(crate) struct Console {
-    pub(crate) entries: Vec<LogEntry>,
-    bytes: usize,
-    cap: usize,
-    truncated: bool,
+    pub(crate) kept: codemode_outcome::Console,
     sink: Option<LogSink>,
 }
 
 impl Console {
-    /// Keep `entry`, and tell the sink unless it is a line a durable run
-    /// writes again as it replays (the sink was told the first time).
-    fn push(&mut self, entry: LogEntry, replayed: bool) {
-        if let Some(sink) = &self.sink
-            && !replayed
-        {
-            sink(&entry);
-        }
-        self.entries.push(entry);
-    }
-
-    /// Keep `text` if it fits; cut it and close the output with a marker if
-    /// it does not. Every line is charged [`LINE_BYTES`] on top of its text,
-    /// so that empty lines cannot flood the host. Returns whether more output
-    /// is wanted.
-    fn write(&mut self, level: LogLevel, mut text: String, replayed: bool) -> bool {
-        if self.truncated {
-            return false;
-        }
-        let room = self.cap.saturating_sub(self.bytes);
-        if text.len() + LINE_BYTES <= room {
-            self.bytes += text.len() + LINE_BYTES;
-            self.push(LogEntry { level, text }, replayed);
-            return true;
-        }
-        let mut cut = room.saturating_sub(LINE_BYTES).min(text.len());
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        self.bytes = self.cap;
-        if !text.is_empty() {
-            self.push(LogEntry { level, text }, replayed);
-        }
-        self.truncated = true;
-        let marker = format!(
-            "[codemode: console output truncated: the limit is {} bytes; later lines were dropped]",
-            self.cap
-        );
-        self.push(
-            LogEntry {
-                level: LogLevel::Warn,
-                text: marker,
-            },
-            replayed,
-        );
-        false
+    /// Keep `text` within the cap, and tell the sink unless it is a line a
+    /// durable run writes again as it replays (the sink was told the first
+    /// time). Returns whether more output is wanted.
+    fn write(&mut self, level: LogLevel, text: String, replayed: bool) -> bool {
+        let sink = self.sink.as_ref().filter(|_| !replayed);
+        self.kept.write(level, text, |entry| {
+            if let Some(sink) = sink {
+                sink(entry);
+            }
+        })
     }
 }
 
@@ -976,7 +928,7 @@ impl host::Host for RunState {
             host::LogLevel::Error => LogLevel::Error,
         };
         let replayed = match &self.calls.durable {
-            Some(durable) if !self.console.truncated => !durable.log(level, &text),
+            Some(durable) if !self.console.kept.truncated() => !durable.log(level, &text),
             _ => false,
         };
         Ok(self.console.write(level, text, replayed))
@@ -1011,11 +963,9 @@ mod tests {
         let echo: Arc<dyn Connector> =
             Arc::new(Echo(vec![MethodDescription::new("echo", "echoes")]));
         let grants = Arc::new(Grants::new().grant("test", echo).expect("a valid name"));
-        let limits = Limits {
-            argument_bytes: 64,
-            connector_calls: 20,
-            ..Limits::default()
-        };
+        let mut limits = Limits::default();
+        limits.argument_bytes = 64;
+        limits.connector_calls = 20;
         let run = Arc::new(RunScope::new(Instant::now() + limits.timeout));
         RunState::new(
             run,

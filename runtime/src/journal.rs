@@ -29,8 +29,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::outcome::LogLevel;
 use crate::policy::Ruling;
+use codemode_outcome::LogLevel;
 
 /// Which clock a journaled read was of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

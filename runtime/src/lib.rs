@@ -84,9 +84,7 @@ mod gate;
 mod grants;
 mod host;
 mod journal;
-mod limits;
 mod nesting;
-mod outcome;
 mod policy;
 mod redact;
 mod runtime;
@@ -94,6 +92,9 @@ mod runtime;
 pub use approval::{Approver, Decision, PendingCall, Unload, Waiting};
 pub use call::{CallContext, CallFinished, Interceptor, RunId};
 pub use catalog::CatalogFormat;
+pub use codemode_outcome::{
+    ErrorKind, ExecutionError, Limits, LogEntry, LogLevel, Outcome, Stats, deserialize_millis,
+};
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use document::Document;
 pub use error::{Error, Result};
@@ -101,8 +102,6 @@ pub use execution::{Execution, Language};
 pub use grants::Grants;
 pub use host::LogSink;
 pub use journal::{CallFailure, ClockKind, Entry, Journal, JournalError, Replay, canonical_json};
-pub use limits::{Limits, deserialize_millis};
-pub use outcome::{ErrorKind, ExecutionError, LogEntry, LogLevel, Outcome, Stats};
 pub use policy::{Action, Because, DEFAULT_APPROVAL_TIMEOUT, PatternError, Policy, Rule, Ruling};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use runtime::{Runtime, RuntimeConfig};

@@ -28,8 +28,7 @@ use crate::error::{Error, Result};
 use crate::execution::{Execution, Prepared};
 use crate::finish::{self, Ending};
 use crate::host::RunState;
-use crate::limits::Limits;
-use crate::outcome::{ErrorKind, Outcome};
+use codemode_outcome::{ErrorKind, Limits, Outcome};
 
 /// The precompiled guest, made by the build script with the settings in
 /// `engine_config`.
@@ -279,7 +278,9 @@ impl Runtime {
             }
             Err(error) => return Err(Error::Instantiate(error)),
         };
-        let run = sandbox.call_run(&mut *store, request);
+        let run = sandbox
+            .codemode_sandbox_runner()
+            .call_run(&mut *store, request);
         tokio::pin!(run);
         // The deadline moves while a call waits for approval: sleep until
         // it, and look again when woken.

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use codemode_outcome::exit_status;
 use codemode_runs::{DurableRuns, RunStore};
 use codemode_runtime::{
     Approver, Execution, Grants, Language, Limits, LogLevel, Outcome, Policy, Runtime,
@@ -116,10 +117,9 @@ impl Lang {
     }
 }
 
-/// Exit statuses.
-const EXIT_SCRIPT_FAILED: u8 = 1;
+/// The exit status of a usage or configuration error (the others are
+/// [`codemode_outcome::exit_status`]'s).
 const EXIT_USAGE: u8 = 2;
-const EXIT_LIMIT: u8 = 3;
 
 /// Run the command line and return its exit status.
 pub fn main() -> ExitCode {
@@ -346,37 +346,10 @@ fn print_log(level: LogLevel, text: &str) {
 }
 
 fn print_outcome(outcome: &Outcome) {
-    if let Some(result) = &outcome.result {
-        let text = serde_json::to_string_pretty(result).unwrap_or_else(|_| result.to_string());
-        println!("{text}");
+    if let Some(result) = codemode_outcome::plain_result(outcome) {
+        println!("{result}");
     }
-    if let Some(error) = &outcome.error {
-        let position = match (error.line, error.column) {
-            (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
-            (Some(line), None) => format!(" at line {line}"),
-            _ => String::new(),
-        };
-        eprintln!(
-            "{} error{position}: {}: {}",
-            kind_name(outcome),
-            error.name,
-            error.message
-        );
-    }
-}
-
-fn kind_name(outcome: &Outcome) -> String {
-    outcome
-        .error_kind()
-        .and_then(|kind| serde_json::to_value(kind).ok())
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn exit_status(outcome: &Outcome) -> u8 {
-    match outcome.error_kind() {
-        None => 0,
-        Some(kind) if kind.is_limit() => EXIT_LIMIT,
-        Some(_) => EXIT_SCRIPT_FAILED,
+    if let Some(error) = codemode_outcome::plain_error(outcome) {
+        eprintln!("{error}");
     }
 }

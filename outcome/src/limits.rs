@@ -1,10 +1,12 @@
 //! Per-call limits: what one execution may spend before the runtime stops it.
 //!
-//! Every limit has a default that is safe for untrusted code, and every one is
-//! enforced by the runtime, never by the guest's good will: the deadline by
-//! epoch interruption plus a host timer, fuel by wasmtime's fuel metering,
-//! memory by a [`wasmtime::ResourceLimiter`], and the byte and call caps by
-//! the host functions the guest must go through.
+//! Every limit has a default that is safe for untrusted code, and the
+//! runtime enforces every one, never by the guest's good will: the deadline
+//! by epoch interruption plus a host timer, fuel by wasmtime's fuel
+//! metering, memory by a resource limiter, and the byte and call caps by the
+//! host functions the guest must go through. The portable components, whose
+//! hosts may meter nothing, have the guest enforce the deadline and the
+//! memory cap itself as well.
 
 use std::time::Duration;
 

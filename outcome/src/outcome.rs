@@ -109,7 +109,9 @@ pub struct ExecutionError {
 }
 
 impl ExecutionError {
-    pub(crate) fn limit(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// The error of a run stopped by `kind`, a limit (or the sandbox's own
+    /// failure), with the limit's error name.
+    pub fn limit(kind: ErrorKind, message: impl Into<String>) -> Self {
         let name = match kind {
             ErrorKind::Timeout => "TimeoutError",
             ErrorKind::Fuel => "FuelExhaustedError",

@@ -1,0 +1,51 @@
+//! How the command line shows an outcome: the result as pretty JSON on
+//! standard output, the error as one line on standard error, and the exit
+//! status. `codemode run` and the portable CLI component print through
+//! these, so that both read the same.
+//!
+//! Exit status: 0 success; 1 the script failed (syntax error, uncaught
+//! exception, rejected promise, a call rejected or denied and not caught);
+//! 3 a limit stopped it (timeout, fuel, memory, output, calls, stack). (2 is
+//! left to usage and configuration errors, which each command reports.)
+
+use crate::outcome::Outcome;
+
+/// The script failed.
+const EXIT_SCRIPT_FAILED: u8 = 1;
+/// A limit stopped the script.
+const EXIT_LIMIT: u8 = 3;
+
+/// The exit status of a command that ran a script to `outcome`.
+pub fn exit_status(outcome: &Outcome) -> u8 {
+    match outcome.error_kind() {
+        None => 0,
+        Some(kind) if kind.is_limit() => EXIT_LIMIT,
+        Some(_) => EXIT_SCRIPT_FAILED,
+    }
+}
+
+/// The result as the command line prints it: pretty JSON; none when the
+/// script returned `undefined` or failed.
+pub fn plain_result(outcome: &Outcome) -> Option<String> {
+    let result = outcome.result.as_ref()?;
+    Some(serde_json::to_string_pretty(result).unwrap_or_else(|_| result.to_string()))
+}
+
+/// The error as the command line prints it, e.g. `script error at line 2,
+/// column 1: SyntaxError: unexpected token`; none when the run succeeded.
+pub fn plain_error(outcome: &Outcome) -> Option<String> {
+    let error = outcome.error.as_ref()?;
+    let position = match (error.line, error.column) {
+        (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
+        (Some(line), None) => format!(" at line {line}"),
+        _ => String::new(),
+    };
+    let kind = serde_json::to_value(error.kind)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Some(format!(
+        "{kind} error{position}: {}: {}",
+        error.name, error.message
+    ))
+}
