@@ -13,7 +13,7 @@ use crate::CatalogFormat;
 use crate::connector::{Connector, MethodDescription};
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
-use crate::redact::Secrets;
+use codemode_redact::Secrets;
 
 /// Globals a connector may not shadow: every global the sandbox defines (a
 /// test checks this list against the sandbox's own `globalThis`).

@@ -38,8 +38,8 @@ use crate::grants::{Grant, Grants};
 use crate::journal::{CallFailure, Entry, JournalError, canonical_json, now_millis};
 use crate::nesting::{self, MAX_REPLY_DEPTH};
 use crate::policy::{Action, Ruling};
-use crate::redact::Secrets;
 use codemode_outcome::{ErrorKind, ExecutionError, Limits, LogEntry, LogLevel};
+use codemode_redact::Secrets;
 
 /// Receives each console line as the script writes it.
 pub type LogSink = Arc<dyn Fn(&LogEntry) + Send + Sync>;

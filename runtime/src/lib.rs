@@ -86,7 +86,6 @@ mod host;
 mod journal;
 mod nesting;
 mod policy;
-mod redact;
 mod runtime;
 
 pub use approval::{Approver, Decision, PendingCall, Unload, Waiting};
@@ -95,6 +94,7 @@ pub use catalog::CatalogFormat;
 pub use codemode_outcome::{
     ErrorKind, ExecutionError, Limits, LogEntry, LogLevel, Outcome, Stats, deserialize_millis,
 };
+pub use codemode_redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use connector::{Connector, ConnectorError, MethodDescription};
 pub use document::Document;
 pub use error::{Error, Result};
@@ -103,7 +103,6 @@ pub use grants::Grants;
 pub use host::LogSink;
 pub use journal::{CallFailure, ClockKind, Entry, Journal, JournalError, Replay, canonical_json};
 pub use policy::{Action, Because, DEFAULT_APPROVAL_TIMEOUT, PatternError, Policy, Rule, Ruling};
-pub use redact::{MIN_SECRET_BYTES, REDACTED, Secrets, SecretsError};
 pub use runtime::{Runtime, RuntimeConfig};
 
 /// The pre-initialized guest component (WebAssembly component model), for

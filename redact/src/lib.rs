@@ -10,6 +10,10 @@
 //!
 //! Secrets shorter than [`MIN_SECRET_BYTES`] are not redacted: replacing
 //! `1` or `true` everywhere would garble every reply.
+//!
+//! Its own crate, so that the portable connector component (built for
+//! `wasm32-wasip2`, without wasmtime) redacts exactly as the runtime does;
+//! the runtime re-exports it.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -41,10 +45,10 @@ pub struct SecretsError(#[from] aho_corasick::BuildError);
 /// left out. Cheap to clone; `Debug` shows only how many forms it holds.
 ///
 /// ```
-/// # use codemode_runtime::Secrets;
+/// # use codemode_redact::Secrets;
 /// let secrets = Secrets::new(["s3cret-token", "short"])?;
 /// assert_eq!(secrets.redact("token s3cret-token, short"), "token [redacted], short");
-/// # Ok::<(), codemode_runtime::SecretsError>(())
+/// # Ok::<(), codemode_redact::SecretsError>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct Secrets {
@@ -143,7 +147,7 @@ impl Secrets {
 
     /// `value` as JSON with every string and object key redacted, for
     /// serializing (nothing is copied).
-    pub(crate) fn json<'a>(&'a self, value: &'a Value) -> RedactedJson<'a> {
+    pub fn json<'a>(&'a self, value: &'a Value) -> RedactedJson<'a> {
         RedactedJson {
             value,
             secrets: self,
@@ -211,7 +215,7 @@ fn percent_encoded(secret: &str, kept: &[u8]) -> String {
 }
 
 /// A JSON value that serializes with its strings and keys redacted.
-pub(crate) struct RedactedJson<'a> {
+pub struct RedactedJson<'a> {
     value: &'a Value,
     secrets: &'a Secrets,
 }
