@@ -11,12 +11,13 @@
 //! Writes `guest.wasm` (the pre-initialized component, for people who host it
 //! themselves) and `guest.cwasm` (the precompiled artifact) to `OUT_DIR`.
 
+#[path = "../guest/cargo_build.rs"]
+mod cargo_build;
 #[path = "src/engine_config.rs"]
 mod engine_config;
 
 use std::env;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
@@ -38,14 +39,26 @@ fn build() -> wasmtime::Result<()> {
         "../guest/Cargo.toml",
         "../guest/Cargo.lock",
         "../guest/.cargo",
+        "../guest/cargo_build.rs",
         "../wit",
     ] {
         println!("cargo:rerun-if-changed={watched}");
     }
 
-    let raw = build_guest(&guest_dir, &guest_target_dir(&out_dir))?;
+    let target_dir = cargo_build::guest_target_dir(&out_dir);
+    let raw = cargo_build::cargo_build(
+        &guest_dir,
+        &target_dir,
+        &["-p", "codemode-guest"],
+        "codemode_guest.wasm",
+    )
+    .map_err(wasmtime::Error::msg)?;
     let snapshot = pre_initialize(&raw)?;
-    std::fs::write(out_dir.join("guest.wasm"), &snapshot)?;
+    let guest = out_dir.join("guest.wasm");
+    std::fs::write(&guest, &snapshot)?;
+    // For the build scripts of the crates that depend on this one
+    // (`DEP_CODEMODE_GUEST_SNAPSHOT`): the portable components compose it.
+    println!("cargo:snapshot={}", guest.display());
 
     let mut config = Config::new();
     engine_config::apply_compiled_settings(&mut config);
@@ -56,51 +69,6 @@ fn build() -> wasmtime::Result<()> {
     let compiled = Engine::new(&config)?.precompile_component(&snapshot)?;
     std::fs::write(out_dir.join("guest.cwasm"), compiled)?;
     Ok(())
-}
-
-/// `<target dir>/guest`, shared by every profile of this workspace.
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
-    // OUT_DIR is <target>/<profile>/build/<crate>-<hash>/out.
-    out_dir
-        .ancestors()
-        .nth(4)
-        .map(|target| target.join("guest"))
-        .unwrap_or_else(|| out_dir.join("guest-target"))
-}
-
-fn build_guest(guest_dir: &Path, target_dir: &Path) -> wasmtime::Result<Vec<u8>> {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(guest_dir)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(target_dir);
-    // The outer build's flags are for the host; the guest has its own.
-    for variable in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "RUSTC_WORKSPACE_WRAPPER",
-    ] {
-        command.env_remove(variable);
-    }
-    let status = command.status()?;
-    if !status.success() {
-        wasmtime::bail!(
-            "`cargo build` of the guest failed ({status}); the guest needs clang, lld, wasi-libc and \
-             the wasm32-wasip2 Rust target: run `scripts/setup` to install them"
-        );
-    }
-    let artifact = target_dir.join("wasm32-wasip2/release/codemode_guest.wasm");
-    Ok(std::fs::read(&artifact)?)
 }
 
 /// The store state wizer's instance runs with: WASI with nothing granted.

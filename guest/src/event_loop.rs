@@ -6,9 +6,9 @@ use javy::quickjs::Ctx;
 
 use crate::bindings::ScriptError;
 use crate::bindings::codemode::sandbox::host;
-use crate::{connectors, limits};
 use crate::protocol::Hooks;
 use crate::report::internal_error;
+use crate::{connectors, limits};
 
 /// Drain the job queue, fire timers and wait on the host until the run's
 /// top-level promise settles or nothing is left that could settle it.

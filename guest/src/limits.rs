@@ -1,11 +1,21 @@
 //! The limits the guest enforces by itself, for hosts that meter nothing
-//! (jco in Node.js or a browser): QuickJS's own memory cap, and a deadline
-//! checked by QuickJS's interrupt handler on the WASI monotonic clock and
-//! by the event loop before it waits. Both come with each request; a host
-//! that leaves them out (wasmtime, with fuel, epochs and a memory limiter
-//! of its own) pays one thread-local read per QuickJS interrupt check.
+//! (jco in Node.js or a browser): a cap on the linear memory's size and a
+//! deadline on the WASI monotonic clock, both checked by QuickJS's
+//! interrupt handler, and the deadline by the event loop before it waits.
 //!
-//! Once the deadline has passed, every interrupt check answers yes: QuickJS
+//! QuickJS's own memory limit does not work here: it counts each
+//! allocation's usable size, which QuickJS cannot learn from wasi-libc (it
+//! counts 0), so it never trips. The linear memory is what a host pays
+//! for anyway. The interrupt handler runs every few thousand bytecode
+//! branches, so a script that allocates in native code between two checks
+//! (`new Array(1e5).fill(1)` in a loop) can overshoot the cap by what it
+//! allocates meanwhile, hundreds of megabytes at worst; a host's own limit
+//! (`wasmtime run -W max-memory-size`) is exact. Both come with each request; a
+//! host that leaves them out (wasmtime, with fuel, epochs and a memory
+//! limiter of its own) pays one thread-local read per QuickJS interrupt
+//! check.
+//!
+//! Once a limit is reached, every interrupt check answers yes: QuickJS
 //! raises an uncatchable `InternalError`, so nothing the script does
 //! (`try`/`finally`, a handler that loops) keeps it running. The handler is
 //! silenced again before the run is reported, so that the report itself,
@@ -22,39 +32,67 @@ thread_local! {
     /// When the running request's deadline passes; none without one, or
     /// once the run is being reported.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
-    /// Whether an interrupt check found the deadline passed in this run.
-    static INTERRUPTED: Cell<bool> = const { Cell::new(false) };
+    /// The most bytes of linear memory the run may grow to; none without a
+    /// cap.
+    static MEMORY_CAP: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The limit an interrupt check (or a wait) found reached in this run.
+    static STOPPED: Cell<Option<Failure>> = const { Cell::new(None) };
 }
 
 /// Install the interrupt handler, once, at initialization: it stays in the
-/// snapshot, and reads the deadline each run sets.
+/// snapshot, and reads the limits each run sets.
 pub(crate) fn install(runtime: &Runtime) {
-    runtime.set_interrupt_handler(Some(Box::new(deadline_passed)));
+    runtime.set_interrupt_handler(Some(Box::new(interrupt)));
 }
 
 /// Start a run under `limits`: the memory cap set, the deadline counted
 /// from now.
-pub(crate) fn start(runtime: &Runtime, limits: &GuestLimits) {
-    // 0 is QuickJS's "no limit".
-    let memory = limits
+pub(crate) fn start(limits: &GuestLimits) {
+    let cap = limits
         .memory_bytes
-        .map_or(0, |bytes| usize::try_from(bytes).unwrap_or(usize::MAX).max(1));
-    runtime.set_memory_limit(memory);
-    INTERRUPTED.with(|i| i.set(false));
+        .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX));
+    MEMORY_CAP.with(|c| c.set(cap));
+    STOPPED.with(|s| s.set(None));
     let deadline = limits
         .deadline_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms));
     DEADLINE.with(|d| d.set(deadline));
 }
 
-/// True once the run's deadline has passed (and from then on, until the
-/// run ends). QuickJS's interrupt handler.
-fn deadline_passed() -> bool {
-    let passed = DEADLINE.with(Cell::get).is_some_and(|d| Instant::now() >= d);
-    if passed {
-        INTERRUPTED.with(|i| i.set(true));
+/// True once the run's deadline has passed or its linear memory has grown
+/// past the cap (and from then on, until the run ends). QuickJS's
+/// interrupt handler.
+fn interrupt() -> bool {
+    if STOPPED.with(Cell::get).is_some() {
+        return true;
     }
-    passed
+    let stopped = if DEADLINE
+        .with(Cell::get)
+        .is_some_and(|d| Instant::now() >= d)
+    {
+        Some(Failure::Deadline)
+    } else if MEMORY_CAP
+        .with(Cell::get)
+        .is_some_and(|cap| linear_memory_bytes() > cap)
+    {
+        Some(Failure::OutOfMemory)
+    } else {
+        None
+    };
+    STOPPED.with(|s| s.set(stopped));
+    stopped.is_some()
+}
+
+/// The size of the guest's linear memory, in bytes.
+fn linear_memory_bytes() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
 }
 
 /// How long the event loop may wait: `timeout_ns` (none: until a call
@@ -66,35 +104,40 @@ pub(crate) fn bound_wait(timeout_ns: Option<u64>) -> Result<Option<u64>, ()> {
     };
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        INTERRUPTED.with(|i| i.set(true));
+        STOPPED.with(|s| s.set(Some(Failure::Deadline)));
         return Err(());
     }
     let left = u64::try_from(left.as_nanos()).unwrap_or(u64::MAX);
     Ok(Some(timeout_ns.map_or(left, |t| t.min(left))))
 }
 
-/// End the run: the handler silenced and the memory cap lifted (the report
-/// must be able to allocate), and `ran` named by the limit that ended it,
-/// if one did.
+/// End the run: the handler silenced (the report runs JavaScript), and
+/// `ran` named by the limit that ended it, if one did.
 pub(crate) fn finish(
-    runtime: &Runtime,
     ran: Result<Option<String>, ScriptError>,
 ) -> Result<Option<String>, ScriptError> {
     DEADLINE.with(|d| d.set(None));
-    runtime.set_memory_limit(0);
-    if INTERRUPTED.with(Cell::get) {
-        return Err(stopped(Failure::Deadline, "the script ran past its deadline"));
-    }
-    match ran {
-        Err(error) if out_of_memory(&error) => {
-            Err(stopped(Failure::OutOfMemory, "the script ran out of memory"))
-        }
-        ran => ran,
+    MEMORY_CAP.with(|c| c.set(None));
+    match (STOPPED.with(Cell::take), ran) {
+        (Some(Failure::Deadline), _) => Err(stopped(
+            Failure::Deadline,
+            "the script ran past its deadline",
+        )),
+        (Some(_), _) => Err(stopped(
+            Failure::OutOfMemory,
+            "the script ran out of memory",
+        )),
+        (None, Err(error)) if out_of_memory(&error) => Err(stopped(
+            Failure::OutOfMemory,
+            "the script ran out of memory",
+        )),
+        (None, ran) => ran,
     }
 }
 
-/// QuickJS's error for an allocation that failed, uncaught; or the
-/// sandbox's own failure to report because of one.
+/// QuickJS's error for an allocation that failed (the linear memory could
+/// not grow), uncaught; or the sandbox's own failure to report because of
+/// one.
 fn out_of_memory(error: &ScriptError) -> bool {
     error.name == "InternalError" && error.message.contains("out of memory")
 }

@@ -16,8 +16,7 @@ const EAGER_METHODS: usize = 64;
 
 /// Run `request` to completion in the snapshot's context.
 pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, ScriptError> {
-    let runtime = state.runtime.context().runtime();
-    limits::start(runtime, &request.limits);
+    limits::start(&request.limits);
     let ran = state.runtime.context().with(|ctx| {
         let hooks = &state.hooks;
         install(&ctx, hooks, &request)?;
@@ -42,7 +41,7 @@ pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, Scr
         let outcome = hooks.report(&ctx).map_err(|e| internal_error(&ctx, e))?;
         report::read(outcome, request.max_result_bytes, &code)
     });
-    limits::finish(runtime, ran)
+    limits::finish(ran)
 }
 
 /// Install the request's connectors, globals and documents as globals.

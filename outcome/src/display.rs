@@ -8,7 +8,9 @@
 //! 3 a limit stopped it (timeout, fuel, memory, output, calls, stack). (2 is
 //! left to usage and configuration errors, which each command reports.)
 
-use crate::outcome::Outcome;
+use std::io::Write;
+
+use crate::outcome::{LogLevel, Outcome};
 
 /// The script failed.
 const EXIT_SCRIPT_FAILED: u8 = 1;
@@ -48,4 +50,20 @@ pub fn plain_error(outcome: &Outcome) -> Option<String> {
         "{kind} error{position}: {}: {}",
         error.name, error.message
     ))
+}
+
+/// Print a console line as the command line does as it is written:
+/// warnings and errors to standard error, the rest to standard output.
+pub fn print_log(level: LogLevel, text: &str) {
+    match level {
+        LogLevel::Warn | LogLevel::Error => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{text}");
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
 }

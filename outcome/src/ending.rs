@@ -76,7 +76,7 @@ impl ScriptFailure {
     pub fn into_error(self, limits: &Limits) -> ExecutionError {
         let kind = match self.failure {
             Failure::Deadline => return timeout_error(limits),
-            Failure::OutOfMemory => return memory_error(limits),
+            Failure::OutOfMemory => return out_of_memory_error(limits),
             Failure::ResultTooLarge => ErrorKind::Output,
             Failure::Exception | Failure::Unsettled | Failure::Unserializable => ErrorKind::Script,
             Failure::Rejected => ErrorKind::Rejected,
@@ -111,6 +111,17 @@ pub fn memory_error(limits: &Limits) -> ExecutionError {
         ErrorKind::Memory,
         format!(
             "the script reached the memory cap of {} bytes",
+            limits.memory_bytes
+        ),
+    )
+}
+
+/// The guest ran out of memory: its own cap, or a host's lower one.
+fn out_of_memory_error(limits: &Limits) -> ExecutionError {
+    ExecutionError::limit(
+        ErrorKind::Memory,
+        format!(
+            "the script ran out of memory (the cap is {} bytes, and its host may set a lower one)",
             limits.memory_bytes
         ),
     )

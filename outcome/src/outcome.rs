@@ -65,6 +65,13 @@ pub struct LogEntry {
     pub text: String,
 }
 
+impl LogEntry {
+    /// A line written by `level`.
+    pub fn new(level: LogLevel, text: String) -> Self {
+        Self { level, text }
+    }
+}
+
 /// Console levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

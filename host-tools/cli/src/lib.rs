@@ -3,20 +3,22 @@
 //! lists durable runs, shows their journals, and approves or rejects the
 //! calls they wait on; `codemode serve` is the Code Mode MCP server in
 //! front of upstream MCP servers; `codemode tokens` compares its tool list
-//! with theirs; `codemode types` prints the typed API an agent would see.
+//! with theirs; `codemode types` prints the typed API an agent would see;
+//! `codemode component` writes the sandbox as a portable component.
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
 //! exception, rejected promise, a call rejected or denied and not caught);
 //! 2 usage or configuration error; 3 a limit stopped it (timeout, fuel,
 //! memory, output, calls, stack).
 
+mod component;
 mod config;
 mod prompt;
 mod runs;
 mod serve;
 mod types;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,11 +26,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use codemode_outcome::exit_status;
+use codemode_outcome::{exit_status, print_log};
 use codemode_runs::{DurableRuns, RunStore};
-use codemode_runtime::{
-    Approver, Execution, Grants, Language, Limits, LogLevel, Outcome, Policy, Runtime,
-};
+use codemode_runtime::{Approver, Execution, Grants, Language, Limits, Outcome, Policy, Runtime};
 
 use crate::config::Config;
 use crate::prompt::{Announcing, NoTerminal, TerminalApprover};
@@ -57,6 +57,9 @@ enum Command {
     Tokens(serve::TokensArgs),
     /// Print the typed API of OpenAPI descriptions, as an agent sees it.
     Types(types::TypesArgs),
+    /// Write the sandbox as a portable component (`cli` for `wasmtime
+    /// run` and jco, `http` for `wasmtime serve` and Spin).
+    Component(component::ComponentArgs),
 }
 
 #[derive(Parser)]
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Tokens(args) => serve::tokens(args),
         Command::Types(args) => types::types(args),
+        Command::Component(args) => component::component(args),
     };
     ran.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
@@ -328,21 +332,6 @@ fn read_code(file: &str, limit: usize) -> Result<String> {
         );
     }
     Ok(code)
-}
-
-/// Console lines go to stdout as they happen; warnings and errors to stderr.
-fn print_log(level: LogLevel, text: &str) {
-    match level {
-        LogLevel::Warn | LogLevel::Error => {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{text}");
-        }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
-        }
-    }
 }
 
 fn print_outcome(outcome: &Outcome) {
