@@ -127,10 +127,9 @@ pub(crate) fn finish(
             Failure::OutOfMemory,
             "the script ran out of memory",
         )),
-        (None, Err(error)) if out_of_memory(&error) => Err(stopped(
-            Failure::OutOfMemory,
-            "the script ran out of memory",
-        )),
+        (None, Err(error)) if out_of_memory(&error) || internal_without_memory(&error) => Err(
+            stopped(Failure::OutOfMemory, "the script ran out of memory"),
+        ),
         (None, ran) => ran,
     }
 }
@@ -140,6 +139,28 @@ pub(crate) fn finish(
 /// one.
 fn out_of_memory(error: &ScriptError) -> bool {
     error.name == "InternalError" && error.message.contains("out of memory")
+}
+
+/// The sandbox's own failure (QuickJS throwing `null` where it could not
+/// even allocate its out-of-memory error) in a linear memory that cannot
+/// grow: the host's memory limit was reached.
+fn internal_without_memory(error: &ScriptError) -> bool {
+    error.name == "InternalError"
+        && error.message.starts_with("the sandbox failed:")
+        && !linear_memory_can_grow()
+}
+
+/// Whether the linear memory can grow by a page (it then has: the instance
+/// ends with the run).
+fn linear_memory_can_grow() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_grow(0, 1) != usize::MAX
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        true
+    }
 }
 
 fn stopped(failure: Failure, message: &str) -> ScriptError {

@@ -30,3 +30,31 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     dir
 }
+
+/// The stock `wasmtime` CLI that `scripts/setup` installs (with `cargo
+/// install`, so in `~/.cargo/bin` when that is not on the `PATH`).
+///
+/// # Panics
+///
+/// When it is not installed: run `scripts/setup`.
+pub fn wasmtime() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("wasmtime"))
+            .find(|candidate| candidate.is_file())
+    });
+    let in_cargo = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin/wasmtime"))
+        .filter(|candidate| candidate.is_file());
+    on_path
+        .or(in_cargo)
+        .expect("the wasmtime CLI is not installed: run scripts/setup")
+}
+
+/// The portable components' case table: scripts that must give the same
+/// JSON under `codemode run` and under any host of the CLI component.
+pub fn portable_cases() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/portable/cases.json")
+}

@@ -7,8 +7,9 @@
 //! threat-oriented `escape` (hostile scripts, one attack a test) and
 //! `mutation`; the connectors and front ends theirs (`openapi`,
 //! `openapi_attacks`, `mcp`, `secrets`, `cli`, `runs_cli` for durable
-//! runs through the binary, and `team` for `serve --http` with tokens and
-//! its runs console).
+//! runs through the binary, `team` for `serve --http` with tokens and its
+//! runs console, and `portable` for the sandbox as a component under the
+//! stock wasmtime CLI and jco).
 
 mod approvals;
 mod cli;
@@ -26,6 +27,7 @@ mod mutation;
 mod openapi;
 mod openapi_attacks;
 mod pool;
+mod portable;
 mod runs_cli;
 mod scripts;
 mod secrets;
