@@ -22,7 +22,7 @@ use tokio::process::{Child, Command};
 use crate::cli::{codemode, text};
 use crate::support::deadline::{self, step};
 use crate::support::mcp::free_port;
-use crate::support::{bounded_test, scratch};
+use crate::support::{bounded_test, npm, scratch};
 use codemode_components::Source;
 use codemode_test_support::files::{portable_cases, wasmtime};
 
@@ -455,5 +455,76 @@ async fn wasmtime_serve_answers_fifty_concurrent_requests_and_keeps_the_credenti
     if printed.contains(TOKEN) {
         bail!("wasmtime serve printed the credential: {printed}");
     }
+    Ok(())
+}
+
+/// The CLI component transpiled by jco into `DIR/OUT` (`--name sandbox`,
+/// with `extra` flags), its imports of preview2-shim resolved from
+/// `tests/npm`.
+async fn jco_transpile(dir: &Path, out: &str, extra: &[&str]) -> Result<PathBuf> {
+    let cli = component("cli", dir).await?;
+    let output = dir.join(out);
+    let mut command = Command::new("node");
+    command
+        .arg(npm("node_modules/@bytecodealliance/jco/dist/jco.js"))
+        .arg("transpile")
+        .arg(&cli)
+        .args(["--name", "sandbox", "-o"])
+        .arg(&output)
+        .args(extra);
+    let transpiled = deadline::output(&mut command, b"").await?;
+    ensure!(
+        transpiled.status.success(),
+        "jco transpile: {}",
+        text(&transpiled.stderr)
+    );
+    let modules = dir.join("node_modules");
+    if !modules.exists() {
+        std::os::unix::fs::symlink(npm("node_modules"), &modules)?;
+    }
+    Ok(output)
+}
+
+#[bounded_test]
+async fn the_cli_component_under_jco_in_node_prints_what_codemode_run_prints() -> Result<()> {
+    let dir = scratch("portable-jco");
+    let transpiled = jco_transpile(&dir, "node", &[]).await?;
+    let module = transpiled.join("sandbox.js");
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(portable_cases())?)?;
+    for case in &cases {
+        let name = case["name"].as_str().context("a name")?;
+        let code = case["code"].as_str().context("code")?;
+        let args = ["--lang", case["lang"].as_str().unwrap_or("ts"), "--json"];
+        let ours = codemode(&[&["run"], &args[..], &["-"]].concat(), code).await?;
+        let mut command = Command::new("node");
+        command
+            .arg(npm("fixtures/jco-run.mjs"))
+            .arg(&module)
+            .args(args);
+        let theirs = step(
+            format!("`{name}` under jco"),
+            deadline::output(&mut command, code.as_bytes()),
+        )
+        .await?;
+        assert_eq!(
+            comparable(&theirs.stdout)?,
+            comparable(&ours.stdout)?,
+            "case `{name}`: jco's JSON differs from codemode run's ({})",
+            text(&theirs.stderr)
+        );
+        assert_eq!(
+            theirs.status.success(),
+            ours.status.success(),
+            "case `{name}`"
+        );
+    }
+    // Node meters nothing: the guest's own deadline stops a loop.
+    let mut command = Command::new("node");
+    command
+        .arg(npm("fixtures/jco-run.mjs"))
+        .arg(&module)
+        .args(["--json", "--timeout-ms", "300"]);
+    let stopped = deadline::output(&mut command, b"while (true) {}").await?;
+    assert_eq!(comparable(&stopped.stdout)?["error"]["kind"], "timeout");
     Ok(())
 }
