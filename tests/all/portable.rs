@@ -528,3 +528,80 @@ async fn the_cli_component_under_jco_in_node_prints_what_codemode_run_prints() -
     assert_eq!(comparable(&stopped.stdout)?["error"]["kind"], "timeout");
     Ok(())
 }
+
+/// `examples/browser`'s page, with the CLI component transpiled for the
+/// browser (JSPI, so that the guest's waits suspend instead of spinning)
+/// and preview2-shim beside it, in headless Chromium.
+#[bounded_test]
+async fn the_browser_page_runs_typescript_and_stops_while_true() -> Result<()> {
+    let dir = scratch("portable-browser");
+    let web = dir.join("web");
+    std::fs::create_dir_all(&web)?;
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/browser");
+    for file in ["index.html", "page.js"] {
+        std::fs::copy(page.join(file), web.join(file))?;
+    }
+    let browser_flags = [
+        "--instantiation",
+        "async",
+        "--async-mode",
+        "jspi",
+        "--async-wasi-imports",
+        "--async-wasi-exports",
+    ];
+    jco_transpile(&dir, "web/sandbox", &browser_flags).await?;
+    copy_dir(
+        &npm("node_modules/@bytecodealliance/preview2-shim/dist"),
+        &web.join("preview2-shim"),
+    )?;
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts/portable");
+    std::fs::create_dir_all(&shots)?;
+    let mut command = Command::new("node");
+    command
+        .arg(npm("fixtures/portable-browser.mjs"))
+        .arg(&web)
+        .arg(&shots);
+    let shown = step("the page in Chromium", deadline::output(&mut command, b"")).await?;
+    ensure!(shown.status.success(), "{}", text(&shown.stderr));
+    let seen: Value = serde_json::from_slice(&shown.stdout)
+        .with_context(|| format!("the fixture printed {}", text(&shown.stdout)))?;
+    assert_eq!(seen["errors"], json!([]), "{seen}");
+    assert_eq!(seen["typescript"]["outcome"]["result"], json!(8), "{seen}");
+    assert_eq!(seen["typescript"]["outcome"]["logs"][0]["text"], "items: 2");
+    assert_eq!(seen["typescript"]["shown"], "[log] items: 2\nresult: 8");
+    assert_eq!(
+        seen["loop"]["outcome"]["error"]["kind"], "timeout",
+        "{seen}"
+    );
+    assert!(
+        seen["loop"]["shown"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the script ran past its deadline of 2000 ms"),
+        "{seen}"
+    );
+    assert!(
+        seen["loop"]["ms"].as_u64().unwrap_or(u64::MAX) < 10_000,
+        "{seen}"
+    );
+    for shot in ["1-typescript.png", "2-while-true.png"] {
+        ensure!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+    Ok(())
+}
+
+/// Copy the directory `from` (files and directories) to `to`.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
