@@ -38,8 +38,9 @@ async function execute(code) {
   try {
     await root.run.run();
   } catch (error) {
-    // The run returned its error: the script failed, and the outcome says why.
-    if (error?.constructor?.name !== "ComponentError") throw error;
+    // The component exits with `codemode run`'s status when the script
+    // failed (preview2-shim throws that exit); the outcome says why.
+    if (!error?.exitError) throw error;
   }
   return JSON.parse(printed.join(""));
 }

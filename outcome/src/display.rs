@@ -5,13 +5,16 @@
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
 //! exception, rejected promise, a call rejected or denied and not caught);
-//! 3 a limit stopped it (timeout, fuel, memory, output, calls, stack). (2 is
-//! left to usage and configuration errors, which each command reports.)
+//! 2 a usage or configuration error ([`EXIT_USAGE`], which each command
+//! reports itself); 3 a limit stopped it (timeout, fuel, memory, output,
+//! calls, stack).
 
 use std::io::Write;
 
 use crate::outcome::{LogLevel, Outcome};
 
+/// A usage or configuration error: nothing ran.
+pub const EXIT_USAGE: u8 = 2;
 /// The script failed.
 const EXIT_SCRIPT_FAILED: u8 = 1;
 /// A limit stopped the script.

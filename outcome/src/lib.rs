@@ -26,7 +26,7 @@ mod limits;
 mod outcome;
 
 pub use console::Console;
-pub use display::{exit_status, plain_error, plain_result, print_log};
+pub use display::{EXIT_USAGE, exit_status, plain_error, plain_result, print_log};
 pub use ending::{
     Ending, Failure, MAX_RESULT_DEPTH, ScriptFailure, memory_error, read_result, timeout_error,
 };

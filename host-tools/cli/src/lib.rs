@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use codemode_outcome::{exit_status, print_log};
+use codemode_outcome::{EXIT_USAGE, exit_status, print_log};
 use codemode_runs::{DurableRuns, RunStore};
 use codemode_runtime::{Approver, Execution, Grants, Language, Limits, Outcome, Policy, Runtime};
 
@@ -119,10 +119,6 @@ impl Lang {
         if javascript { Lang::Js } else { Lang::Ts }
     }
 }
-
-/// The exit status of a usage or configuration error (the others are
-/// [`codemode_outcome::exit_status`]'s).
-const EXIT_USAGE: u8 = 2;
 
 /// Run the command line and return its exit status.
 pub fn main() -> ExitCode {

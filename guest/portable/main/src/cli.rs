@@ -4,14 +4,14 @@
 //! what `codemode run` prints: console lines as they are written, then the
 //! result (pretty JSON) or the error line; with `--json`, one JSON object.
 //!
-//! Exit status: 0 when the script succeeded; otherwise 1, the only other
-//! status WASI 0.2's stable `exit` can give (`codemode run`'s 2 and 3 read
-//! as 1 here; the JSON's `error.kind` tells them apart).
+//! Exit status: `codemode run`'s. 0 success; 1 the script failed; 2 a
+//! usage error; 3 a limit stopped it. Given with WASI 0.2.12's
+//! `exit-with-code` (wasmtime 48 and jco's preview2-shim have it).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::Duration;
 
-use codemode_outcome::{Limits, exit_status, plain_error, plain_result};
+use codemode_outcome::{EXIT_USAGE, Limits, exit_status, plain_error, plain_result};
 use wasip2::exports::cli::run::Guest;
 
 use crate::{Language, execute};
@@ -45,14 +45,17 @@ impl Guest for Cli {
             }
             Ok(exit_status(&outcome))
         });
-        match ran {
-            Ok(0) => Ok(()),
-            Ok(_) => Err(()),
-            Err(error) => {
-                eprintln!("error: {error}");
-                Err(())
-            }
+        let status = ran.unwrap_or_else(|error| {
+            eprintln!("error: {error}");
+            EXIT_USAGE
+        });
+        if status == 0 {
+            return Ok(());
         }
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        wasip2::cli::exit::exit_with_code(status);
+        Err(())
     }
 }
 
