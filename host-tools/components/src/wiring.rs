@@ -69,6 +69,9 @@ enum Item {
     Other,
 }
 
+/// An instantiation argument as the section has it: name, kind, index.
+type Raw = (String, ComponentExternalKind, u32);
+
 /// The instances of the composition `component`, with what each is
 /// instantiated with.
 ///
@@ -77,7 +80,7 @@ enum Item {
 /// [`WiringError`] when `component` is not a valid component.
 pub fn wiring(component: &[u8]) -> Result<Vec<Instance>, WiringError> {
     let (mut instances, mut functions) = (Vec::<Item>::new(), Vec::<Item>::new());
-    let mut instantiated: Vec<(u32, Vec<(String, ComponentExternalKind, u32)>)> = Vec::new();
+    let mut instantiated: Vec<(u32, Vec<Raw>)> = Vec::new();
     let mut names: HashMap<u32, String> = HashMap::new();
     let mut depth = 0u32;
     let item_of = |kind: ComponentExternalKind,
