@@ -6,7 +6,8 @@
 //! The runtime (wasmtime in-process) and the portable components (the
 //! sandbox under `wasmtime run`, `wasmtime serve`, Spin or jco) both build
 //! their outcomes here, so that a script gives the same JSON and the same
-//! exit status whichever host runs it.
+//! exit status whichever host runs it. [`script_failure!`] and
+//! [`log_level!`] read the WIT enums of any host's bindings.
 //!
 //! ```
 //! use codemode_outcome::{Console, LogLevel, Outcome};
@@ -24,6 +25,7 @@ mod display;
 mod ending;
 mod limits;
 mod outcome;
+mod wit;
 
 pub use console::Console;
 pub use display::{EXIT_USAGE, exit_status, plain_error, plain_result, print_log};

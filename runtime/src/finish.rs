@@ -7,8 +7,8 @@ use std::time::Instant;
 use wasmtime::Trap;
 
 use codemode_outcome::{
-    Ending as Shared, ErrorKind, ExecutionError, Failure, Limits, Outcome, ScriptFailure, Stats,
-    memory_error, timeout_error,
+    Ending as Shared, ErrorKind, ExecutionError, Limits, Outcome, Stats, memory_error,
+    timeout_error,
 };
 
 use crate::bindings;
@@ -44,7 +44,9 @@ pub(crate) fn outcome(
     let ending = match ending {
         Ending::TimedOut => Shared::Stopped(timeout_error(limits)),
         Ending::Trapped(trap) => Shared::Stopped(classify_trap(&trap, &state, limits)),
-        Ending::Threw(script) => Shared::Threw(script_failure(script)),
+        Ending::Threw(script) => {
+            Shared::Threw(codemode_outcome::script_failure!(script, bindings::Failure))
+        }
         Ending::Returned(json) => Shared::Returned(json),
     };
     Outcome::of(ending, state.console.kept.into_entries(), stats, limits)
@@ -78,28 +80,6 @@ fn classify_trap(trap: &wasmtime::Error, state: &RunState, limits: &Limits) -> E
                 format!("the sandbox failed: {}: {trap:#}", detail.trim()),
             )
         }
-    }
-}
-
-/// The guest's report of a failed script, as every host reads it.
-fn script_failure(error: bindings::ScriptError) -> ScriptFailure {
-    let failure = match error.failure {
-        bindings::Failure::Exception => Failure::Exception,
-        bindings::Failure::Unsettled => Failure::Unsettled,
-        bindings::Failure::Unserializable => Failure::Unserializable,
-        bindings::Failure::ResultTooLarge => Failure::ResultTooLarge,
-        bindings::Failure::Rejected => Failure::Rejected,
-        bindings::Failure::Denied => Failure::Denied,
-        bindings::Failure::Deadline => Failure::Deadline,
-        bindings::Failure::OutOfMemory => Failure::OutOfMemory,
-    };
-    ScriptFailure {
-        failure,
-        name: error.name,
-        message: error.message,
-        line: error.line,
-        column: error.column,
-        stack: error.stack,
     }
 }
 

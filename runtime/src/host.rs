@@ -920,13 +920,7 @@ impl host::Host for RunState {
     }
 
     fn log(&mut self, level: host::LogLevel, text: String) -> wasmtime::Result<bool> {
-        let level = match level {
-            host::LogLevel::Debug => LogLevel::Debug,
-            host::LogLevel::Info => LogLevel::Info,
-            host::LogLevel::Log => LogLevel::Log,
-            host::LogLevel::Warn => LogLevel::Warn,
-            host::LogLevel::Error => LogLevel::Error,
-        };
+        let level = codemode_outcome::log_level!(level, host::LogLevel);
         let replayed = match &self.calls.durable {
             Some(durable) if !self.console.kept.truncated() => !durable.log(level, &text),
             _ => false,

@@ -30,7 +30,9 @@ pub fn installed(relative: &str) -> Result<PathBuf> {
 /// Checks `files` (name, contents) with `tsc --noEmit --strict` in a fresh
 /// directory named after `label`, failing with tsc's output.
 pub fn check(label: &str, files: &[(String, String)]) -> Result<()> {
-    let tsc = installed(".bin/tsc")?;
+    // The pinned `typescript` package's own `tsc`: `.bin/tsc` may be
+    // another package's (jco brings TypeScript 6 under an alias).
+    let tsc = installed("typescript/bin/tsc")?;
     let dir = std::env::temp_dir().join(format!(
         "codemode-typescript-{label}-{}",
         std::process::id()

@@ -143,13 +143,7 @@ impl host::Guest for Host {
     }
 
     fn log(level: host::LogLevel, text: String) -> bool {
-        let level = match level {
-            host::LogLevel::Debug => LogLevel::Debug,
-            host::LogLevel::Info => LogLevel::Info,
-            host::LogLevel::Log => LogLevel::Log,
-            host::LogLevel::Warn => LogLevel::Warn,
-            host::LogLevel::Error => LogLevel::Error,
-        };
+        let level = codemode_outcome::log_level!(level, host::LogLevel);
         with_run(|run| {
             let print = run.print;
             run.console.write(level, text, |entry| {

@@ -14,9 +14,7 @@ mod http;
 
 use std::time::Instant;
 
-use codemode_outcome::{
-    Ending, Failure, Limits, LogEntry, LogLevel, Outcome, ScriptFailure, Stats,
-};
+use codemode_outcome::{Ending, Limits, LogEntry, Outcome, Stats};
 
 /// The bindings of `portable.wit`'s `main` world.
 // SAFETY: the glue wit-bindgen generates (lifting and lowering values across
@@ -94,44 +92,20 @@ pub(crate) fn execute(
 
     let ending = match ran {
         Ok(json) => Ending::Returned(json),
-        Err(error) => Ending::Threw(script_failure(error)),
+        Err(error) => Ending::Threw(codemode_outcome::script_failure!(error, runner::Failure)),
     };
-    let logs = lines.into_iter().map(log_entry).collect();
+    let logs = lines
+        .into_iter()
+        .map(|line| {
+            LogEntry::new(
+                codemode_outcome::log_level!(line.level, session::Level),
+                line.text,
+            )
+        })
+        .collect();
     // Fuel and memory are the host's to measure: 0 here.
     let mut stats = Stats::default();
     stats.wall_time = wall_time;
     stats.connector_calls = calls;
     Ok(Outcome::of(ending, logs, stats, limits))
-}
-
-fn log_entry(line: session::Line) -> LogEntry {
-    let level = match line.level {
-        session::Level::Debug => LogLevel::Debug,
-        session::Level::Info => LogLevel::Info,
-        session::Level::Log => LogLevel::Log,
-        session::Level::Warn => LogLevel::Warn,
-        session::Level::Error => LogLevel::Error,
-    };
-    LogEntry::new(level, line.text)
-}
-
-fn script_failure(error: runner::ScriptError) -> ScriptFailure {
-    let failure = match error.failure {
-        runner::Failure::Exception => Failure::Exception,
-        runner::Failure::Unsettled => Failure::Unsettled,
-        runner::Failure::Unserializable => Failure::Unserializable,
-        runner::Failure::ResultTooLarge => Failure::ResultTooLarge,
-        runner::Failure::Rejected => Failure::Rejected,
-        runner::Failure::Denied => Failure::Denied,
-        runner::Failure::Deadline => Failure::Deadline,
-        runner::Failure::OutOfMemory => Failure::OutOfMemory,
-    };
-    ScriptFailure {
-        failure,
-        name: error.name,
-        message: error.message,
-        line: error.line,
-        column: error.column,
-        stack: error.stack,
-    }
 }
