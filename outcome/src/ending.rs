@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(memory.kind, ErrorKind::Memory);
         assert_eq!(
             memory.message,
-            "the script reached the memory cap of 67108864 bytes"
+            "the script ran out of memory (the cap is 67108864 bytes, and its host may set a lower one)"
         );
     }
 }
