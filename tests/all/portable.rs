@@ -302,8 +302,6 @@ struct Served {
 
 impl Served {
     async fn start(dir: &Path, api_port: u16) -> Result<Self> {
-        let http = component("http", dir).await?;
-        let port = free_port();
         let connectors = json!({
             "api": {
                 "url": format!("http://127.0.0.1:{api_port}/v1"),
@@ -315,6 +313,19 @@ impl Served {
                 "methods": { "item": "GET /items/{id}" },
             },
         });
+        Self::start_with(dir, &connectors, api_port, TOKEN).await
+    }
+
+    /// The server with `connectors` declared, `api_port`'s origin allowed
+    /// and `API_TOKEN` set to `token` in its environment.
+    async fn start_with(
+        dir: &Path,
+        connectors: &Value,
+        api_port: u16,
+        token: &str,
+    ) -> Result<Self> {
+        let http = component("http", dir).await?;
+        let port = free_port();
         let mut command = Command::new(wasmtime());
         command
             .args(["serve", "-S", "cli", "--addr", &format!("127.0.0.1:{port}")])
@@ -325,7 +336,7 @@ impl Served {
                 &format!("CODEMODE_ALLOWED_HOSTS=http://127.0.0.1:{api_port}"),
             ])
             .arg(&http)
-            .env("API_TOKEN", TOKEN)
+            .env("API_TOKEN", token)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -588,6 +599,27 @@ async fn the_browser_page_runs_typescript_and_stops_while_true() -> Result<()> {
     for shot in ["1-typescript.png", "2-while-true.png"] {
         ensure!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
+    Ok(())
+}
+
+#[bounded_test]
+async fn a_credential_too_short_to_redact_is_a_configuration_error() -> Result<()> {
+    let dir = scratch("portable-short-credential");
+    let connectors = json!({ "api": {
+        "url": "http://127.0.0.1:9/v1",
+        "headers": { "authorization": "Bearer ${API_TOKEN}" },
+        "methods": { "item": "GET /items/{id}" },
+    } });
+    let served = Served::start_with(&dir, &connectors, 9, "t").await?;
+    let client = reqwest::Client::new();
+    let (status, answer) = served.execute(&client, &json!({ "code": "1" })).await?;
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(
+        answer["error"],
+        "`CODEMODE_CONNECTORS`: connector `api`: header `authorization`: `${API_TOKEN}` is 1 bytes; \
+         a credential must be at least 8 bytes, to be redacted safely"
+    );
+    served.stop().await?;
     Ok(())
 }
 
