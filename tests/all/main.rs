@@ -19,6 +19,7 @@ mod discovery;
 mod documents;
 mod durable;
 mod escape;
+mod files;
 mod fuel;
 mod isolation;
 mod limits;

@@ -37,12 +37,17 @@
 //! it runs in a fresh sandbox with the same grants. `run` and `serve`
 //! check that each one parses before they start anything.
 //!
+//! A `files` entry is a directory, by namespace:
+//! `{ "root": "./", "mode": "read-only" | "read-write", "caps": { "readBytes",
+//! "writtenBytesPerRun", "listEntries" } }` (`codemode_files::FilesConfig`;
+//! the root is relative to the file).
+//!
 //! An `openapi` entry's other fields (base URL, allowed origins, timeouts,
 //! caps) are `codemode_openapi::ApiConfig`'s. A stdio server's `cwd`, like a
 //! `spec` path, is relative to the file.
 //!
-//! Secrets stay out of the file: `${VAR}` in any string under `mcpServers`
-//! or `openapi` is replaced by the host's environment variable `VAR` (an
+//! Secrets stay out of the file: `${VAR}` in any string under `mcpServers`,
+//! `openapi` or `files` is replaced by the host's environment variable `VAR` (an
 //! error when it is unset), `${VAR:-default}` by `default` when it is unset
 //! or empty. Every value so filled in (of 8 bytes or more) is a secret:
 //! `run` and `serve` redact it from every reply and error a script sees
@@ -57,6 +62,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use codemode_files::FilesConfig;
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
 use codemode_mcp_server::Role;
 use codemode_openapi::ApiConfig;
@@ -77,6 +83,10 @@ pub(crate) struct Config {
     /// `spec` is relative to the config file once loaded.
     #[serde(default)]
     pub(crate) openapi: BTreeMap<String, ApiConfig>,
+    /// Directories, by the namespace they get; each `root` is relative to
+    /// the config file once loaded.
+    #[serde(default)]
+    pub(crate) files: BTreeMap<String, FilesConfig>,
     /// The value of every `${VAR}` filled in.
     #[serde(skip)]
     secrets: Secrets,
@@ -132,6 +142,9 @@ impl Config {
         for entry in config.openapi.values_mut() {
             entry.spec = base.join(&entry.spec);
         }
+        for entry in config.files.values_mut() {
+            entry.root = base.join(&entry.root);
+        }
         for server in config.mcp_servers.values_mut() {
             if let UpstreamConfig::Stdio(stdio) = server
                 && let Some(cwd) = &mut stdio.cwd
@@ -158,7 +171,7 @@ impl Config {
             environment,
             values: Vec::new(),
         };
-        for section in ["mcpServers", "openapi"] {
+        for section in ["mcpServers", "openapi", "files"] {
             if let Some(entries) = value.get_mut(section) {
                 expansion.expand(entries, section)?;
             }
@@ -229,11 +242,15 @@ impl Config {
                     "at `{field}`: an undo's key is `namespace.method` (`memory.create_entities`), not `{key}`"
                 ),
             };
-            if !self.mcp_servers.contains_key(namespace) && !self.openapi.contains_key(namespace) {
+            if !self.mcp_servers.contains_key(namespace)
+                && !self.openapi.contains_key(namespace)
+                && !self.files.contains_key(namespace)
+            {
                 let configured: Vec<&str> = self
                     .mcp_servers
                     .keys()
                     .chain(self.openapi.keys())
+                    .chain(self.files.keys())
                     .map(String::as_str)
                     .collect();
                 let configured = if configured.is_empty() {
@@ -242,7 +259,7 @@ impl Config {
                     configured.join(", ")
                 };
                 bail!(
-                    "at `{field}`: no namespace `{namespace}` is configured under `mcpServers` or `openapi` (configured: {configured})"
+                    "at `{field}`: no namespace `{namespace}` is configured under `mcpServers`, `openapi` or `files` (configured: {configured})"
                 );
             }
         }

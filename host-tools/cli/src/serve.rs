@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use codemode_files::FilesConnector;
 use codemode_mcp_client::McpConnector;
 use codemode_mcp_server::{
     Access, CodeModeServer, DEFAULT_KEEP_WAITING, DEFAULT_WAITING_STORES, HttpServer, Role,
@@ -83,6 +84,7 @@ pub(crate) struct TokensArgs {
 pub(crate) struct Connectors {
     upstreams: Vec<(String, Arc<McpConnector>)>,
     apis: Vec<(String, Arc<OpenApiConnector>)>,
+    directories: Vec<(String, Arc<FilesConnector>)>,
     secrets: Secrets,
 }
 
@@ -96,6 +98,12 @@ impl Connectors {
             let connector = OpenApiConnector::load(name, api)
                 .with_context(|| format!("setting up the `openapi` entry `{name}`"))?;
             apis.push((name.clone(), Arc::new(connector)));
+        }
+        let mut directories = Vec::new();
+        for (name, entry) in &config.files {
+            let connector = FilesConnector::from_config(entry)
+                .with_context(|| format!("setting up the `files` entry `{name}`"))?;
+            directories.push((name.clone(), Arc::new(connector)));
         }
         let timeouts = config.timeouts();
         let mut starting = tokio::task::JoinSet::new();
@@ -119,6 +127,7 @@ impl Connectors {
         Ok(Self {
             upstreams,
             apis,
+            directories,
             secrets,
         })
     }
@@ -143,7 +152,11 @@ impl Connectors {
             .apis
             .iter()
             .map(|(name, c)| (name.clone(), Arc::clone(c) as Arc<dyn Connector>));
-        upstreams.chain(apis).collect()
+        let directories = self
+            .directories
+            .iter()
+            .map(|(name, c)| (name.clone(), Arc::clone(c) as Arc<dyn Connector>));
+        upstreams.chain(apis).chain(directories).collect()
     }
 
     /// `name (N tools), ...` for the startup line.
@@ -159,7 +172,11 @@ impl Connectors {
                 c.base_url()
             )
         });
-        let names: Vec<String> = upstreams.chain(apis).collect();
+        let directories = self
+            .directories
+            .iter()
+            .map(|(name, c)| format!("{name} (files in {})", c.root().display()));
+        let names: Vec<String> = upstreams.chain(apis).chain(directories).collect();
         if names.is_empty() {
             "none".to_owned()
         } else {
