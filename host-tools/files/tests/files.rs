@@ -3,9 +3,8 @@
 //! untouched and unread).
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -191,24 +190,14 @@ async fn a_symlink_swapped_in_during_reads_never_leads_outside() -> Result<()> {
     let files = Arc::new(scene.connector(Mode::ReadOnly)?);
     std::fs::create_dir(scene.root.join("inside"))?;
     std::fs::write(scene.root.join("inside/secret.txt"), "inside")?;
-    let link = scene.root.join("link");
-    std::os::unix::fs::symlink("inside", &link)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let (stop, link, outside) = (Arc::clone(&stop), link.clone(), scene.base.join("outside"));
-        std::thread::spawn(move || {
-            let staged = link.with_extension("staged");
-            let mut flip = false;
-            while !stop.load(Ordering::Relaxed) {
-                let _ = std::fs::remove_file(&staged);
-                let target: &Path = if flip { &outside } else { Path::new("inside") };
-                if std::os::unix::fs::symlink(target, &staged).is_ok() {
-                    let _ = std::fs::rename(&staged, &link);
-                }
-                flip = !flip;
-            }
-        })
-    };
+    std::os::unix::fs::symlink("inside", scene.root.join("link"))?;
+    // Another process swaps the link between a directory inside and one
+    // outside, as fast as it can, while the reads go on.
+    let mut swapper = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("while :; do ln -sfn inside link.new && mv -T link.new link; ln -sfn ../outside link.new && mv -T link.new link; done")
+        .current_dir(&scene.root)
+        .spawn()?;
     let (mut inside, mut refusals) = (0, 0);
     for _ in 0..1_000 {
         match call(&files, "read", json!({ "path": "link/secret.txt" })).await {
@@ -225,8 +214,8 @@ async fn a_symlink_swapped_in_during_reads_never_leads_outside() -> Result<()> {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    swapper.join().expect("the swapper ends");
+    swapper.kill()?;
+    swapper.wait()?;
     assert_eq!(inside + refusals, 1_000);
     assert!(
         refusals > 0,
