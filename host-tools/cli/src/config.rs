@@ -662,7 +662,7 @@ mod tests {
             ),
             (
                 r#"{"undo": {"files.write_file": "() => 1"}}"#,
-                "at `codemode.undo.files.write_file`: no namespace `files` is configured under `mcpServers` or `openapi` (configured: memory, github)",
+                "at `codemode.undo.files.write_file`: no namespace `files` is configured under `mcpServers`, `openapi` or `files` (configured: memory, github)",
             ),
             (
                 r#"{"undo": {"memory.create_entities": 7}}"#,
