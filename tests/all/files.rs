@@ -92,3 +92,28 @@ async fn the_approval_policy_gates_writes_and_lets_reads_through() -> Result<()>
     assert!(!dir.join("reports/r.md").exists());
     Ok(())
 }
+
+#[bounded_test]
+async fn every_method_is_found_by_search_and_described() -> Result<()> {
+    let dir = scene("files-discovery", json!({}))?;
+    let config = dir.join("files.json").display().to_string();
+    let code = "const names = [];\n\
+                for (const m of [\"read\", \"write\", \"append\", \"list\", \"stat\", \"mkdir\", \"remove\", \"move\"]) {\n\
+                  const d = await codemode.describe(`out.${m}`);\n\
+                  if (d.declaration.includes(`function ${m}(`)) names.push(m);\n\
+                }\n\
+                const found = (await codemode.search(\"write a file\")).map((f) => f.name);\n\
+                ({ names, found })";
+    let ran = codemode(&["run", "--json", "--config", &config, "-"], code).await?;
+    let outcome: Value = serde_json::from_slice(&ran.stdout)?;
+    assert_eq!(
+        outcome["result"]["names"],
+        json!([
+            "read", "write", "append", "list", "stat", "mkdir", "remove", "move"
+        ]),
+        "{outcome}"
+    );
+    let found = outcome["result"]["found"].as_array().context("found")?;
+    assert!(found.iter().any(|name| name == "out.write"), "{outcome}");
+    Ok(())
+}
