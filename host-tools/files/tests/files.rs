@@ -197,9 +197,14 @@ async fn a_symlink_swapped_in_during_reads_never_leads_outside() -> Result<()> {
         .arg("-c")
         .arg("while :; do ln -sfn inside link.new && mv -T link.new link; ln -sfn ../outside link.new && mv -T link.new link; done")
         .current_dir(&scene.root)
+        .stderr(std::process::Stdio::null())
         .spawn()?;
+    // At least 1,000 reads, and on until some met the link pointing
+    // outside (a loaded machine may start the swapper late), for at most
+    // 30 seconds.
     let (mut inside, mut refusals) = (0, 0);
-    for _ in 0..1_000 {
+    let until = Instant::now() + Duration::from_secs(30);
+    while (inside + refusals < 1_000 || refusals == 0) && Instant::now() < until {
         match call(&files, "read", json!({ "path": "link/secret.txt" })).await {
             Ok(reply) => {
                 assert_eq!(reply["content"], "inside", "a read went outside");
@@ -216,7 +221,7 @@ async fn a_symlink_swapped_in_during_reads_never_leads_outside() -> Result<()> {
     }
     swapper.kill()?;
     swapper.wait()?;
-    assert_eq!(inside + refusals, 1_000);
+    assert!(inside + refusals >= 1_000);
     assert!(
         refusals > 0,
         "the swap never raced a read ({inside} inside)"
