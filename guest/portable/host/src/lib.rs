@@ -169,12 +169,12 @@ fn call(connector: &str, method: &str, args: String) -> Result<String, CallError
             format!("`{connector}.{method}` is not a granted method"),
         ));
     }
-    let (timeout, limits) = with_run(|run| {
+    let (calls, timeout, limits) = with_run(|run| {
         run.calls += 1;
         let left = run.deadline.saturating_duration_since(Instant::now());
-        (left, run.limits.clone())
+        (run.calls, left, run.limits.clone())
     });
-    if with_run(|run| run.calls) > limits.connector_calls {
+    if calls > limits.connector_calls {
         return Err(refused(
             "connector",
             format!(
