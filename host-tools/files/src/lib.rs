@@ -21,7 +21,8 @@
 //! directory, renamed over the target (so a hard link to a file elsewhere
 //! is replaced, never written through). Files with more than one hard link
 //! are refused for reading and appending: one could be a link to a file
-//! outside the root.
+//! outside the root. So are FIFOs, sockets and devices, opened without
+//! waiting so that none can hold a thread.
 
 mod methods;
 mod operations;

@@ -1,7 +1,7 @@
 //! The operations, each through the root's [`Dir`] and bounded by its
 //! input and the caps. Errors name the path as the script wrote it, with a
 //! code a script can branch on (`not-found`, `outside-root`, `exists`,
-//! `hard-links`, `too-large`, `not-utf8`, `bad-arguments`, `io`), and never
+//! `hard-links`, `not-a-file`, `too-large`, `not-utf8`, `bad-arguments`, `io`), and never
 //! a path of the host's.
 
 use std::io::{Read, Write};
@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cap_std::fs::{Dir, File, Metadata, MetadataExt, OpenOptions};
+use cap_std::fs::{Dir, File, FileType, Metadata, MetadataExt, OpenOptions, OpenOptionsExt};
 use codemode_runtime::ConnectorError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -191,10 +191,17 @@ fn bytes(content: String, encoding: Encoding) -> Result<Vec<u8>, ConnectorError>
     }
 }
 
-/// Refuse a file with other hard links: one could be a link to a file
-/// outside the root.
-fn single_link(path: &str, metadata: &Metadata) -> Result<(), ConnectorError> {
-    if metadata.is_file() && metadata.nlink() > 1 {
+/// Refuse what is not a plain file: a FIFO, socket or device (reading or
+/// writing one could block a thread for good), or a file with other hard
+/// links (one could be a link to a file outside the root).
+fn plain_file(path: &str, metadata: &Metadata) -> Result<(), ConnectorError> {
+    if !metadata.is_file() {
+        return Err(ConnectorError::with_code(
+            "not-a-file",
+            format!("`{path}` is not a regular file (a FIFO, socket or device)"),
+        ));
+    }
+    if metadata.nlink() > 1 {
         return Err(ConnectorError::with_code(
             "hard-links",
             format!(
@@ -206,9 +213,21 @@ fn single_link(path: &str, metadata: &Metadata) -> Result<(), ConnectorError> {
     Ok(())
 }
 
+/// Options that open a file without waiting: a FIFO with no writer (or
+/// reader) fails or opens at once instead of blocking; regular files are
+/// read and written as ever.
+fn without_waiting(options: &mut OpenOptions) -> &mut OpenOptions {
+    options.custom_flags(libc::O_NONBLOCK)
+}
+
 fn read_file(root: &Dir, caps: &Caps, args: ReadArgs) -> Result<Value, ConnectorError> {
     let path = &args.path;
-    let mut file = root.open(relative(path)?).map_err(|e| failed(path, &e))?;
+    let mut file = root
+        .open_with(
+            relative(path)?,
+            without_waiting(OpenOptions::new().read(true)),
+        )
+        .map_err(|e| failed(path, &e))?;
     let metadata = file.metadata().map_err(|e| failed(path, &e))?;
     if metadata.is_dir() {
         return Err(ConnectorError::with_code(
@@ -216,7 +235,7 @@ fn read_file(root: &Dir, caps: &Caps, args: ReadArgs) -> Result<Value, Connector
             format!("`{path}` is a directory: `list` it"),
         ));
     }
-    single_link(path, &metadata)?;
+    plain_file(path, &metadata)?;
     let too_large = || {
         ConnectorError::with_code(
             "too-large",
@@ -325,9 +344,12 @@ fn append_file(root: &Dir, args: AppendArgs, budget: u64) -> Result<Done, Connec
     within(content.len() as u64, budget)?;
     let (dir, name) = parent_of(root, path, false)?;
     let mut file: File = dir
-        .open_with(name, OpenOptions::new().append(true).create(true))
+        .open_with(
+            name,
+            without_waiting(OpenOptions::new().append(true).create(true)),
+        )
         .map_err(|e| failed(path, &e))?;
-    single_link(path, &file.metadata().map_err(|e| failed(path, &e))?)?;
+    plain_file(path, &file.metadata().map_err(|e| failed(path, &e))?)?;
     file.write_all(&content).map_err(|e| failed(path, &e))?;
     Ok(Done {
         reply: json!({ "path": path, "size": content.len() }),
@@ -369,15 +391,6 @@ fn list(root: &Dir, caps: &Caps, args: ListArgs) -> Result<Value, ConnectorError
             let shown = name.to_string_lossy();
             let relative = format!("{prefix}{shown}");
             let kind = entry.file_type().map_err(|e| failed(&relative, &e))?;
-            let kind_name = if kind.is_symlink() {
-                "symlink"
-            } else if kind.is_dir() {
-                "dir"
-            } else if kind.is_file() {
-                "file"
-            } else {
-                "other"
-            };
             if args.recursive
                 && kind.is_dir()
                 && !kind.is_symlink()
@@ -393,7 +406,7 @@ fn list(root: &Dir, caps: &Caps, args: ListArgs) -> Result<Value, ConnectorError
             } else {
                 0
             };
-            let mut item = json!({ "path": relative, "type": kind_name, "size": size });
+            let mut item = json!({ "path": relative, "type": kind_name(kind), "size": size });
             if name.to_str().is_none() {
                 // A name that is not UTF-8 is shown with U+FFFD in its place.
                 item["nonUtf8"] = json!(true);
@@ -404,19 +417,25 @@ fn list(root: &Dir, caps: &Caps, args: ListArgs) -> Result<Value, ConnectorError
     Ok(json!({ "path": path, "entries": entries, "truncated": truncated }))
 }
 
+/// How `list` and `stat` name a type (a symlink as itself: neither
+/// follows one).
+fn kind_name(kind: FileType) -> &'static str {
+    if kind.is_symlink() {
+        "symlink"
+    } else if kind.is_dir() {
+        "dir"
+    } else if kind.is_file() {
+        "file"
+    } else {
+        "other"
+    }
+}
+
 fn stat(root: &Dir, path: String) -> Result<Value, ConnectorError> {
     let metadata = root
         .symlink_metadata(relative(&path)?)
         .map_err(|e| failed(&path, &e))?;
-    let kind = if metadata.is_symlink() {
-        "symlink"
-    } else if metadata.is_dir() {
-        "dir"
-    } else if metadata.is_file() {
-        "file"
-    } else {
-        "other"
-    };
+    let kind = kind_name(metadata.file_type());
     let modified = metadata
         .modified()
         .ok()

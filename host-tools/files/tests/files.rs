@@ -261,6 +261,32 @@ async fn a_hard_link_to_a_file_outside_is_neither_read_nor_written_through() -> 
 }
 
 #[tokio::test]
+async fn a_fifo_is_refused_without_waiting_for_a_writer() -> Result<()> {
+    let scene = Scene::new("fifo")?;
+    let files = scene.connector(Mode::ReadWrite)?;
+    let made = std::process::Command::new("mkfifo")
+        .arg(scene.root.join("pipe"))
+        .status()?;
+    anyhow::ensure!(made.success(), "mkfifo failed");
+    let started = Instant::now();
+    let (code, message) = refused(&files, "read", json!({ "path": "pipe" })).await;
+    assert_eq!(code, "not-a-file", "{message}");
+    let (code, message) =
+        refused(&files, "append", json!({ "path": "pipe", "content": "x" })).await;
+    // No reader: the open fails at once (ENXIO) instead of waiting for one.
+    assert!(
+        ["not-a-file", "io"].contains(&code.as_str()),
+        "{code}: {message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn odd_names_get_clear_errors_and_odd_names_on_disk_are_listed() -> Result<()> {
     let scene = Scene::new("names")?;
     let files = scene.connector(Mode::ReadWrite)?;
