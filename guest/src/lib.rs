@@ -13,8 +13,9 @@
 //!   hook, the shared enums);
 //! - [`request`] installs a run's request and [`event_loop`] drives it,
 //!   within the [`limits`] the guest enforces itself;
-//!   [`source`] prepares the agent's code and [`report`] turns the outcome
-//!   into the run's result or error;
+//!   [`source`] prepares the agent's code, [`shape`] runs the shapes of
+//!   code QuickJS would not, and [`report`] turns the outcome into the
+//!   run's result or error;
 //! - the natives: [`connectors`] (connector calls), [`clock`] (the run's
 //!   clock and random source), [`documents`] (the host's documents as
 //!   frozen data), [`web`] (the web APIs, one module per feature, each with
@@ -34,6 +35,7 @@ mod limits;
 mod protocol;
 mod report;
 mod request;
+mod shape;
 mod source;
 mod typescript;
 mod web;

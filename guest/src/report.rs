@@ -10,17 +10,18 @@ use javy::quickjs::Ctx;
 use crate::bindings::{Failure, ScriptError};
 use crate::connectors;
 use crate::protocol::Report;
+use crate::shape::Program;
 
 /// How much of an unknown method's name an error message repeats.
 const QUOTED_NAME_CHARS: usize = 80;
 
 /// The run's result from what the `report` hook said: the JSON of its
-/// result, or why it failed. `code` is the JavaScript that ran, for naming
-/// an unknown connector method.
+/// result, or why it failed, placed in the agent's code. `program` is what
+/// ran, for those places and for naming an unknown connector method.
 pub(crate) fn read(
     report: Report,
     max_result_bytes: u32,
-    code: &str,
+    program: &Program,
 ) -> Result<Option<String>, ScriptError> {
     match report {
         Report::Value(Some(json)) if json.len() > max_result_bytes as usize => Err(ScriptError {
@@ -36,7 +37,8 @@ pub(crate) fn read(
         }),
         Report::Value(json) => Ok(json),
         Report::Failed(mut error) => {
-            if let Some(message) = unknown_method(code, &error) {
+            program.restore(&mut error);
+            if let Some(message) = unknown_method(&program.js, &error) {
                 error.message = message;
             }
             Err(error)
@@ -145,11 +147,11 @@ pub(crate) fn internal_message(detail: String) -> ScriptError {
 }
 
 /// A syntax error at byte `at` of `code`, with its line and column (in
-/// characters, from 1) the way QuickJS counts them.
+/// bytes, from 1) the way QuickJS counts them.
 pub(crate) fn syntax_error(code: &str, at: usize, message: String) -> ScriptError {
     let before = code.get(..at).unwrap_or(code);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let column = before.rsplit('\n').next().map_or(0, str::len) + 1;
     ScriptError {
         failure: Failure::Exception,
         name: "SyntaxError".into(),

@@ -28,8 +28,8 @@ pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, Scr
                 .collect(),
         );
 
-        let code = source::prepare(&request.code, request.language)?;
-        match source::start(&ctx, &code) {
+        let mut program = source::prepare(&request.code, request.language)?;
+        match source::start(&ctx, &mut program) {
             Ok((promise, namespace)) => hooks.finish(&ctx, promise, namespace),
             Err(error) if error.is_exception() => hooks.fail(&ctx, ctx.catch()),
             Err(error) => Err(error),
@@ -39,7 +39,7 @@ pub(crate) fn run(state: &State, request: Request) -> Result<Option<String>, Scr
         event_loop::run(&ctx, hooks)?;
 
         let outcome = hooks.report(&ctx).map_err(|e| internal_error(&ctx, e))?;
-        report::read(outcome, request.max_result_bytes, &code)
+        report::read(outcome, request.max_result_bytes, &program)
     });
     limits::finish(ran)
 }

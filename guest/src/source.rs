@@ -1,23 +1,24 @@
 //! The agent's code on its way into QuickJS: Markdown fences blanked, a NUL
-//! refused, TypeScript's types blanked, and the choice between evaluating it
-//! as an ES module or as a script.
+//! refused, TypeScript's types blanked, its [shape](crate::shape) made
+//! runnable, and the choice between evaluating it as an ES module or as a
+//! script.
 //!
-//! Every step keeps each line and column where the agent wrote it, so errors
-//! and stack traces point into the agent's own text.
+//! Every step keeps each line and column where the agent wrote it (or moves
+//! the positions of errors back to it), so errors and stack traces point
+//! into the agent's own text.
 
-use javy::quickjs::context::EvalOptions;
-use javy::quickjs::{Ctx, Module, Object, Value};
+use std::ffi::{CString, c_int};
+
+use javy::quickjs::{Ctx, Module, Object, Value, qjs};
 
 use crate::bindings::{Language, ScriptError};
 use crate::report::syntax_error;
+use crate::shape::{AGENT_FILE, Program};
 use crate::typescript;
 
-/// The file name agent code is compiled under; stack frames name it.
-const AGENT_FILE: &str = "agent.js";
-
-/// The JavaScript QuickJS runs for `code` written in `language`, or the
+/// The program QuickJS runs for `code` written in `language`, or the
 /// syntax error that stops it before QuickJS sees it.
-pub(crate) fn prepare(code: &str, language: Language) -> Result<String, ScriptError> {
+pub(crate) fn prepare(code: &str, language: Language) -> Result<Program, ScriptError> {
     let mut code = blank_code_fences(code);
     // QuickJS takes source text as a C string: a NUL would end it early.
     if let Some(at) = code.find('\0') {
@@ -28,30 +29,84 @@ pub(crate) fn prepare(code: &str, language: Language) -> Result<String, ScriptEr
         code = typescript::strip(&code)
             .map_err(|error| syntax_error(&code, error.offset, error.message))?;
     }
-    Ok(code)
+    Ok(Program::new(code))
 }
 
-/// Evaluate the agent's code: as an ES module when it uses module syntax, else
-/// as a global script with top-level `await`. Returns the promise of its
-/// evaluation, and the module's namespace when it is a module.
+/// Evaluate the agent's program: as an ES module when it uses module syntax,
+/// else as a global script with top-level `await` (and, when QuickJS
+/// refuses a top-level `return`, as the body of an async function). Returns
+/// the promise of its evaluation, and the module's namespace when it is a
+/// module.
 pub(crate) fn start<'js>(
     ctx: &Ctx<'js>,
-    code: &str,
+    program: &mut Program,
 ) -> javy::quickjs::Result<(Value<'js>, Option<Object<'js>>)> {
-    if looks_like_module(code) {
-        let module = Module::declare(ctx.clone(), AGENT_FILE, code)?;
+    if looks_like_module(&program.js) {
+        let module = Module::declare(ctx.clone(), AGENT_FILE.to_bytes(), program.js.as_str())?;
         let (module, promise) = module.eval()?;
-        Ok((promise.into_value(), Some(module.namespace()?)))
-    } else {
-        let mut options = EvalOptions::default();
-        options.global = true;
-        options.strict = false;
-        options.promise = true;
-        options.backtrace_barrier = true;
-        options.filename = Some(AGENT_FILE.into());
-        let promise: Value = ctx.eval_with_options(code, options)?;
-        Ok((promise, None))
+        return Ok((promise.into_value(), Some(module.namespace()?)));
     }
+    match evaluate_script(ctx, program.script()) {
+        Err(error) if error.is_exception() => {
+            let exception = ctx.catch();
+            if let Some(message) = syntax_error_message(&exception)
+                && program.allow_top_level_return(&message)
+            {
+                return evaluate_script(ctx, program.script()).map(|promise| (promise, None));
+            }
+            Err(ctx.throw(exception))
+        }
+        evaluated => evaluated.map(|promise| (promise, None)),
+    }
+}
+
+/// The number of the script's first line; see [`evaluate_script`].
+const FIRST_LINE: c_int = -1;
+
+/// Evaluate `script` as a global script with top-level `await`: the promise
+/// of its completion value.
+///
+/// On the first line it compiles, QuickJS counts columns from 0 (from 1 on
+/// every other), so the agent's code never starts there: the script's first
+/// line is numbered -1 and left empty, its next is line 0 (empty, or where
+/// the shape puts something before the agent's code), and the agent's first
+/// line is line 1.
+fn evaluate_script<'js>(ctx: &Ctx<'js>, script: &str) -> javy::quickjs::Result<Value<'js>> {
+    // `prepare` refused a NUL; the wrapping adds none.
+    let source = CString::new(script)?;
+    let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_ASYNC | qjs::JS_EVAL_FLAG_BACKTRACE_BARRIER;
+    let mut options = qjs::JSEvalOptions {
+        version: qjs::JS_EVAL_OPTIONS_VERSION as c_int,
+        eval_flags: flags as c_int,
+        filename: AGENT_FILE.as_ptr(),
+        line_num: FIRST_LINE,
+    };
+    // SAFETY: the context is live and locked by the caller's `with`; the
+    // source and the file name are NUL-terminated and outlive the call,
+    // which copies what it keeps; the returned value is owned, and handed
+    // to `Value` (which frees it) unless it is the exception marker.
+    #[allow(unsafe_code)]
+    unsafe {
+        let value = qjs::JS_Eval2(
+            ctx.as_raw().as_ptr(),
+            source.as_ptr(),
+            script.len() as _,
+            &mut options,
+        );
+        if qjs::JS_IsException(value) {
+            return Err(javy::quickjs::Error::Exception);
+        }
+        Ok(Value::from_raw(ctx.clone(), value))
+    }
+}
+
+/// The message of `exception` when it is a SyntaxError.
+fn syntax_error_message(exception: &Value<'_>) -> Option<String> {
+    let error = exception.as_object()?;
+    if error.get::<_, String>("name").ok()? != "SyntaxError" {
+        return None;
+    }
+    error.get("message").ok()
 }
 
 /// True when the code has a top-level `import` or `export` statement.

@@ -21,7 +21,7 @@
 use oxc_allocator::Allocator;
 use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
-use oxc_parser::Parser;
+use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{GetSpan, SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
@@ -38,7 +38,15 @@ pub struct StripError {
 pub fn strip(code: &str) -> Result<String, StripError> {
     let allocator = Allocator::default();
     let source_type = SourceType::ts().with_unambiguous(true);
-    let parsed = Parser::new(&allocator, code, source_type).parse();
+    // A top-level `return` is left for QuickJS to refuse and the run to
+    // allow (see `shape`), as it is in JavaScript.
+    let options = ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    };
+    let parsed = Parser::new(&allocator, code, source_type)
+        .with_options(options)
+        .parse();
     if let Some(error) = parsed.diagnostics.errors().next() {
         let offset = error
             .labels
@@ -215,7 +223,7 @@ impl Blanker<'_> {
     }
 
     /// The JavaScript: the code with blanked ranges turned into spaces, one
-    /// per character, so that columns counted in characters stay put.
+    /// per byte, so that columns (QuickJS counts bytes) stay put.
     fn finish(mut self) -> String {
         self.blank.sort_unstable();
         self.put.sort_unstable();
@@ -234,10 +242,15 @@ impl Blanker<'_> {
                 while put.next_if(|(p, _)| *p < at).is_some() {}
                 if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
                     out.push(c);
-                } else if let Some((_, replacement)) = put.next_if(|(p, _)| *p == at) {
-                    out.push(*replacement);
                 } else {
-                    out.push(' ');
+                    match put.next_if(|(p, _)| *p == at) {
+                        Some((_, replacement)) => out.push(*replacement),
+                        None => out.push(' '),
+                    }
+                    // QuickJS counts columns in bytes.
+                    for _ in 1..c.len_utf8() {
+                        out.push(' ');
+                    }
                 }
             }
             copied = end;

@@ -1,6 +1,6 @@
 //! How the command line shows an outcome: the result as pretty JSON on
-//! standard output, the error as one line on standard error, and the exit
-//! status. `codemode run` and the portable CLI component print through
+//! standard output, the error on standard error (one line, then the code
+//! frame and the stack of a script error), and the exit status. `codemode run` and the portable CLI component print through
 //! these, so that both read the same.
 //!
 //! Exit status: 0 success; 1 the script failed (syntax error, uncaught
@@ -11,6 +11,7 @@
 
 use std::io::Write;
 
+use crate::frame;
 use crate::outcome::{LogLevel, Outcome};
 
 /// A usage or configuration error: nothing ran.
@@ -36,9 +37,12 @@ pub fn plain_result(outcome: &Outcome) -> Option<String> {
     Some(serde_json::to_string_pretty(result).unwrap_or_else(|_| result.to_string()))
 }
 
-/// The error as the command line prints it, e.g. `script error at line 2,
-/// column 1: SyntaxError: unexpected token`; none when the run succeeded.
-pub fn plain_error(outcome: &Outcome) -> Option<String> {
+/// The error as the command line prints it; none when the run succeeded.
+/// A line that says what and where, e.g. `script error at line 4, column 3:
+/// TypeError: cannot read property 'x' of null`; then, for an error in the
+/// script's `code` (when it is known), the lines around it with a caret
+/// under the column, and the stack's frames in the agent's code.
+pub fn plain_error(outcome: &Outcome, code: Option<&str>) -> Option<String> {
     let error = outcome.error.as_ref()?;
     let position = match (error.line, error.column) {
         (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
@@ -49,10 +53,13 @@ pub fn plain_error(outcome: &Outcome) -> Option<String> {
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))
         .unwrap_or_default();
-    Some(format!(
-        "{kind} error{position}: {}: {}",
-        error.name, error.message
-    ))
+    let mut shown = format!("{kind} error{position}: {}: {}", error.name, error.message);
+    let source = code.zip(error.line).and_then(|(code, line)| frame::source_frame(code, line, error.column));
+    for part in [source, frame::agent_frames(&error.stack)].into_iter().flatten() {
+        shown.push_str("\n\n");
+        shown.push_str(&part);
+    }
+    Some(shown)
 }
 
 /// Print a console line as the command line does as it is written:

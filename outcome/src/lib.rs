@@ -23,6 +23,7 @@
 mod console;
 mod display;
 mod ending;
+mod frame;
 mod limits;
 mod outcome;
 mod wit;

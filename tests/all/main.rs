@@ -32,6 +32,7 @@ mod portable;
 mod runs_cli;
 mod scripts;
 mod secrets;
+mod shapes;
 mod support;
 mod team;
 mod typescript;

@@ -174,7 +174,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
                 Some(terminal) => terminal,
                 None => Arc::new(NoTerminal),
             };
-            let mut execution = Execution::new(code)
+            let mut execution = Execution::new(code.clone())
                 .language(language)
                 .limits(limits)
                 .grants(grants)
@@ -201,7 +201,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string(&outcome)?);
     } else {
-        print_outcome(&outcome);
+        print_outcome(&outcome, Some(&code));
     }
     Ok(ExitCode::from(exit_status(&outcome)))
 }
@@ -291,7 +291,9 @@ pub(crate) fn resume(
     if json {
         println!("{}", serde_json::to_string(&outcome)?);
     } else {
-        print_outcome(&outcome);
+        // The script, for the frame of an error.
+        let code = RunStore::at(state).and_then(|store| store.load(id)).ok();
+        print_outcome(&outcome, code.as_ref().map(|run| run.code.as_str()));
     }
     Ok(ExitCode::from(exit_status(&outcome)))
 }
@@ -330,11 +332,13 @@ fn read_code(file: &str, limit: usize) -> Result<String> {
     Ok(code)
 }
 
-fn print_outcome(outcome: &Outcome) {
+/// Print the result or the error of `outcome`, a run of `code` when it is
+/// known.
+fn print_outcome(outcome: &Outcome, code: Option<&str>) {
     if let Some(result) = codemode_outcome::plain_result(outcome) {
         println!("{result}");
     }
-    if let Some(error) = codemode_outcome::plain_error(outcome) {
+    if let Some(error) = codemode_outcome::plain_error(outcome, code) {
         eprintln!("{error}");
     }
 }

@@ -2,7 +2,8 @@
 //! the arguments are `codemode run`'s that make sense without a host:
 //! `--json`, `--lang ts|js`, `--timeout-ms N`, `--memory-mib N`. It prints
 //! what `codemode run` prints: console lines as they are written, then the
-//! result (pretty JSON) or the error line; with `--json`, one JSON object.
+//! result (pretty JSON) or the error with its code frame; with `--json`,
+//! one JSON object.
 //!
 //! Exit status: `codemode run`'s. 0 success; 1 the script failed; 2 a
 //! usage error; 3 a limit stopped it. Given with WASI 0.2.12's
@@ -31,7 +32,12 @@ impl Guest for Cli {
     fn run() -> Result<(), ()> {
         let ran = options().and_then(|options| {
             let code = read_code(options.limits.code_bytes)?;
-            let outcome = execute(code, options.language, &options.limits, !options.json)?;
+            let outcome = execute(
+                code.clone(),
+                options.language,
+                &options.limits,
+                !options.json,
+            )?;
             if options.json {
                 let json = serde_json::to_string(&outcome).map_err(|error| error.to_string())?;
                 println!("{json}");
@@ -39,7 +45,7 @@ impl Guest for Cli {
                 if let Some(result) = plain_result(&outcome) {
                     println!("{result}");
                 }
-                if let Some(error) = plain_error(&outcome) {
+                if let Some(error) = plain_error(&outcome, Some(&code)) {
                     eprintln!("{error}");
                 }
             }
