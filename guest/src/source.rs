@@ -74,7 +74,8 @@ const FIRST_LINE: c_int = -1;
 fn evaluate_script<'js>(ctx: &Ctx<'js>, script: &str) -> javy::quickjs::Result<Value<'js>> {
     // `prepare` refused a NUL; the wrapping adds none.
     let source = CString::new(script)?;
-    let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_ASYNC | qjs::JS_EVAL_FLAG_BACKTRACE_BARRIER;
+    let flags =
+        qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_ASYNC | qjs::JS_EVAL_FLAG_BACKTRACE_BARRIER;
     let mut options = qjs::JSEvalOptions {
         version: qjs::JS_EVAL_OPTIONS_VERSION as c_int,
         eval_flags: flags as c_int,

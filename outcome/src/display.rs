@@ -54,8 +54,13 @@ pub fn plain_error(outcome: &Outcome, code: Option<&str>) -> Option<String> {
         .and_then(|value| value.as_str().map(str::to_owned))
         .unwrap_or_default();
     let mut shown = format!("{kind} error{position}: {}: {}", error.name, error.message);
-    let source = code.zip(error.line).and_then(|(code, line)| frame::source_frame(code, line, error.column));
-    for part in [source, frame::agent_frames(&error.stack)].into_iter().flatten() {
+    let source = code
+        .zip(error.line)
+        .and_then(|(code, line)| frame::source_frame(code, line, error.column));
+    for part in [source, frame::agent_frames(&error.stack)]
+        .into_iter()
+        .flatten()
+    {
         shown.push_str("\n\n");
         shown.push_str(&part);
     }

@@ -76,7 +76,11 @@ fn window(line: &str, column: Option<u32>) -> (String, Option<String>) {
         }
         _ => (0, chars.len().min(SHOWN_CHARS)),
     };
-    let mut shown: String = if start > 0 { "…".into() } else { String::new() };
+    let mut shown: String = if start > 0 {
+        "…".into()
+    } else {
+        String::new()
+    };
     let prefix_chars = shown.chars().count();
     shown.extend(chars[start..end].iter().map(|&c| printable(c)));
     if end < chars.len() {
@@ -193,7 +197,10 @@ mod tests {
         let line = format!("{}null.x{}", "a".repeat(500), "b".repeat(500));
         let frame = source_frame(&line, 1, Some(501)).unwrap_or_default();
         let shown = frame.lines().next().unwrap_or_default();
-        assert!(shown.starts_with("> 1 | …a") && shown.ends_with("b…"), "{shown}");
+        assert!(
+            shown.starts_with("> 1 | …a") && shown.ends_with("b…"),
+            "{shown}"
+        );
         assert_eq!(shown.chars().count(), "> 1 | ".len() + SHOWN_CHARS + 2);
         let caret = frame.lines().nth(1).unwrap_or_default();
         let column = caret.chars().count() - 1;
@@ -210,8 +217,10 @@ mod tests {
         assert_eq!(agent_frames("    at <eval> (agent.js:1:18)\n"), None);
         assert_eq!(agent_frames("    at agent.js:2:11\n"), None);
         assert_eq!(
-            agent_frames("    at compute (agent.js:3:3)\n    at <anonymous> (codemode:prelude:1:1)\n")
-                .as_deref(),
+            agent_frames(
+                "    at compute (agent.js:3:3)\n    at <anonymous> (codemode:prelude:1:1)\n"
+            )
+            .as_deref(),
             Some("    at compute (agent.js:3:3)")
         );
         assert_eq!(agent_frames(""), None);

@@ -53,13 +53,21 @@
 //! TypeScript or JavaScript (see [`Language`]), in one of these shapes:
 //! - a script, with top-level `await`; its result is the value of its last
 //!   expression statement;
+//! - a script with a top-level `return`: the `return` that runs ends the
+//!   run with its value (else the last expression statement's value is the
+//!   result, as in any script);
 //! - an async arrow function expression, `async () => { ... }`, whose
 //!   resolved value is the result (a script whose last value is a function
 //!   has that function called);
+//! - a lone function declaration that is the whole program, `async function
+//!   main() { ... }`: nothing calls it, so the run does, and its resolved
+//!   value is the result;
 //! - an ES module (it uses `export`); its result is its `default` export.
 //!
 //! Markdown code fences around the code are ignored, and line numbers still
-//! count from the first line of the text as sent.
+//! count from the first line of the text as sent; through every shape, an
+//! error's line and column (in bytes) and its stack's frames are where the
+//! agent wrote them.
 //!
 //! # Results
 //! The result is converted with `JSON.stringify`'s rules (`undefined`

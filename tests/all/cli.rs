@@ -97,6 +97,79 @@ async fn typescript_files_run_and_lang_chooses_the_language() -> Result<()> {
 }
 
 #[bounded_test]
+async fn run_calls_a_lone_function_and_allows_a_top_level_return() -> Result<()> {
+    let lone = "```ts\nasync function main(): Promise<number[]> {\n  const a: number[] = [1, 2];\n  return a.map((x) => x * 10);\n}\n```\n";
+    let output = codemode(&["run"], lone).await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "[\n  10,\n  20\n]\n");
+    let script = TempFile::new(
+        "early.js",
+        "const found = [3, 4].find((n) => n > 3);\nif (found) return { found };\n'none'",
+    )?;
+    let output = codemode(&["run", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "{\n  \"found\": 4\n}\n");
+    Ok(())
+}
+
+#[bounded_test]
+async fn run_shows_a_syntax_error_with_the_line_a_caret_and_its_neighbours() -> Result<()> {
+    let script = TempFile::new("broken.ts", "const a = 1;\nconst b = (a + );\nb")?;
+    let output = codemode(&["run", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        "script error at line 2, column 16: SyntaxError: Unexpected token\n\
+         \n  1 | const a = 1;\
+         \n> 2 | const b = (a + );\
+         \n    |                ^\
+         \n  3 | b\n"
+    );
+    Ok(())
+}
+
+#[bounded_test]
+async fn run_shows_a_runtime_error_with_its_frame_and_the_stack_in_the_agents_code() -> Result<()> {
+    // Thrown three calls deep, in a fenced script whose fence is line 1.
+    let code = "```js\nfunction a() { return b(); }\nfunction b() { return c(); }\nfunction c() {\n\tthrow new TypeError(\"deep\");\n}\na();\n```\n";
+    let script = TempFile::new("deep.js", code)?;
+    let output = codemode(&["run", script.path()], "").await?;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "script error at line 5, column 12: TypeError: deep\n\
+         \n  4 | function c() {\
+         \n> 5 | \tthrow new TypeError(\"deep\");\
+         \n    | \t          ^\
+         \n  6 | }\n\
+         \n    at c (agent.js:5:12)\
+         \n    at b (agent.js:3:23)\
+         \n    at a (agent.js:2:23)\
+         \n    at <eval> (agent.js:7:1)\n"
+    );
+    // `--json` is as it was: the error's fields, no frame.
+    let output = codemode(&["run", "--json", script.path()], "").await?;
+    let outcome: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(
+        outcome["error"],
+        json!({
+            "kind": "script", "name": "TypeError", "message": "deep", "line": 5, "column": 12,
+            "stack": "    at c (agent.js:5:12)\n    at b (agent.js:3:23)\n    at a (agent.js:2:23)\n    at <eval> (agent.js:7:1)\n"
+        })
+    );
+    // An error with no line (a limit) is the one line it was.
+    let output = codemode(&["run", "--timeout-ms", "200"], "while (true) {}").await?;
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("timeout error") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[bounded_test]
 async fn types_renders_an_openapi_description_in_three_formats() -> Result<()> {
     let github = format!("github={}", description_path().display());
     let output = codemode(

@@ -710,7 +710,8 @@ async fn unknown_method_of_a_granted_connector_is_undefined() {
         "TypeError",
         "`test.nope` is not a function: no method is named `test.nope`",
     );
-    assert_eq!((error.line, error.column), (Some(1), Some(11)));
+    // At the name, `nope`.
+    assert_eq!((error.line, error.column), (Some(1), Some(12)));
     let outcome = run_limited_granted("await test?.nope({})", &grants, Limits::default()).await;
     assert_script_error(&outcome, "TypeError", "`test.nope` is not a function");
     // A property of something else that happens to share the name is not

@@ -632,7 +632,8 @@ const attempt = async (f) => { try { const r = await f(); return r.status; } cat
     // with the operations a typo may have meant.
     let outcome = run("const made = await api.items_create({});", &api).await;
     let error = outcome.error.as_ref().context("the run should fail")?;
-    assert_eq!((error.line, error.column), (Some(1), Some(23)));
+    // At the name, `items_create`.
+    assert_eq!((error.line, error.column), (Some(1), Some(24)));
     assert!(
         error.message.starts_with(
             "`api.items_create` is not a function: no method is named `api.items_create`"

@@ -35,7 +35,11 @@ async fn each_form(code: &str, typed: bool, check: impl Fn(&Outcome, u32, &str))
     for &language in languages {
         check(&run_in(code, language).await, 0, &format!("{language:?}"));
         let fenced = fenced(code, language);
-        check(&run_in(&fenced, language).await, 1, &format!("fenced {language:?}"));
+        check(
+            &run_in(&fenced, language).await,
+            1,
+            &format!("fenced {language:?}"),
+        );
     }
 }
 
@@ -69,7 +73,11 @@ async fn an_error_inside_a_lone_function_is_placed_where_the_agent_wrote_it() {
     assert_eq!(expected.line, Some(4), "{called:#?}");
     each_form(code, false, |outcome, offset, form| {
         let error = assert_script_error(outcome, "RangeError", "bad 1");
-        assert_eq!(error.line, expected.line.map(|line| line + offset), "{form}");
+        assert_eq!(
+            error.line,
+            expected.line.map(|line| line + offset),
+            "{form}"
+        );
         assert_eq!(error.column, expected.column, "{form}");
         let frame = format!(
             "at main (agent.js:{}:{})",
@@ -83,14 +91,19 @@ async fn an_error_inside_a_lone_function_is_placed_where_the_agent_wrote_it() {
     let typed = "function compute(): number {\n  const a: number[] = [1];\n  return a.length + missing(a);\n}";
     each_form(typed, true, |outcome, offset, form| {
         let error = assert_script_error(outcome, "ReferenceError", "missing is not defined");
-        assert_eq!((error.line, error.column), (Some(3 + offset), Some(21)), "{form}");
+        assert_eq!(
+            (error.line, error.column),
+            (Some(3 + offset), Some(21)),
+            "{form}"
+        );
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_top_level_return_ends_the_run_with_its_value() {
-    let code = "const items = [1, 2, 3];\nif (items.length > 2) return { many: items.length };\n'few'";
+    let code =
+        "const items = [1, 2, 3];\nif (items.length > 2) return { many: items.length };\n'few'";
     each_form(code, false, |outcome, _, form| {
         assert_eq!(result(outcome), json!({ "many": 3 }), "{form}");
     })
@@ -127,7 +140,11 @@ async fn errors_in_a_script_with_a_top_level_return_keep_their_positions() {
         ("const a = 1; missing(a); return a", 1, 14),
         ("const x = 0;\nif (x) return 42; missing(x)\nx", 2, 19),
         ("const a = 1;\nif (!a) return 0;\na + missing(a)", 3, 5),
-        ("const a = 1;\nif (!a) return 0;\n[a].map((v) => v + missing(v))", 3, 20),
+        (
+            "const a = 1;\nif (!a) return 0;\n[a].map((v) => v + missing(v))",
+            3,
+            20,
+        ),
     ];
     for &(code, line, column) in cases {
         each_form(code, false, |outcome, offset, form| {
@@ -139,14 +156,26 @@ async fn errors_in_a_script_with_a_top_level_return_keep_their_positions() {
             );
             // The stack's innermost frame says the same.
             let frame = format!("agent.js:{}:{column})", line + offset);
-            assert!(error.stack.contains(&frame), "{form} {code:?}: {}", error.stack);
+            assert!(
+                error.stack.contains(&frame),
+                "{form} {code:?}: {}",
+                error.stack
+            );
         })
         .await;
     }
     // Columns count bytes, as QuickJS counts them: `😀` is four.
-    let outcome = run_in("const s = '😀'; if (!s) return 0; s + missing()", Language::JavaScript).await;
+    let outcome = run_in(
+        "const s = '😀'; if (!s) return 0; s + missing()",
+        Language::JavaScript,
+    )
+    .await;
     let error = assert_script_error(&outcome, "ReferenceError", "missing");
-    assert_eq!((error.line, error.column), (Some(1), Some(41)), "{outcome:#?}");
+    assert_eq!(
+        (error.line, error.column),
+        (Some(1), Some(41)),
+        "{outcome:#?}"
+    );
 }
 
 #[tokio::test]
@@ -195,7 +224,11 @@ async fn shapes_that_ran_before_run_as_they_did() {
     ];
     for (name, code, expected) in cases {
         let outcome = run_in(code, Language::TypeScript).await;
-        assert_eq!(outcome.result.as_ref(), Some(expected), "{name}: {outcome:#?}");
+        assert_eq!(
+            outcome.result.as_ref(),
+            Some(expected),
+            "{name}: {outcome:#?}"
+        );
     }
     // Not called: two declarations (which one would be meant?), a generator,
     // and a function expression statement's neighbour.
@@ -205,6 +238,9 @@ async fn shapes_that_ran_before_run_as_they_did() {
         "function f() { throw new Error('never called'); }\nconst x = 1;",
     ] {
         let outcome = run_in(code, Language::JavaScript).await;
-        assert!(outcome.ok() && outcome.result.is_none(), "{code}: {outcome:#?}");
+        assert!(
+            outcome.ok() && outcome.result.is_none(),
+            "{code}: {outcome:#?}"
+        );
     }
 }
