@@ -8,6 +8,10 @@
 //! - `strip_200_lines`: a 200-line TypeScript program run, beside the same
 //!   program as JavaScript; the difference is the type stripping, which
 //!   runs inside the sandbox (target: at most 1 ms).
+//! - `code_shapes`: the same 200-line JavaScript as a script, as the body of
+//!   a lone function declaration (which the run calls) and with a top-level
+//!   `return` (which QuickJS refuses, and the run rewrites and compiles
+//!   again); the differences are what each shape costs.
 
 // `criterion_group!` defines a public function it cannot document.
 #![allow(missing_docs)]
@@ -122,9 +126,40 @@ fn strip_200_lines(c: &mut Criterion) {
     group.finish();
 }
 
+fn code_shapes(c: &mut Criterion) {
+    let (runtime, tokio) = runner();
+    let script = program(false);
+    let body = script
+        .strip_suffix("total39")
+        .expect("the program ends with its result");
+    let lone = format!("function main() {{\n{body}return total39;\n}}");
+    let returning = format!("{body}if (total39 < 0) return 0;\ntotal39");
+    let mut group = c.benchmark_group("code_shapes");
+    for (name, code) in [
+        ("script", script.clone()),
+        ("lone_function", lone),
+        ("top_level_return", returning),
+    ] {
+        let execution = Execution::new(code.clone()).language(Language::JavaScript);
+        let outcome = tokio.block_on(runtime.execute(execution)).expect("runs");
+        assert_eq!(
+            outcome.result,
+            Some(serde_json::json!(39)),
+            "{name}: {outcome:?}"
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let execution = Execution::new(code.clone()).language(Language::JavaScript);
+                tokio.block_on(runtime.execute(execution)).expect("runs")
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default();
-    targets = openapi_to_typescript, search_in_run, strip_200_lines
+    targets = openapi_to_typescript, search_in_run, strip_200_lines, code_shapes
 }
 criterion_main!(benches);
