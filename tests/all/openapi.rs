@@ -928,7 +928,7 @@ async fn search_code_reads_the_description_with_cycles_marked() -> Result<()> {
 async fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Result<()> {
     let config = json!({ "openapi": { "github": {
         "spec": description_path(),
-        "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused}" } } } });
+        "auth": { "type": "bearer", "token": "${GITHUB_TOKEN:-unused-token}" } } } });
     let rows = tokens_table("openapi-tokens", &config).await?;
     let (operations, native) = tokens_row(&rows, "github")?;
     let (tools, tokens) = tokens_row(&rows, "codemode")?;

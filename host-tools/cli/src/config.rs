@@ -53,7 +53,9 @@
 //! `run` and `serve` redact it from every reply and error a script sees
 //! (`Grants::redact`), and from the stderr of upstream servers. An API's
 //! `auth` is kept from the sandbox besides, in each form it is sent in:
-//! credentials belong there, not in its `headers`.
+//! credentials belong there, not in its `headers`. A credential too short
+//! to redact (under 8 bytes) is refused: an API's `auth`, and a `${VAR}` in
+//! any `headers` value.
 //!
 //! Unknown fields are errors, and every error names the file, the field and
 //! what was expected there.
@@ -66,7 +68,7 @@ use codemode_files::FilesConfig;
 use codemode_mcp_client::{Timeouts, UpstreamConfig};
 use codemode_mcp_server::Role;
 use codemode_openapi::ApiConfig;
-use codemode_runtime::{Execution, Language, Limits, Policy, Runtime, Secrets};
+use codemode_runtime::{Execution, Language, Limits, MIN_SECRET_BYTES, Policy, Runtime, Secrets};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -311,6 +313,13 @@ impl Config {
     }
 }
 
+/// Whether the string at `path` is a header's value (`….headers.NAME`),
+/// which carries credentials.
+fn is_header(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(parent, _)| parent.ends_with(".headers"))
+}
+
 /// Filling in `${VAR}`s, recording each value filled in.
 struct Expansion<'a> {
     environment: &'a dyn Fn(&str) -> Option<String>,
@@ -323,7 +332,9 @@ impl Expansion<'_> {
     fn expand(&mut self, value: &mut Value, path: &str) -> Result<()> {
         match value {
             Value::String(text) if text.contains("${") => {
-                *text = self.text(text).with_context(|| format!("at `{path}`"))?;
+                *text = self
+                    .text(text, is_header(path))
+                    .with_context(|| format!("at `{path}`"))?;
             }
             Value::Array(items) => {
                 for (index, item) in items.iter_mut().enumerate() {
@@ -358,8 +369,9 @@ impl Expansion<'_> {
         self.expand(value, path)
     }
 
-    /// `text` with each `${VAR}` and `${VAR:-default}` replaced.
-    fn text(&mut self, text: &str) -> Result<String> {
+    /// `text` with each `${VAR}` and `${VAR:-default}` replaced. In a
+    /// header (`credential`), each value must be long enough to redact.
+    fn text(&mut self, text: &str, credential: bool) -> Result<String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -393,6 +405,12 @@ impl Expansion<'_> {
                     "the environment variable `{name}` is not set (write `${{{name}:-default}}` to give a default)"
                 ),
             };
+            if credential && value.len() < MIN_SECRET_BYTES {
+                bail!(
+                    "`${{{name}}}` is {} bytes; a credential in a header must be at least {MIN_SECRET_BYTES} bytes, so that it can be redacted from everything a script sees",
+                    value.len()
+                );
+            }
             out.push_str(&value);
             self.values.push(value);
             rest = &after[end + 1..];
@@ -411,8 +429,9 @@ mod tests {
     #[test]
     fn reads_servers_and_fills_in_the_environment() {
         let environment = |name: &str| match name {
-            "TOKEN" => Some("s3cret".to_owned()),
+            "TOKEN" => Some("s3cret-value".to_owned()),
             "EMPTY" => Some(String::new()),
+            "SHORT" => Some("t".to_owned()),
             _ => None,
         };
         let text = r#"{"mcpServers": {
@@ -428,7 +447,7 @@ mod tests {
         let UpstreamConfig::Http(docs) = &config.mcp_servers["docs"] else {
             panic!("docs is not http")
         };
-        assert_eq!(docs.headers["Authorization"], "Bearer s3cret");
+        assert_eq!(docs.headers["Authorization"], "Bearer s3cret-value");
 
         for (text, expected) in [
             (
@@ -438,6 +457,12 @@ mod tests {
             (
                 r#"{"mcpServers": {"a": {"command": "x", "args": ["${OPEN"]}}}"#,
                 "at `mcpServers.a.args[0]`: `${` without a closing `}`",
+            ),
+            // A header's credential too short to redact; the message names
+            // the variable and its length, never its value.
+            (
+                r#"{"mcpServers": {"a": {"url": "http://h", "headers": {"Authorization": "Bearer ${SHORT}"}}}}"#,
+                "at `mcpServers.a.headers.Authorization`: `${SHORT}` is 1 bytes; a credential in a header must be at least 8 bytes",
             ),
             (
                 r#"{"mcpServers": {"a": {"command": "x", "args": ["${1X}"]}}}"#,
@@ -465,8 +490,8 @@ mod tests {
         };
         let text = r#"{
             "mcpServers": {
-                "docs": {"url": "http://h/mcp?token=${TOKEN}", "headers": {"X": "${SHORT}"}},
-                "local": {"command": "x", "env": {"D": "${DEFAULT:-default-written-in-the-file}"}}
+                "docs": {"url": "http://h/mcp?token=${TOKEN}"},
+                "local": {"command": "x", "env": {"D": "${DEFAULT:-default-written-in-the-file}", "S": "${SHORT}"}}
             },
             "openapi": {"api": {"spec": "a.json", "auth": {"type": "bearer", "token": "${API_KEY}"}}}
         }"#;
@@ -550,7 +575,7 @@ mod tests {
             .expect_err("a misspelt field");
         assert!(format!("{error:#}").contains("openapi.github"), "{error:#}");
 
-        let environment = |name: &str| (name == "TOKEN").then(|| "s3cret".to_owned());
+        let environment = |name: &str| (name == "TOKEN").then(|| "s3cret-value".to_owned());
         let config = Config::parse_with(
             r#"{"openapi":{"github":{"spec":"g.json","baseUrl":"https://api.github.com",
                 "auth":{"type":"bearer","token":"${TOKEN}"},"methods":["GET"],
@@ -560,7 +585,7 @@ mod tests {
         .expect("valid config");
         let github = &config.openapi["github"];
         assert!(
-            matches!(&github.auth, Some(codemode_openapi::Auth::Bearer { token }) if token.expose() == "s3cret")
+            matches!(&github.auth, Some(codemode_openapi::Auth::Bearer { token }) if token.expose() == "s3cret-value")
         );
         assert_eq!(github.limits.requests_per_run, 5);
         assert_eq!(github.timeouts.request.as_millis(), 1000);

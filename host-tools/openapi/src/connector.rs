@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
-use codemode_runtime::{CallContext, Connector, ConnectorError, Document, MethodDescription};
+use codemode_runtime::{
+    CallContext, Connector, ConnectorError, Document, MIN_SECRET_BYTES, MethodDescription,
+};
 use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -282,22 +284,22 @@ fn bounds(spec: &Spec, config: &ApiConfig) -> Result<Bounds, BuildError> {
         Some(Auth::Header { name, value }) => {
             HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| bad(format!("`auth.name`: `{name}` is not a header name")))?;
-            non_empty(value.expose(), "auth.value")?;
+            redactable(value.expose(), "auth.value")?;
             (Some(name.to_ascii_lowercase()), None)
         }
         Some(Auth::Query { name, value }) => {
             if name.is_empty() {
                 return Err(bad("`auth.name` is empty".into()));
             }
-            non_empty(value.expose(), "auth.value")?;
+            redactable(value.expose(), "auth.value")?;
             (None, Some(name.clone()))
         }
         Some(Auth::Bearer { token }) => {
-            non_empty(token.expose(), "auth.token")?;
+            redactable(token.expose(), "auth.token")?;
             (None, None)
         }
         Some(Auth::Basic { password, .. }) => {
-            non_empty(password.expose(), "auth.password")?;
+            redactable(password.expose(), "auth.password")?;
             (None, None)
         }
         None => (None, None),
@@ -325,9 +327,18 @@ fn bounds(spec: &Spec, config: &ApiConfig) -> Result<Bounds, BuildError> {
     })
 }
 
-fn non_empty(secret: &str, field: &str) -> Result<(), BuildError> {
+/// Refuses a credential too short to redact: removing every occurrence of
+/// a short one (`t`, say) from replies would garble them, and leaving it
+/// would hand it to the script in any echo.
+fn redactable(secret: &str, field: &str) -> Result<(), BuildError> {
     if secret.is_empty() {
         return Err(BuildError::Config(format!("`{field}` is empty")));
+    }
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(BuildError::Config(format!(
+            "`{field}` is {} bytes; a credential must be at least {MIN_SECRET_BYTES} bytes, so that it can be redacted from everything a script sees",
+            secret.len()
+        )));
     }
     Ok(())
 }

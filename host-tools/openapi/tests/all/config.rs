@@ -48,6 +48,22 @@ fn configurations_that_cannot_work_are_refused_with_the_field_named() {
                 }),
             "`auth.token` is empty",
         ),
+        // Too short to redact: `t` would be cut out of every reply.
+        (
+            ApiConfig::new("x")
+                .base_url("https://api.example.com")
+                .auth(token()),
+            "`auth.token` is 1 bytes; a credential must be at least 8 bytes, so that it can be redacted",
+        ),
+        (
+            ApiConfig::new("x")
+                .base_url("https://api.example.com")
+                .auth(Auth::Header {
+                    name: "X-Api-Key".into(),
+                    value: Secret::new("1234567"),
+                }),
+            "`auth.value` is 7 bytes",
+        ),
         (
             ApiConfig::new("x")
                 .base_url("https://api.example.com")
