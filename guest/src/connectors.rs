@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use javy::quickjs::{Ctx, Function, Persistent, Promise, Result, Value};
+use javy::quickjs::{Ctx, Function, Object, Persistent, Promise, Result, Value};
 
 use crate::bindings::codemode::sandbox::host::{self, CallError, CallStart, Completion};
 
@@ -164,7 +164,12 @@ fn settle<'js>(
                 },
             };
             match parsed {
-                Ok(value) => resolve.call::<_, ()>((value,)),
+                Ok(value) => {
+                    if let Some(reply) = http_operation_reply(&value) {
+                        crate::hooks().alias_body(ctx, reply)?;
+                    }
+                    resolve.call::<_, ()>((value,))
+                }
                 Err(error) => reject.call::<_, ()>((error,)),
             }
         }
@@ -180,6 +185,14 @@ fn settle<'js>(
             reject.call::<_, ()>((error,))
         }
     }
+}
+
+/// `value` when it is an HTTP API operation's reply: `{ data, status,
+/// headers }` (and perhaps `encoding`), with no `body`.
+fn http_operation_reply<'a, 'js>(value: &'a Value<'js>) -> Option<&'a Object<'js>> {
+    let reply = value.as_object()?;
+    let has = |key: &str| reply.contains_key(key).unwrap_or(false);
+    (has("data") && has("status") && has("headers") && !has("body")).then_some(reply)
 }
 
 /// Settle the promise of a pending call that finished.

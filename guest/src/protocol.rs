@@ -272,6 +272,9 @@ hooks! {
     /// `argumentsError(connector, method, reason)`: the `TypeError` a call
     /// whose arguments are not JSON rejects with.
     arguments_error: "argumentsError",
+    /// `aliasBody(reply)`: an HTTP operation's reply `{ data, status,
+    /// headers }` answers to `body` too (not enumerable).
+    alias_body: "aliasBody",
 }
 
 /// The hook `name` of the object the prelude returned.
@@ -404,6 +407,10 @@ impl Hooks {
 
     pub(crate) fn stringify<'js>(&self, ctx: &Ctx<'js>, value: Value<'js>) -> Result<Value<'js>> {
         call(ctx, &self.stringify, (value,))
+    }
+
+    pub(crate) fn alias_body<'js>(&self, ctx: &Ctx<'js>, reply: &Object<'js>) -> Result<()> {
+        call(ctx, &self.alias_body, (reply.clone(),))
     }
 
     pub(crate) fn parse<'js>(&self, ctx: &Ctx<'js>, text: String) -> Result<Value<'js>> {

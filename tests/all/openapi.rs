@@ -316,12 +316,13 @@ async fn credentials_are_added_by_the_host_and_never_reach_the_sandbox() -> Resu
         );
         // The script saw the API work: the echo, the statuses, the redirect.
         assert_eq!(seen[0][1]["status"], 200, "{seen}");
-        let target = seen[0][1]["body"]["target"].as_str().unwrap_or_default();
+        // A typed operation's reply is `{ data, status, headers }`.
+        let target = seen[0][1]["data"]["target"].as_str().unwrap_or_default();
         assert!(
             target.starts_with("/v1/echo?q=hello&tags=a&tags=b"),
             "{target}"
         );
-        assert_eq!(seen[0][1]["body"]["headers"]["x-trace"], "t-1");
+        assert_eq!(seen[0][1]["data"]["headers"]["x-trace"], "t-1");
         assert_eq!(
             seen[2][2].as_str().map(|m| m.contains("answered 500")),
             Some(true),
@@ -654,9 +655,12 @@ const attempt = async (f) => { try { const r = await f(); return r.status; } cat
     }));
     let code = r#"
 const made = await api.items_create({ body: { name: "child", parent: { name: "root" } } });
+const flat = await api.items_create({ name: "flat", parent: { name: "root" } });
 let noBody; try { await api.items_create({}); } catch (e) { noBody = e.message; }
 let wrongBody; try { await api.items_create({ body: ["x"] }); } catch (e) { wrongBody = e.message; }
-({ status: made.status, made: made.body, noBody, wrongBody })
+let wrongField; try { await api.items_create({ name: 7 }); } catch (e) { wrongField = e.message; }
+let both; try { await api.items_create({ name: "a", body: { name: "b" } }); } catch (e) { both = e.message; }
+({ status: made.status, made: made.body, flat: flat.data, noBody, wrongBody, wrongField, both })
 "#;
     let outcome = run(code, &api).await;
     let got = result(&outcome);
@@ -665,13 +669,26 @@ let wrongBody; try { await api.items_create({ body: ["x"] }); } catch (e) { wron
         got["made"],
         json!({ "name": "child", "parent": { "name": "root" } })
     );
+    // The body's fields may sit beside the parameters, as with Octokit.
+    assert_eq!(
+        got["flat"],
+        json!({ "name": "flat", "parent": { "name": "root" } })
+    );
     assert_eq!(
         got["noBody"],
-        "`api.items_create`: needs `body` (the request body)"
+        "`api.items_create`: needs `name` (a field of the request body)"
     );
     assert_eq!(
         got["wrongBody"],
-        "`api.items_create`: `body` must be an object, got an array"
+        "`api.items_create`: the request body must be an object, got an array"
+    );
+    assert_eq!(
+        got["wrongField"],
+        "`api.items_create`: `name` must be a string, got the number 7"
+    );
+    assert_eq!(
+        got["both"],
+        "`api.items_create`: give the request body whole under `body` or field by field, not both (`name` is a field)"
     );
     let posted = servers
         .record

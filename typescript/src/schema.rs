@@ -65,6 +65,8 @@ const TAGS: &[&str] = &[
 pub struct Scope<'a> {
     root: &'a Value,
     names: HashMap<String, String>,
+    /// Whether JSDoc is brief: see [`brief`](Scope::brief).
+    brief: bool,
     /// For each named reference on a cycle of unions and intersections, the
     /// number of its cycle (computed on first use).
     cycles: OnceCell<HashMap<String, usize>>,
@@ -147,8 +149,17 @@ impl<'a> Scope<'a> {
         Self {
             root,
             names: HashMap::new(),
+            brief: false,
             cycles: OnceCell::new(),
         }
+    }
+
+    /// Makes JSDoc brief from now on: each description cut to its first
+    /// sentence, and no validation tags or examples (`@deprecated` and
+    /// `@default` stay). What an agent reads while it looks for an
+    /// operation, where every token counts.
+    pub fn brief(&mut self) {
+        self.brief = true;
     }
 
     /// Writes references to `reference` (such as `#/$defs/User`) as the type
@@ -198,7 +209,7 @@ impl<'a> Scope<'a> {
             immediate: true,
         };
         let expr = self.expr(schema, at, &mut state).text;
-        let mut out = jsdoc(&doc_lines(schema), indent);
+        let mut out = jsdoc(&doc_lines(schema, self.brief), indent);
         let pad = INDENT.repeat(indent);
         let _ = writeln!(out, "{pad}type {name} = {expr};");
         Some(out)
@@ -416,7 +427,7 @@ impl<'a> Scope<'a> {
             |body: &mut String, name: &str, schema: &Value, expr: Expr, is_required| {
                 let key = property_key(name);
                 let mark = if is_required { "" } else { "?" };
-                body.push_str(&jsdoc(&doc_lines(schema), inner.indent));
+                body.push_str(&jsdoc(&doc_lines(schema, self.brief), inner.indent));
                 let _ = writeln!(body, "{pad}{key}{mark}: {};", expr.text);
                 optional |= !is_required;
                 member_types.push(expr);
@@ -630,8 +641,13 @@ pub(crate) fn collect_refs<'v>(schema: &'v Value, out: &mut Vec<&'v str>) {
     }
 }
 
-/// JSDoc lines for a schema: title, description, then tags.
-pub fn doc_lines(schema: &Value) -> Vec<String> {
+/// The most of a description's first sentence a brief JSDoc keeps.
+const BRIEF_CHARS: usize = 160;
+
+/// JSDoc lines for a schema: title, description, then tags. When `brief`,
+/// the description's first sentence only (no title when there is one), and
+/// of the tags only `@deprecated` and `@default`.
+pub fn doc_lines(schema: &Value, brief: bool) -> Vec<String> {
     let Value::Object(map) = schema else {
         return Vec::new();
     };
@@ -644,6 +660,18 @@ pub fn doc_lines(schema: &Value) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let title = text("title");
     let description = text("description");
+    if brief {
+        if let Some(sentence) = description.or(title).map(first_sentence) {
+            lines.push(sentence);
+        }
+        if map.get("deprecated") == Some(&Value::Bool(true)) {
+            lines.push("@deprecated".to_owned());
+        }
+        if let Some(value) = map.get("default") {
+            lines.push(format!("@default {}", tag_value(value)));
+        }
+        return lines;
+    }
     if let Some(title) = title
         && description.is_none_or(|d| !d.starts_with(title))
     {
@@ -678,6 +706,20 @@ pub fn doc_lines(schema: &Value) -> Vec<String> {
         lines.insert(text_lines, String::new());
     }
     lines
+}
+
+/// The first sentence of `text` (up to a `. ` or a line break), cut at
+/// [`BRIEF_CHARS`] characters.
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    let sentence = match line.find(". ") {
+        Some(end) => &line[..=end],
+        None => line,
+    };
+    match sentence.char_indices().nth(BRIEF_CHARS) {
+        Some((cut, _)) => format!("{}…", sentence[..cut].trim_end()),
+        None => sentence.to_owned(),
+    }
 }
 
 /// A keyword's value in a tag: strings bare, anything else as JSON.
@@ -921,10 +963,11 @@ mod tests {
 
     #[test]
     fn docs() {
-        let lines = doc_lines(&json!({
+        let schema = json!({
             "title": "T", "description": "D\nsecond", "deprecated": true,
             "format": "uri", "minimum": 1, "default": "x", "examples": [1, "two"]
-        }));
+        });
+        let lines = doc_lines(&schema, false);
         assert_eq!(
             lines,
             [
@@ -941,6 +984,16 @@ mod tests {
                 "@example two"
             ]
         );
+        // Brief: the first sentence, `@deprecated` and `@default` only.
+        assert_eq!(doc_lines(&schema, true), ["D", "@deprecated", "@default x"]);
+        let long = json!({ "description": format!("{}. More.", "word ".repeat(50)) });
+        let brief = doc_lines(&long, true);
+        assert!(
+            brief[0].ends_with('…') && brief[0].chars().count() <= BRIEF_CHARS + 1,
+            "{brief:?}"
+        );
+        let sentences = json!({ "title": "Ignored", "description": "One thing. Another thing." });
+        assert_eq!(doc_lines(&sentences, true), ["One thing."]);
         assert_eq!(jsdoc(&["a */ b".to_owned()], 1), "    /** a *\\/ b */\n");
         assert_eq!(jsdoc(&[], 0), "");
     }

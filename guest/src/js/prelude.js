@@ -138,6 +138,10 @@
     return EXCEPTION;
   };
 
+  const readData = function body() {
+    return this.data;
+  };
+
   const bind = Function.prototype.bind;
   const ProxyConstructor = Proxy;
   const connectorNames = [];
@@ -433,5 +437,11 @@
           : new ConnectorError(code, message, connector, method),
     argumentsError: (connector, method, reason) =>
       new TypeError(`the arguments to ${connector}.${method} are not JSON: ${reason}`),
+    // An HTTP API operation's reply, `{ data, status, headers }`, still
+    // answers to `body` (its name for `data` before), for one release. Not
+    // enumerable: a script that returns the whole reply gets `data` once.
+    aliasBody(reply) {
+      defineProperty(reply, 'body', { get: readData, enumerable: false, configurable: true });
+    },
   };
 });

@@ -153,8 +153,10 @@ fn execute_description(
 ) -> String {
     let http = match namespaces.iter().find(|n| n.spec) {
         Some(api) => format!(
-            " An HTTP API's methods resolve to `{{ status, headers, body }}`; \
-`{}.request({{ method, path, query, body }})` sends any other request.",
+            " An HTTP API's operations take path, query and body fields in one object and \
+resolve to `{{ data, status, headers }}` (`const {{ data }} = await …`); \
+`{}.request({{ method, path, query, body }})` sends any other request and resolves to \
+`{{ status, headers, body }}`.",
             api.name
         ),
         None => String::new(),

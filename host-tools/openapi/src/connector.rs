@@ -205,7 +205,7 @@ impl Connector for OpenApiConnector {
             };
             return Err(fail(format!("{shown} answered {}{body}", reply.status)));
         }
-        Ok(reply.value)
+        Ok(operation_reply(reply.value))
     }
 
     fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
@@ -215,6 +215,20 @@ impl Connector for OpenApiConnector {
     fn document(&self) -> Option<Arc<Document>> {
         self.api.description.document()
     }
+}
+
+/// An operation's reply in the shape Octokit and most generated clients
+/// give, `{ data, status, headers }` (and `encoding`), from `request`'s
+/// `{ status, headers, body }`. (The sandbox lets `body` still read `data`,
+/// for a release.)
+fn operation_reply(reply: Value) -> Value {
+    let Value::Object(mut fields) = reply else {
+        return reply;
+    };
+    let mut shaped = serde_json::Map::with_capacity(fields.len());
+    shaped.insert("data".into(), fields.remove("body").unwrap_or(Value::Null));
+    shaped.extend(fields);
+    Value::Object(shaped)
 }
 
 /// The first 500 characters of an error body.

@@ -1,8 +1,12 @@
 //! The contract every HTTP API's functions share, written once as JSON
 //! Schema: what `request` takes, what every call resolves to, and when a
 //! call rejects. The methods the connector lists carry these schemas, and
-//! the TypeScript an agent reads (`HttpRequest`, `HttpResponse<T>`) is
-//! generated from them, so the two cannot disagree.
+//! the TypeScript an agent reads (`HttpRequest`, `HttpResponse<T>`,
+//! `RequestResponse`) is generated from them, so the two cannot disagree.
+//!
+//! An operation resolves to `{ data, status, headers }`, as Octokit's
+//! calls do (models write `const { data } = await …`); `request`, for
+//! calls by path, to `{ status, headers, body }`.
 
 use codemode_runtime::MethodDescription;
 use codemode_typescript::declare::function;
@@ -24,18 +28,41 @@ const REQUEST_DESCRIPTION: &str = "Sends any request to the API: for what no typ
 /// schema while it is declared.
 const BODY_TYPE_PARAMETER: &str = "#/T";
 
-/// The JSON Schema of what every call resolves to, with `body` as given
-/// (the success response's schema; `{}` for any).
-pub fn response_schema(body: Value) -> Value {
+/// The JSON Schema of what an operation resolves to, with `data` as given
+/// (the success response's schema; `{}` for any): the shape of Octokit's
+/// responses, which models know.
+pub fn response_schema(data: Value) -> Value {
+    reply_schema("data", data)
+}
+
+/// The JSON Schema of what [`REQUEST`] resolves to: the body under `body`.
+fn request_response_schema() -> Value {
+    reply_schema("body", json!({}))
+}
+
+/// A reply with its body under `body_key`: first for `data` (Octokit's
+/// order), last for `body` (as `request` has always had it).
+fn reply_schema(body_key: &str, body: Value) -> Value {
+    let mut properties = serde_json::Map::new();
+    if body_key == "data" {
+        properties.insert(body_key.into(), body.clone());
+    }
+    properties.insert("status".into(), json!({"type": "integer"}));
+    properties.insert(
+        "headers".into(),
+        json!({"type": "object", "additionalProperties": {"type": "string"}}),
+    );
+    if body_key != "data" {
+        properties.insert(body_key.into(), body);
+    }
+    properties.insert(
+        "encoding".into(),
+        json!({"const": "base64", "description": format!("`\"base64\"` when the body is not text: `{body_key}` is then its base64.")}),
+    );
     json!({
         "type": "object",
-        "required": ["status", "headers", "body"],
-        "properties": {
-            "status": {"type": "integer"},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "body": body,
-            "encoding": {"const": "base64", "description": "`\"base64\"` when the body is not text: `body` is then its base64."}
-        }
+        "required": [body_key, "status", "headers"],
+        "properties": properties,
     })
 }
 
@@ -62,22 +89,44 @@ fn request_schema() -> Value {
 pub(crate) fn request_method() -> MethodDescription {
     MethodDescription::new(REQUEST, REQUEST_DESCRIPTION)
         .input_schema(request_schema())
-        .output_schema(response_schema(json!({})))
+        .output_schema(request_response_schema())
 }
 
-/// `interface HttpResponse<T>`, generated from [`response_schema`], with
-/// its JSDoc, indented for a namespace body.
+/// `interface HttpResponse<T>`, what an operation resolves to, generated
+/// from [`response_schema`], with its JSDoc, indented for a namespace body.
 pub(crate) fn http_response_declaration() -> String {
     let schema = response_schema(json!({"$ref": BODY_TYPE_PARAMETER}));
     let mut scope = Scope::new(&schema);
     scope.define(BODY_TYPE_PARAMETER, "T");
     let doc = [format!(
-        "What a call resolves to: the response's status, its headers (names in lower case) and its body, parsed when it is JSON. An operation rejects with a `ConnectorError` when the status is {REJECTED_FROM} or more; `{REQUEST}` resolves whatever the status."
+        "What an operation resolves to, as with Octokit: `data` (the body, parsed when it is JSON), the status and the headers (names in lower case). It rejects with a `ConnectorError` when the status is {REJECTED_FROM} or more."
     )];
+    let members = scope.type_expression(&schema, 1);
+    // The sandbox gives every operation's reply a `body` that reads `data`
+    // (not enumerable), for code written before `data`.
+    let members = match members.strip_suffix("    }") {
+        Some(open) => format!(
+            "{open}        /** @deprecated `data` under its former name; it goes in a later release. */\n        readonly body: T;\n    }}"
+        ),
+        None => members,
+    };
     format!(
-        "{}    interface HttpResponse<T> {}\n",
+        "{}    interface HttpResponse<T> {members}\n",
         jsdoc(&doc, 1),
-        scope.type_expression(&schema, 1)
+    )
+}
+
+/// `interface RequestResponse`, what [`REQUEST`] resolves to (whatever
+/// the status), generated from its schema, indented for a namespace body.
+fn request_response_declaration() -> String {
+    let schema = request_response_schema();
+    let doc = [
+        "What `request` resolves to, whatever the status: the status, the headers (names in lower case) and the `body`, parsed when it is JSON.".to_owned(),
+    ];
+    format!(
+        "{}    interface RequestResponse {}\n",
+        jsdoc(&doc, 1),
+        Scope::new(&schema).type_expression(&schema, 1)
     )
 }
 
@@ -105,10 +154,11 @@ pub(crate) fn request_declarations() -> String {
         "{}    interface HttpRequest {}\n",
         jsdoc(&doc, 1),
         scope.type_expression(&interface, 1)
-    ) + &function(
-        &sentences,
-        REQUEST,
-        Some(("HttpRequest", true)),
-        "HttpResponse<unknown>",
-    )
+    ) + &request_response_declaration()
+        + &function(
+            &sentences,
+            REQUEST,
+            Some(("HttpRequest", true)),
+            "RequestResponse",
+        )
 }

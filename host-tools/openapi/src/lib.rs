@@ -4,9 +4,10 @@
 //! A script calls one typed function per operation of the description
 //! (`await github.repos_get({ owner, repo })`) or `request` for anything
 //! else (`await github.request({ method, path, pathParams, query, headers,
-//! body })`); each resolves to `{ status, headers, body }`, the body parsed
-//! when it is JSON. A typed function rejects when the status is 400 or
-//! more; `request` resolves whatever the status.
+//! body })`). An operation resolves to `{ data, status, headers }`, as
+//! Octokit's calls do, the body (`data`) parsed when it is JSON, and rejects
+//! when the status is 400 or more; `request` resolves to `{ status,
+//! headers, body }` whatever the status.
 //!
 //! What the host guarantees, whatever the script sends:
 //!

@@ -6,9 +6,11 @@
 //!
 //! Arguments of typed operations are checked against the description:
 //! unknown properties, missing required ones and values of the wrong type
-//! are errors that name the property and what was expected.
+//! are errors that name the property and what was expected. A JSON object
+//! body's fields sit beside the parameters (`{ owner, repo, title }`), as
+//! Octokit has them; the whole body under `body` works too.
 
-use crate::spec::{Location, Operation, Parameter, json_kind as kind};
+use crate::spec::{Location, Operation, Parameter, RequestBody, json_kind as kind};
 use codemode_typescript::schema::Scope;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Method;
@@ -210,11 +212,17 @@ impl Bounds {
             other => return Err(format!("expects an object, got {}", kind(&other))),
         };
         let scope = Scope::new(document);
+        let fields = operation
+            .request_body
+            .iter()
+            .flat_map(|body| &body.fields)
+            .filter(|field| field.property != "body");
         let properties: Vec<&str> = operation
             .parameters
             .iter()
             .filter_map(|p| p.property.as_deref())
             .chain(operation.request_body.as_ref().map(|_| "body"))
+            .chain(fields.map(|field| field.property.as_str()))
             .collect();
         if let Some(unknown) = args.keys().find(|key| !properties.contains(&key.as_str())) {
             return Err(if properties.is_empty() {
@@ -287,13 +295,23 @@ impl Bounds {
                 _ => {}
             }
         }
-        let body = match (&operation.request_body, args.get("body")) {
+        let flat = match &operation.request_body {
+            Some(body) if !body.fields.is_empty() && !is_whole_body(&scope, body, &args)? => {
+                Some(gather_fields(&scope, body, &args)?)
+            }
+            _ => None,
+        };
+        let given_body = flat.as_ref().or(args.get("body"));
+        let body = match (&operation.request_body, given_body) {
             (Some(body), None | Some(Value::Null)) if body.required => {
                 return Err("needs `body` (the request body)".into());
             }
             (Some(body), Some(value)) if !value.is_null() => {
                 check_type(&scope, &body.schema, value).map_err(|expected| {
-                    format!("`body` must be {expected}, got {}", describe(value))
+                    format!(
+                        "the request body must be {expected}, got {}",
+                        describe(value)
+                    )
                 })?;
                 self.body_fields(value, &headers)?;
                 Some(encode_body(&mut headers, &body.media_type, value))
@@ -611,6 +629,73 @@ fn scalar(value: &Value) -> Option<String> {
         Value::Bool(flag) => Some(flag.to_string()),
         _ => None,
     }
+}
+
+/// Whether `args` give the request body whole, under `body`, rather than
+/// field by field. A `body` is the whole body unless a field is itself
+/// named `body` (GitHub's issues have one: `{ title, body: "text" }` is two
+/// fields) and the value suits that field or other fields are given.
+/// Giving the whole body and fields beside it is an error.
+fn is_whole_body(
+    scope: &Scope,
+    body: &RequestBody,
+    args: &Map<String, Value>,
+) -> Result<bool, String> {
+    let Some(given) = args.get("body").filter(|value| !value.is_null()) else {
+        return Ok(false);
+    };
+    let other = body
+        .fields
+        .iter()
+        .find(|field| field.property != "body" && args.contains_key(&field.property));
+    let whole = match body.fields.iter().find(|field| field.property == "body") {
+        None => true,
+        Some(field) => other.is_none() && check_type(scope, &field.schema, given).is_err(),
+    };
+    match other {
+        Some(field) if whole => Err(format!(
+            "give the request body whole under `body` or field by field, not both (`{}` is a field)",
+            field.property
+        )),
+        _ => Ok(whole),
+    }
+}
+
+/// The request body from the fields `args` give beside the parameters; none
+/// when they give none. A missing required field of a required body is
+/// named, and so is a field of the wrong type.
+fn gather_fields(
+    scope: &Scope,
+    body: &RequestBody,
+    args: &Map<String, Value>,
+) -> Result<Value, String> {
+    let mut gathered = Map::new();
+    for field in &body.fields {
+        match args.get(&field.property).filter(|value| !value.is_null()) {
+            Some(value) => {
+                check_type(scope, &field.schema, value).map_err(|expected| {
+                    format!(
+                        "`{}` must be {expected}, got {}",
+                        field.property,
+                        describe(value)
+                    )
+                })?;
+                gathered.insert(field.name.clone(), value.clone());
+            }
+            None if body.required && field.required => {
+                return Err(format!(
+                    "needs `{}` (a field of the request body)",
+                    field.property
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(if gathered.is_empty() && !body.required {
+        Value::Null
+    } else {
+        Value::Object(gathered)
+    })
 }
 
 /// A request body in the description's media type: JSON for JSON types,

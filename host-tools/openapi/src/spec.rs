@@ -178,6 +178,26 @@ pub struct RequestBody {
     pub schema: Value,
     /// What it holds.
     pub description: Option<String>,
+    /// Its fields, when they sit beside the parameters in the argument
+    /// object, as Octokit and most generated clients put them: for a JSON
+    /// object body with `properties` (and no open `additionalProperties`).
+    /// Empty when the body goes under `body`.
+    pub fields: Vec<BodyField>,
+}
+
+/// A field of a request body given beside the parameters.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BodyField {
+    /// Its name in the body.
+    pub name: String,
+    /// The property of the argument object that carries it: the name, or
+    /// `body_<name>` when a parameter has that name.
+    pub property: String,
+    /// Whether the body's schema requires it.
+    pub required: bool,
+    /// Its JSON Schema.
+    pub schema: Value,
 }
 
 /// The success response of an operation.
@@ -261,7 +281,28 @@ impl Operation {
             }
             properties.insert(property.clone(), Value::Object(schema));
         }
-        if let Some(body) = &self.request_body {
+        if let Some(body) = self.request_body.as_ref().filter(|b| !b.fields.is_empty()) {
+            for field in &body.fields {
+                let mut schema = match &field.schema {
+                    Value::Object(map) => map.clone(),
+                    _ => Map::new(),
+                };
+                if field.property != field.name {
+                    let said = schema.get("description").and_then(Value::as_str);
+                    let renamed =
+                        format!("Sent as the `{}` field of the request body.", field.name);
+                    let description = match said {
+                        Some(said) => format!("{said}\n\n{renamed}"),
+                        None => renamed,
+                    };
+                    schema.insert("description".to_owned(), Value::String(description));
+                }
+                if body.required && field.required {
+                    required.push(Value::String(field.property.clone()));
+                }
+                properties.insert(field.property.clone(), Value::Object(schema));
+            }
+        } else if let Some(body) = &self.request_body {
             let mut schema = body.schema.clone();
             if let (Value::Object(map), Some(description)) = (&mut schema, &body.description)
                 && !map.contains_key("description")
@@ -494,19 +535,21 @@ fn read_operations(document: &Value) -> Vec<Operation> {
                     None => parameters.push(parameter),
                 }
             }
-            let request_body = operation
+            let mut request_body = operation
                 .get("requestBody")
                 .and_then(|body| follow(document, body))
                 .and_then(|body| {
                     let (media_type, schema) = pick_content(body.get("content"))?;
+                    let schema = schema.unwrap_or_else(|| json!({}));
                     Some(RequestBody {
+                        fields: body_fields(document, &media_type, &schema),
                         media_type,
                         required: body.get("required") == Some(&Value::Bool(true)),
-                        schema: schema.unwrap_or_else(|| json!({})),
+                        schema,
                         description: text(body, "description"),
                     })
                 });
-            assign_properties(&mut parameters, request_body.is_some());
+            assign_properties(&mut parameters, request_body.as_mut());
             operations.push(Operation {
                 name: String::new(),
                 operation_id: text(operation, "operationId"),
@@ -591,10 +634,12 @@ fn read_parameters(document: &Value, list: Option<&Value>) -> Vec<Parameter> {
 
 /// Gives each non-cookie parameter its argument property: its name if free,
 /// else `<location>_<name>`. Path parameters choose first, then query, then
-/// header; `body` is reserved for the request body.
-fn assign_properties(parameters: &mut [Parameter], has_body: bool) {
+/// header; `body` is reserved for the request body. Then each field of a
+/// body given beside them: its name if free, else `body_<name>` (a field
+/// named `body` takes `body`, told from the whole body by its value).
+fn assign_properties(parameters: &mut [Parameter], body: Option<&mut RequestBody>) {
     let mut taken = Taken::default();
-    if has_body {
+    if body.is_some() {
         taken.claim("body".to_owned());
     }
     for location in [Location::Path, Location::Query, Location::Header] {
@@ -607,6 +652,60 @@ fn assign_properties(parameters: &mut [Parameter], has_body: bool) {
             parameter.property = Some(property);
         }
     }
+    for field in body.into_iter().flat_map(|body| body.fields.iter_mut()) {
+        field.property = if field.name == "body" {
+            field.name.clone()
+        } else if taken.contains(&field.name) {
+            taken.claim(format!("body_{}", field.name))
+        } else {
+            taken.claim(field.name.clone())
+        };
+    }
+}
+
+/// The fields of a request body that can sit beside the parameters: those
+/// of a JSON body whose schema (after `$ref`s) is an object with
+/// `properties`, and no other shape (`allOf`, `oneOf`, open
+/// `additionalProperties`) that fields alone could not say. None otherwise.
+fn body_fields(document: &Value, media_type: &str, schema: &Value) -> Vec<BodyField> {
+    let is_json = media_type.split(';').next().is_some_and(|m| {
+        let m = m.trim();
+        m == "application/json" || m.ends_with("+json") || m.ends_with("/json")
+    });
+    let Some(object) = follow(document, schema).filter(|_| is_json) else {
+        return Vec::new();
+    };
+    let open = matches!(
+        object.get("additionalProperties"),
+        Some(Value::Bool(true) | Value::Object(_))
+    );
+    let combined = ["allOf", "oneOf", "anyOf", "not", "if"]
+        .iter()
+        .any(|key| object.contains_key(*key));
+    let typed_object = match object.get("type") {
+        None => true,
+        Some(Value::String(kind)) => kind == "object",
+        Some(_) => false,
+    };
+    let Some(Value::Object(properties)) = object.get("properties") else {
+        return Vec::new();
+    };
+    if open || combined || !typed_object || properties.is_empty() {
+        return Vec::new();
+    }
+    let required: Vec<&str> = match object.get("required") {
+        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    properties
+        .iter()
+        .map(|(name, schema)| BodyField {
+            name: name.clone(),
+            property: name.clone(),
+            required: required.contains(&name.as_str()),
+            schema: schema.clone(),
+        })
+        .collect()
 }
 
 /// The media type and schema to use from a `content` map: `application/json`,

@@ -2,8 +2,8 @@
 //! agent reads for an HTTP API.
 //!
 //! Each operation is a function taking one object (its parameters and
-//! `body`) and resolving to `HttpResponse<T>`, `T` the success response's
-//! type; `request` sends anything else. Every `components.schemas` entry an
+//! `body`) and resolving to `HttpResponse<T>`, `{ data: T, status, headers
+//! }`, `T` the success response's type; `request` sends anything else. Every `components.schemas` entry an
 //! operation needs becomes a named type, and `$ref`s to them stay names, so
 //! a description as large as GitHub's (about 1,200 operations and 900
 //! schemas) converts in well under a second.
@@ -90,10 +90,7 @@ impl Spec {
 
 /// `request` alone in a `declare namespace` block, with the types it needs.
 pub(crate) fn request_declaration(namespace: &str) -> String {
-    wrap(
-        namespace,
-        &(http_response_declaration() + &request_declarations()),
-    )
+    wrap(namespace, &request_declarations())
 }
 
 /// The JSDoc of an operation's function: summary, description, and tags
@@ -157,7 +154,7 @@ mod tests {
             "{ts}"
         );
         assert!(
-            ts.contains("function request(args: HttpRequest): Promise<HttpResponse<unknown>>;"),
+            ts.contains("function request(args: HttpRequest): Promise<RequestResponse>;"),
             "{ts}"
         );
         assert!(ts.contains("    interface HttpResponse<T> {"), "{ts}");
