@@ -100,6 +100,23 @@ pub trait Connector: Send + Sync + 'static {
         None
     }
 
+    /// The declaration `codemode.describe` shows of one method: by default
+    /// [`Connector::declaration`]'s. A connector whose types are large may
+    /// make it brief, leaving nested named types as names that
+    /// [`Connector::type_declaration`] declares on request.
+    fn brief_declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        self.declaration(namespace, &[method])
+    }
+
+    /// The declaration of the named types `names` (as the connector's
+    /// declarations name them) under `namespace`, for
+    /// `codemode.describe("namespace.TypeName")` and `codemode.describe(name,
+    /// { expand: [...] })`; `None`, the default, when it has no such type.
+    fn type_declaration(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        let _ = (namespace, names);
+        None
+    }
+
     /// The document the connector is built from (an HTTP API's OpenAPI
     /// description), held once, for code that explores it: an embedder
     /// hands it to a run with

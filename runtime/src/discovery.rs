@@ -248,6 +248,9 @@ impl Discovery {
                 self.longest_name
             ));
         }
+        if let Some(described) = self.described_type(name) {
+            return Ok(described.to_string());
+        }
         let (entry, method) = self.find(name).ok_or_else(|| {
             let close: Vec<String> = self
                 .close_matches(name, 3)
@@ -262,6 +265,22 @@ impl Discovery {
             message
         })?;
         Ok(described(entry, method).to_string())
+    }
+
+    /// A named type of a connector's declarations, `namespace.TypeName`,
+    /// described as `{ name, declaration }`; `None` when `name` is a method
+    /// or no such type.
+    fn described_type(&self, name: &str) -> Option<Value> {
+        let (namespace, type_name) = name.split_once('.')?;
+        if self.find(name).is_some() {
+            return None;
+        }
+        let entry = self
+            .entries
+            .iter()
+            .find(|entry| entry.namespace == namespace)?;
+        let declaration = entry.connector.type_declaration(namespace, &[type_name])?;
+        Some(json!({ "name": name, "declaration": declaration }))
     }
 
     /// Every method, described as [`Discovery::describe`] describes one, in
@@ -338,7 +357,10 @@ fn split_name(name: &str) -> (Option<&str>, &str) {
 /// declaration (the connector's own, or generated from its schemas) and
 /// schemas, with its original name, path and tags where it has them.
 pub(crate) fn described(entry: &Entry, method: &MethodDescription) -> Value {
-    let declaration = declaration(&[(entry, method)]);
+    let declaration = entry
+        .connector
+        .brief_declaration(&entry.namespace, &method.name)
+        .unwrap_or_else(|| declaration(&[(entry, method)]));
     let mut described = json!({
         "name": entry.qualified_name(),
         "description": method.description,

@@ -25,6 +25,7 @@ mod isolation;
 mod limits;
 mod mcp;
 mod mutation;
+mod octokit;
 mod openapi;
 mod openapi_attacks;
 mod pool;

@@ -705,16 +705,16 @@ let both; try { await api.items_create({ name: "a", body: { name: "b" } }); } ca
 }
 
 /// Prism, mocking GitHub's description; killed when dropped.
-struct Prism {
+pub(crate) struct Prism {
     _child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 /// How long Prism may take to listen: it reads GitHub's 10 MB description
 /// first, in about 15 s on an idle two-core machine.
-const PRISM_STARTUP: Duration = Duration::from_secs(120);
+pub(crate) const PRISM_STARTUP: Duration = Duration::from_secs(120);
 
-async fn start_prism() -> Result<Prism> {
+pub(crate) async fn start_prism() -> Result<Prism> {
     let port = free_port();
     let child = deadline::spawn(
         Command::new(npm("node_modules/.bin/prism"))
@@ -952,5 +952,62 @@ async fn codemode_tokens_weighs_an_api_against_one_tool_per_operation() -> Resul
     assert_eq!((operations, tools), (1223, 2), "{rows:?}");
     assert!(tokens <= 1_000, "{rows:?}");
     assert!(native > 1_000 * tokens, "{rows:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn describe_is_brief_and_expands_the_types_it_leaves_named() -> Result<()> {
+    // Nothing is sent: describing reads the description only.
+    let config = ApiConfig::new(description_path()).base_url("https://api.github.com");
+    let github: Arc<dyn Connector> = Arc::new(OpenApiConnector::load("github", &config)?);
+    let grants = Arc::new(Grants::new().grant("github", github)?);
+    let code = r#"
+const brief = codemode.describe("github.issues_list_for_repo");
+const expanded = codemode.describe("github.issues_list_for_repo", { expand: ["SimpleUser", "Label"] });
+const alone = codemode.describe("github.SimpleUser");
+let unknown; try { codemode.describe("github.NoSuchType"); } catch (e) { unknown = e.message; }
+let badExpand; try { codemode.describe("github.repos_get", { expand: "SimpleUser" }); } catch (e) { badExpand = e.message; }
+({ brief: brief.declaration, expanded: expanded.declaration, alone, unknown, badExpand })
+"#;
+    let outcome = RUNTIME.execute(Execution::new(code).grants(grants)).await?;
+    let got = result(&outcome);
+    let brief = got["brief"].as_str().unwrap_or_default();
+    assert!(brief.contains("type Issue = {"), "{brief}");
+    assert!(!brief.contains("type SimpleUser = {"), "{brief}");
+    assert!(
+        brief.contains("// Not declared here: NullableSimpleUser, SimpleUser,"),
+        "{brief}"
+    );
+    assert!(!brief.contains("@example"), "{brief}");
+    let expanded = got["expanded"].as_str().unwrap_or_default();
+    assert!(expanded.starts_with(brief), "{expanded}");
+    assert!(
+        expanded.contains("type SimpleUser = {") && expanded.contains("type Label = {"),
+        "{expanded}"
+    );
+    assert_eq!(got["alone"]["name"], "github.SimpleUser");
+    assert!(
+        got["alone"]["declaration"]
+            .as_str()
+            .is_some_and(|d| d.starts_with(
+                "declare namespace github {\n    /** A GitHub user. */\n    type SimpleUser = {"
+            )),
+        "{}",
+        got["alone"]
+    );
+    assert!(
+        got["unknown"]
+            .as_str()
+            .is_some_and(|m| m.contains("no method is named `github.NoSuchType`")),
+        "{}",
+        got["unknown"]
+    );
+    assert!(
+        got["badExpand"]
+            .as_str()
+            .is_some_and(|m| m.contains("`expand` must be an array")),
+        "{}",
+        got["badExpand"]
+    );
     Ok(())
 }

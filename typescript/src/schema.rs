@@ -215,6 +215,21 @@ impl<'a> Scope<'a> {
         Some(out)
     }
 
+    /// The defined references `schema` names itself (not through other
+    /// defined types), in the order first met.
+    pub fn named_references(&self, schema: &Value) -> Vec<String> {
+        let mut refs = Vec::new();
+        collect_refs(schema, &mut refs);
+        let mut named: Vec<String> = Vec::new();
+        for reference in refs {
+            let key = decode(reference).into_owned();
+            if self.names.contains_key(&key) && !named.contains(&key) {
+                named.push(key);
+            }
+        }
+        named
+    }
+
     /// Every defined reference that `schema` leads to, directly or through
     /// other defined types, in the order first met. Used to declare just the
     /// types one method needs.

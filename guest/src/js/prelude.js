@@ -280,11 +280,34 @@
     }
     return parse(searchCatalog(query, limit));
   });
-  define(codemode, 'describe', function describe(name) {
+  // `codemode.describe(name, { expand })`: `expand` names types the
+  // declaration leaves undeclared ("Not declared here: …"), each declared
+  // after it; `codemode.describe("namespace.TypeName")` declares one alone.
+  const MAX_EXPAND = 20;
+  define(codemode, 'describe', function describe(name, options) {
+    const usage = 'codemode.describe(name, { expand })';
     if (typeof name !== 'string') {
-      throw new TypeError('codemode.describe(name): `name` must be a string such as "github.repos_get", got ' + inspect(name));
+      throw new TypeError(usage + ': `name` must be a string such as "github.repos_get", got ' + inspect(name));
     }
-    return parse(describeMethod(name));
+    let expand = [];
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') {
+        throw new TypeError(usage + ': the options must be an object, got ' + inspect(options));
+      }
+      if (options.expand !== undefined) {
+        expand = options.expand;
+        if (!isArray(expand) || expand.length > MAX_EXPAND || !expand.every((type) => typeof type === 'string')) {
+          throw new TypeError(usage + ': `expand` must be an array of at most ' + MAX_EXPAND + ' type names, got ' + inspect(expand));
+        }
+      }
+    }
+    const described = parse(describeMethod(name));
+    const dot = described.name.indexOf('.');
+    const namespace = dot < 0 ? '' : described.name.slice(0, dot);
+    for (let i = 0; i < expand.length; i++) {
+      described.declaration += parse(describeMethod(namespace + '.' + expand[i])).declaration;
+    }
+    return described;
   });
   define(g, 'codemode', freeze(codemode));
 

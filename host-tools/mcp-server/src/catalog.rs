@@ -33,6 +33,14 @@ impl Connector for CatalogOnly {
         self.inner.declaration(namespace, methods)
     }
 
+    fn brief_declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        self.inner.brief_declaration(namespace, method)
+    }
+
+    fn type_declaration(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        self.inner.type_declaration(namespace, names)
+    }
+
     async fn call(&self, call: &CallContext, _args: Value) -> Result<Value, ConnectorError> {
         let method: &str = &call.method;
         Err(ConnectorError::new(format!(

@@ -137,7 +137,8 @@ sandbox holding a catalog of all {total} operations, and returns what you pick f
 `name` is `namespace.method` and `declaration` is its TypeScript signature with the types it uses.{spec}
 - `codemode.search(query, {{ limit }})`: the operations that best match some words, best first \
 (`[{{ name, description }}]`, at most 50).
-- `codemode.describe(name)`: one operation, with its declaration and schemas.
+- `codemode.describe(name, {{ expand }})`: one operation, with its declaration and schemas; \
+named types it leaves undeclared are declared when listed in `expand`.
 Return only what you need, e.g. the declarations of a few operations:
 `async () => codemode.search(\"create issue\").map((t) => codemode.describe(t.name).declaration)`
 Namespaces: {}.",

@@ -212,6 +212,14 @@ impl Connector for OpenApiConnector {
         self.api.description.declaration(namespace, methods)
     }
 
+    fn brief_declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        self.api.description.brief_declaration(namespace, method)
+    }
+
+    fn type_declaration(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        self.api.description.type_declaration(namespace, names)
+    }
+
     fn document(&self) -> Option<Arc<Document>> {
         self.api.description.document()
     }

@@ -99,7 +99,7 @@ pub(crate) fn http_response_declaration() -> String {
     let mut scope = Scope::new(&schema);
     scope.define(BODY_TYPE_PARAMETER, "T");
     let doc = [format!(
-        "What an operation resolves to, as with Octokit: `data` (the body, parsed when it is JSON), the status and the headers (names in lower case). It rejects with a `ConnectorError` when the status is {REJECTED_FROM} or more."
+        "What an operation resolves to, as with Octokit: `data` is the body (parsed JSON), header names are lower case. It rejects with a `ConnectorError` when the status is {REJECTED_FROM} or more."
     )];
     let members = scope.type_expression(&schema, 1);
     // The sandbox gives every operation's reply a `body` that reads `data`

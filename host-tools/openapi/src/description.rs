@@ -124,6 +124,25 @@ impl OpenApiDescription {
             .collect()
     }
 
+    /// What `describe` shows of `method`: brief, its result's nested named
+    /// types left as names (see [`Spec::brief_declaration`]).
+    pub(crate) fn brief(&self, namespace: &str, method: &str) -> Option<String> {
+        if method == REQUEST {
+            return Some(request_declaration(namespace));
+        }
+        let located = self.operations.get(method)?;
+        let Slice { spec, operations } = self.slicer.slice(&self.document, &[located])?;
+        Some(spec.brief_declaration(namespace, operations.first()?))
+    }
+
+    /// The named types called `names`, brief (see
+    /// [`Spec::types_declaration`]); `None` when one is not a type of the
+    /// description.
+    pub(crate) fn types(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        let spec = self.slicer.slice_types(&self.document, names)?;
+        spec.types_declaration(namespace, names)
+    }
+
     /// The declaration of `methods` (function names) together, or `None`
     /// when one is not an operation kept nor `request`.
     fn declare(&self, namespace: &str, methods: &[&str]) -> Option<String> {
@@ -157,6 +176,14 @@ impl Connector for OpenApiDescription {
 
     fn declaration(&self, namespace: &str, methods: &[&str]) -> Option<String> {
         self.declare(namespace, methods)
+    }
+
+    fn brief_declaration(&self, namespace: &str, method: &str) -> Option<String> {
+        self.brief(namespace, method)
+    }
+
+    fn type_declaration(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        self.types(namespace, names)
     }
 
     fn document(&self) -> Option<Arc<Document>> {

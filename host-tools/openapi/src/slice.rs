@@ -110,6 +110,45 @@ impl Slicer {
             collect_refs(&item, &mut pending);
             insert(&mut sliced, &["paths", path], item);
         }
+        let spec = self.take(document, sliced, pending)?;
+        let operations = located
+            .iter()
+            .map(|at| {
+                let mut operation = spec
+                    .operations()
+                    .iter()
+                    .find(|op| op.path == at.path && op.method == at.method)?
+                    .clone();
+                operation.name.clone_from(&at.name);
+                Some(operation)
+            })
+            .collect::<Option<_>>()?;
+        Some(Slice { spec, operations })
+    }
+
+    /// The part of the description that the named types called `names` (as
+    /// declarations name them) need; `None` if one is not a type of it.
+    pub(crate) fn slice_types(&self, document: &Document, names: &[&str]) -> Option<Spec> {
+        let mut root = Map::new();
+        root.insert("openapi".to_owned(), self.version.clone());
+        let pending = names
+            .iter()
+            .map(|name| {
+                let (key, _) = self.schemas.iter().find(|(_, named)| named == name)?;
+                Some(pointer::child("#/components/schemas", key))
+            })
+            .collect::<Option<Vec<String>>>()?;
+        self.take(document, Value::Object(root), pending)
+    }
+
+    /// `sliced` with what the references `pending` need taken from
+    /// `document`, transitively, parsed as a description.
+    fn take(
+        &self,
+        document: &Document,
+        mut sliced: Value,
+        mut pending: Vec<String>,
+    ) -> Option<Spec> {
         // A `$ref` into a path item takes it whole, its other operations
         // too.
         let mut taken = HashSet::new();
@@ -128,20 +167,7 @@ impl Slicer {
             }
         }
         self.name_schemas(&mut sliced);
-        let spec = Spec::from_value(sliced).ok()?;
-        let operations = located
-            .iter()
-            .map(|at| {
-                let mut operation = spec
-                    .operations()
-                    .iter()
-                    .find(|op| op.path == at.path && op.method == at.method)?
-                    .clone();
-                operation.name.clone_from(&at.name);
-                Some(operation)
-            })
-            .collect::<Option<_>>()?;
-        Some(Slice { spec, operations })
+        Spec::from_value(sliced).ok()
     }
 
     /// Put the schemas `sliced` took in the description's order, so that

@@ -665,8 +665,9 @@ fn assign_properties(parameters: &mut [Parameter], body: Option<&mut RequestBody
 
 /// The fields of a request body that can sit beside the parameters: those
 /// of a JSON body whose schema (after `$ref`s) is an object with
-/// `properties`, and no other shape (`allOf`, `oneOf`, open
-/// `additionalProperties`) that fields alone could not say. None otherwise.
+/// `properties` and no open `additionalProperties`, or a `oneOf`/`anyOf`
+/// whose objects have properties (their union, none required: GitHub's
+/// `labels` bodies are an object or an array). None otherwise.
 fn body_fields(document: &Value, media_type: &str, schema: &Value) -> Vec<BodyField> {
     let is_json = media_type.split(';').next().is_some_and(|m| {
         let m = m.trim();
@@ -675,13 +676,43 @@ fn body_fields(document: &Value, media_type: &str, schema: &Value) -> Vec<BodyFi
     let Some(object) = follow(document, schema).filter(|_| is_json) else {
         return Vec::new();
     };
+    if ["allOf", "not", "if"]
+        .iter()
+        .any(|key| object.contains_key(*key))
+    {
+        return Vec::new();
+    }
+    let alternatives = ["oneOf", "anyOf"]
+        .iter()
+        .find_map(|key| object.get(*key).and_then(Value::as_array));
+    match alternatives {
+        Some(alternatives) if !object.contains_key("properties") => {
+            let mut fields: Vec<BodyField> = Vec::new();
+            for alternative in alternatives {
+                let Some(alternative) = follow(document, alternative) else {
+                    continue;
+                };
+                for mut field in object_fields(alternative) {
+                    if !fields.iter().any(|known| known.name == field.name) {
+                        field.required = false;
+                        fields.push(field);
+                    }
+                }
+            }
+            fields
+        }
+        Some(_) => Vec::new(),
+        None => object_fields(object),
+    }
+}
+
+/// The properties of an object schema with `properties` and no open
+/// `additionalProperties`, as fields; none for another schema.
+fn object_fields(object: &Map<String, Value>) -> Vec<BodyField> {
     let open = matches!(
         object.get("additionalProperties"),
         Some(Value::Bool(true) | Value::Object(_))
     );
-    let combined = ["allOf", "oneOf", "anyOf", "not", "if"]
-        .iter()
-        .any(|key| object.contains_key(*key));
     let typed_object = match object.get("type") {
         None => true,
         Some(Value::String(kind)) => kind == "object",
@@ -690,7 +721,7 @@ fn body_fields(document: &Value, media_type: &str, schema: &Value) -> Vec<BodyFi
     let Some(Value::Object(properties)) = object.get("properties") else {
         return Vec::new();
     };
-    if open || combined || !typed_object || properties.is_empty() {
+    if open || !typed_object {
         return Vec::new();
     }
     let required: Vec<&str> = match object.get("required") {

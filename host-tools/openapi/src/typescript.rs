@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use codemode_typescript::declare::{function, requires_value, wrap};
+use codemode_typescript::schema::Scope;
 use serde_json::{Map, Value};
 
 use crate::contract::{http_response_declaration, request_declarations};
@@ -31,8 +32,8 @@ impl Spec {
 
     /// `operations` (and `request`, when asked) together in one `declare
     /// namespace` block, with `HttpResponse` and the named types they need,
-    /// directly or through other types: what `describe` shows of one
-    /// operation, and a listing of several.
+    /// directly or through other types: a listing of several operations
+    /// that `tsc` can check on its own.
     pub fn declaration(&self, namespace: &str, operations: &[&Operation], request: bool) -> String {
         let (types, functions) = self.declare_operations(operations, true);
         let request = if request {
@@ -41,6 +42,100 @@ impl Spec {
             String::new()
         };
         wrap(namespace, &(request + &types + &functions.concat()))
+    }
+
+    /// What `describe` shows of `operation`: its function and the types it
+    /// needs, brief. The types of its arguments in full (every named type
+    /// they lead to); of its result, the named types it names itself, whose
+    /// own named types are left as names. JSDoc is each description's first
+    /// sentence, without examples or validation tags. A last line names
+    /// the types left undeclared, and how to see them
+    /// ([`types_declaration`](Self::types_declaration)).
+    pub fn brief_declaration(&self, namespace: &str, operation: &Operation) -> String {
+        let mut scope = self.scope();
+        scope.brief();
+        let input = operation.input_schema();
+        let mut declared = scope.closure([&input]);
+        if let Some(output) = operation.output_schema() {
+            for reference in scope.named_references(output) {
+                if !declared.contains(&reference) {
+                    declared.push(reference);
+                }
+            }
+        }
+        let hint = |names: &[&str]| {
+            format!(
+                "codemode.describe(\"{namespace}.{}\", {{ expand: [\"{}\"] }}) adds one",
+                operation.name,
+                names.first().copied().unwrap_or_default()
+            )
+        };
+        let body =
+            self.declare_types(&scope, &declared, &hint) + &self.function(&scope, operation, true);
+        wrap(namespace, &(http_response_declaration() + &body))
+    }
+
+    /// The named types called `names` (as declarations name them), brief,
+    /// each with the named types it refers to left as names; `None` when
+    /// one is not a type of the description.
+    pub fn types_declaration(&self, namespace: &str, names: &[&str]) -> Option<String> {
+        let mut scope = self.scope();
+        scope.brief();
+        let declared: Vec<String> = names
+            .iter()
+            .map(|name| {
+                self.types
+                    .iter()
+                    .find(|(_, type_name)| type_name == name)
+                    .map(|(reference, _)| reference.clone())
+            })
+            .collect::<Option<_>>()?;
+        let hint = |names: &[&str]| {
+            let first = names.first().copied().unwrap_or_default();
+            format!("codemode.describe(\"{namespace}.{first}\") declares one")
+        };
+        Some(wrap(
+            namespace,
+            &self.declare_types(&scope, &declared, &hint),
+        ))
+    }
+
+    /// The declarations of the named types at `declared` (references), in
+    /// the description's order, then a comment naming those they refer to
+    /// that are not among them, with `how` to see them.
+    fn declare_types(
+        &self,
+        scope: &Scope,
+        declared: &[String],
+        how: &dyn Fn(&[&str]) -> String,
+    ) -> String {
+        let mut out = String::new();
+        let mut undeclared: Vec<String> = Vec::new();
+        for (reference, _) in self.types.iter().filter(|(r, _)| declared.contains(r)) {
+            if let Some(declaration) = scope.declaration(reference, 1) {
+                out.push_str(&declaration);
+            }
+            let Some(schema) = scope.resolve(reference) else {
+                continue;
+            };
+            for named in scope.named_references(schema) {
+                if !declared.contains(&named) && !undeclared.contains(&named) {
+                    undeclared.push(named);
+                }
+            }
+        }
+        let names: Vec<&str> = undeclared
+            .iter()
+            .filter_map(|reference| scope.name(reference))
+            .collect();
+        if !names.is_empty() {
+            out.push_str(&format!(
+                "    // Not declared here: {}; {}.\n",
+                names.join(", "),
+                how(&names)
+            ));
+        }
+        out
     }
 
     /// `HttpResponse` and the named types (all of them, or those
@@ -67,24 +162,27 @@ impl Spec {
             .fold(http_response_declaration(), |all, one| all + &one);
         let functions = operations
             .iter()
-            .zip(&inputs)
-            .map(|(operation, input)| {
-                let args = if input["properties"].as_object().is_some_and(Map::is_empty) {
-                    None
-                } else {
-                    Some(scope.type_expression(input, 1))
-                };
-                let required = requires_value(&scope, input);
-                let body = match operation.output_schema() {
-                    Some(schema) => scope.type_expression(schema, 1),
-                    None => "null".to_owned(),
-                };
-                let output = format!("HttpResponse<{body}>");
-                let args = args.as_deref().map(|a| (a, required));
-                function(&doc(operation), &operation.name, args, &output)
-            })
+            .map(|operation| self.function(&scope, operation, false))
             .collect();
         (types, functions)
+    }
+
+    /// The function of `operation`, its JSDoc brief or whole.
+    fn function(&self, scope: &Scope, operation: &Operation, brief: bool) -> String {
+        let input = operation.input_schema();
+        let args = if input["properties"].as_object().is_some_and(Map::is_empty) {
+            None
+        } else {
+            Some(scope.type_expression(&input, 1))
+        };
+        let required = requires_value(scope, &input);
+        let body = match operation.output_schema() {
+            Some(schema) => scope.type_expression(schema, 1),
+            None => "null".to_owned(),
+        };
+        let output = format!("HttpResponse<{body}>");
+        let args = args.as_deref().map(|a| (a, required));
+        function(&doc(operation, brief), &operation.name, args, &output)
     }
 }
 
@@ -95,9 +193,23 @@ pub(crate) fn request_declaration(namespace: &str) -> String {
 
 /// The JSDoc of an operation's function: summary, description, and tags
 /// for its HTTP method and path, `operationId`, tags, deprecation and what
-/// it returns.
-fn doc(operation: &Operation) -> Vec<String> {
+/// it returns. Brief: the summary (else the description's first line) and
+/// the method and path, and deprecation.
+fn doc(operation: &Operation, brief: bool) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
+    if brief {
+        let said = operation
+            .summary
+            .as_deref()
+            .or(operation.description.as_deref())
+            .and_then(|text| text.lines().map(str::trim).find(|line| !line.is_empty()));
+        lines.extend(said.map(str::to_owned));
+        lines.push(format!("@see {} {}", operation.method, operation.path));
+        if operation.deprecated {
+            lines.push("@deprecated".to_owned());
+        }
+        return lines;
+    }
     let paragraph = |lines: &mut Vec<String>, text: &str| {
         let text = text.trim();
         if !text.is_empty() {
