@@ -169,7 +169,8 @@ async fn search_and_describe_check_their_arguments() {
         "{messages:?}"
     );
     assert!(
-        messages[3].starts_with("TypeError: codemode.describe(name): `name` must be a string"),
+        messages[3]
+            .starts_with("TypeError: codemode.describe(name, { expand }): `name` must be a string"),
         "{messages:?}"
     );
 }
