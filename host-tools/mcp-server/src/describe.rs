@@ -140,7 +140,7 @@ sandbox holding a catalog of all {total} operations, and returns what you pick f
 - `codemode.describe(name, {{ expand }})`: one operation, with its declaration and schemas; \
 named types it leaves undeclared are declared when listed in `expand`.
 Return only what you need, e.g. the declarations of a few operations:
-`async () => codemode.search(\"create issue\").map((t) => codemode.describe(t.name).declaration)`
+`async () => codemode.search(\"create issue\", {{ limit: 3 }}).map((t) => codemode.describe(t.name).declaration)`
 Namespaces: {}.",
         namespace_list(namespaces, listed)
     )
