@@ -128,20 +128,18 @@ fn printable(c: char) -> char {
 /// them; none when they say no more than the position does (one frame, at
 /// the top level).
 pub(crate) fn agent_frames(stack: &str) -> Option<String> {
+    let named_frame = format!("({AGENT_FILE}:");
+    let bare_frame = format!("at {AGENT_FILE}:");
     let frames: Vec<&str> = stack
         .lines()
+        .map(str::trim_start)
         .filter(|frame| {
-            let frame = frame.trim_start();
             frame.starts_with("at ")
-                && (frame.contains(&format!("({AGENT_FILE}:"))
-                    || frame.starts_with(&format!("at {AGENT_FILE}:")))
+                && (frame.contains(&named_frame) || frame.starts_with(&bare_frame))
         })
         .collect();
     let only_top_level = match frames.as_slice() {
-        [frame] => {
-            let frame = frame.trim_start();
-            frame.starts_with("at <eval> ") || frame.starts_with(&format!("at {AGENT_FILE}:"))
-        }
+        [frame] => frame.starts_with("at <eval> ") || frame.starts_with(&bare_frame),
         _ => false,
     };
     if frames.is_empty() || only_top_level {
@@ -150,7 +148,7 @@ pub(crate) fn agent_frames(stack: &str) -> Option<String> {
     Some(
         frames
             .iter()
-            .map(|frame| format!("    {}", frame.trim_start()))
+            .map(|frame| format!("    {frame}"))
             .collect::<Vec<_>>()
             .join("\n"),
     )

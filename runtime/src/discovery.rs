@@ -248,10 +248,13 @@ impl Discovery {
                 self.longest_name
             ));
         }
+        if let Some((entry, method)) = self.find(name) {
+            return Ok(described(entry, method).to_string());
+        }
         if let Some(described) = self.described_type(name) {
             return Ok(described.to_string());
         }
-        let (entry, method) = self.find(name).ok_or_else(|| {
+        Err({
             let close: Vec<String> = self
                 .close_matches(name, 3)
                 .into_iter()
@@ -263,18 +266,14 @@ impl Discovery {
             }
             message.push_str(" (`codemode.search(query)` finds methods)");
             message
-        })?;
-        Ok(described(entry, method).to_string())
+        })
     }
 
     /// A named type of a connector's declarations, `namespace.TypeName`,
-    /// described as `{ name, declaration }`; `None` when `name` is a method
-    /// or no such type.
+    /// described as `{ name, declaration }`; `None` when there is no such
+    /// type. (Asked only for a name that is no method.)
     fn described_type(&self, name: &str) -> Option<Value> {
         let (namespace, type_name) = name.split_once('.')?;
-        if self.find(name).is_some() {
-            return None;
-        }
         let entry = self
             .entries
             .iter()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, ensure};
 use codemode_mcp_server::{TokenCounter, tool_list_tokens};
-use codemode_openapi::{ApiConfig, Auth, OpenApiConnector, Secret};
+use codemode_openapi::OpenApiConnector;
 use codemode_runtime::{Connector, Execution, Grants};
 use codemode_test_support::github::description_path;
 use codemode_test_support::mcp::tool_call;
@@ -144,11 +144,7 @@ return { keys: Object.keys(reply), same: reply.body === reply.data, status: repl
 async fn scripts_written_for_octokit_run_unchanged() -> Result<()> {
     bounded_by(PRISM_STARTUP + deadline::TEST_DEADLINE, async {
         let prism = start_prism().await?;
-        let config = ApiConfig::new(description_path())
-            .base_url(format!("http://127.0.0.1:{}", prism.port))
-            .auth(Auth::Bearer {
-                token: Secret::new("ghp_octokit_style"),
-            });
+        let config = prism.github("ghp_octokit_style");
         let github: Arc<dyn Connector> = Arc::new(OpenApiConnector::load("github", &config)?);
         let grants = Arc::new(Grants::new().grant("github", github)?);
         ensure!(SCRIPTS.len() >= 20);

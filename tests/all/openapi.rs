@@ -712,6 +712,17 @@ pub(crate) struct Prism {
 
 /// How long Prism may take to listen: it reads GitHub's 10 MB description
 /// first, in about 15 s on an idle two-core machine.
+impl Prism {
+    /// GitHub's API at this Prism, with a bearer `token`.
+    pub(crate) fn github(&self, token: &str) -> ApiConfig {
+        ApiConfig::new(description_path())
+            .base_url(format!("http://127.0.0.1:{}", self.port))
+            .auth(Auth::Bearer {
+                token: Secret::new(token),
+            })
+    }
+}
+
 pub(crate) const PRISM_STARTUP: Duration = Duration::from_secs(120);
 
 pub(crate) async fn start_prism() -> Result<Prism> {
@@ -747,11 +758,7 @@ pub(crate) async fn start_prism() -> Result<Prism> {
 async fn github_through_prism() -> Result<()> {
     bounded_by(PRISM_STARTUP + deadline::TEST_DEADLINE, async {
         let prism = start_prism().await?;
-        let config = ApiConfig::new(description_path())
-            .base_url(format!("http://127.0.0.1:{}", prism.port))
-            .auth(Auth::Bearer {
-                token: Secret::new("ghp_SECRET_9"),
-            });
+        let config = prism.github("ghp_SECRET_9");
         let github = Arc::new(OpenApiConnector::load("github", &config)?);
         assert_eq!(github.methods().len(), 1 + 1223);
         let code = r#"

@@ -669,11 +669,7 @@ fn assign_properties(parameters: &mut [Parameter], body: Option<&mut RequestBody
 /// whose objects have properties (their union, none required: GitHub's
 /// `labels` bodies are an object or an array). None otherwise.
 fn body_fields(document: &Value, media_type: &str, schema: &Value) -> Vec<BodyField> {
-    let is_json = media_type.split(';').next().is_some_and(|m| {
-        let m = m.trim();
-        m == "application/json" || m.ends_with("+json") || m.ends_with("/json")
-    });
-    let Some(object) = follow(document, schema).filter(|_| is_json) else {
+    let Some(object) = follow(document, schema).filter(|_| is_json(media_type)) else {
         return Vec::new();
     };
     if ["allOf", "not", "if"]
@@ -739,20 +735,23 @@ fn object_fields(object: &Map<String, Value>) -> Vec<BodyField> {
         .collect()
 }
 
+/// Whether `media` (parameters and case aside) is a JSON type: `…/json` or
+/// `…+json`.
+fn is_json(media: &str) -> bool {
+    let media = media
+        .split(';')
+        .next()
+        .unwrap_or(media)
+        .trim()
+        .to_ascii_lowercase();
+    media.ends_with("/json") || media.ends_with("+json")
+}
+
 /// The media type and schema to use from a `content` map: `application/json`,
 /// else any `+json` or `/json` type, else the first.
 fn pick_content(content: Option<&Value>) -> Option<(String, Option<Value>)> {
     let Some(Value::Object(content)) = content else {
         return None;
-    };
-    let is_json = |media: &str| {
-        let media = media
-            .split(';')
-            .next()
-            .unwrap_or(media)
-            .trim()
-            .to_ascii_lowercase();
-        media.ends_with("/json") || media.ends_with("+json")
     };
     let (media_type, media) = content
         .iter()
